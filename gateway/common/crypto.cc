@@ -1,0 +1,70 @@
+#include "gateway/common/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gateway/common/error.h"
+
+namespace ketenpoort::crypto {
+
+Sha256Digest Sha256(std::string_view data) { return Sha256({data}); }
+
+Sha256Digest Sha256(std::initializer_list<std::string_view> parts) {
+  Sha256Digest out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (std::string_view part : parts) EVP_DigestUpdate(ctx, part.data(), part.size());
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, out.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  return out;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    hex.push_back(kDigits[c >> 4]);
+    hex.push_back(kDigits[c & 0x0f]);
+  }
+  return hex;
+}
+
+std::string ToHex(const Sha256Digest& digest) { return ToHex(AsBytes(digest)); }
+
+std::string_view AsBytes(const Sha256Digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
+absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "KEY_FILE_UNREADABLE",
+                     "cannot read key file " + path);
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string key = buffer.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
+    key.pop_back();
+  }
+  if (key.size() < 32) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "KEY_FILE_TOO_SHORT",
+                     "key file " + path + " holds fewer than 32 bytes");
+  }
+  return key;
+}
+
+}  // namespace ketenpoort::crypto

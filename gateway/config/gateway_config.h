@@ -1,0 +1,37 @@
+// The gateway's configuration file (YAML). Relative paths are resolved
+// against the directory of the config file, so a config and its
+// certificates can move together.
+#ifndef KETENPOORT_GATEWAY_CONFIG_GATEWAY_CONFIG_H_
+#define KETENPOORT_GATEWAY_CONFIG_GATEWAY_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/source_adapter.h"
+#include "gateway/validate/request_limits.h"
+
+namespace ketenpoort::config {
+
+struct TlsConfig {
+  std::string server_cert;
+  std::string server_key;
+  std::string client_ca;  // only partners whose certificates chain to this CA get in
+};
+
+struct GatewayConfig {
+  std::string listen = "127.0.0.1:50051";
+  TlsConfig tls;
+  std::string policies_dir;
+  std::string audit_database;
+  std::string pseudonym_key_file;
+  std::vector<adapters::SourceConfig> sources;
+  validate::RequestLimits limits;
+};
+
+// Errors name file and line.
+absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path);
+
+}  // namespace ketenpoort::config
+
+#endif  // KETENPOORT_GATEWAY_CONFIG_GATEWAY_CONFIG_H_

@@ -1,0 +1,59 @@
+#include "gateway/identity/peer_certificate.h"
+
+#include <grpc/grpc_security_constants.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "gateway/common/crypto.h"
+#include "gateway/common/error.h"
+
+namespace ketenpoort::identity {
+namespace {
+
+absl::Status Unauthenticated(std::string_view why) {
+  return MakeError(absl::StatusCode::kUnauthenticated, "NO_CLIENT_CERTIFICATE", why);
+}
+
+struct X509Deleter {
+  void operator()(X509* cert) const { X509_free(cert); }
+};
+struct BioDeleter {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+
+}  // namespace
+
+absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return Unauthenticated("client certificate cannot be parsed");
+
+  PeerCertificate peer;
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  const int index = X509_NAME_get_index_by_NID(subject, NID_serialNumber, -1);
+  if (index >= 0) {
+    const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+    peer.oin.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                    static_cast<size_t>(ASN1_STRING_length(value)));
+  }
+
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  X509_digest(cert.get(), EVP_sha256(), digest, &length);
+  peer.sha256_hex = crypto::ToHex(std::string_view(reinterpret_cast<const char*>(digest), length));
+  return peer;
+}
+
+absl::StatusOr<PeerCertificate> PeerCertificateFromAuthContext(const grpc::AuthContext& auth) {
+  if (!auth.IsPeerAuthenticated()) {
+    return Unauthenticated("connection has no verified client certificate");
+  }
+  std::vector<grpc::string_ref> pems = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.empty()) return Unauthenticated("connection has no client certificate");
+  return ParsePeerCertificate(std::string_view(pems.front().data(), pems.front().size()));
+}
+
+}  // namespace ketenpoort::identity

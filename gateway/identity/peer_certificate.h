@@ -1,0 +1,31 @@
+// What the gateway reads from a verified client certificate.
+//
+// TLS has already verified the chain against the partner CA before a
+// handler runs; this only extracts the OIN (subject serialNumber) and a
+// fingerprint for the audit log. Nothing from request metadata can
+// change the result.
+#ifndef KETENPOORT_GATEWAY_IDENTITY_PEER_CERTIFICATE_H_
+#define KETENPOORT_GATEWAY_IDENTITY_PEER_CERTIFICATE_H_
+
+#include <grpcpp/security/auth_context.h>
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace ketenpoort::identity {
+
+struct PeerCertificate {
+  std::string oin;         // subject serialNumber; may be unknown to us
+  std::string sha256_hex;  // fingerprint of the DER encoding
+};
+
+absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem);
+
+// UNAUTHENTICATED when the connection carries no verified certificate.
+absl::StatusOr<PeerCertificate> PeerCertificateFromAuthContext(const grpc::AuthContext& auth);
+
+}  // namespace ketenpoort::identity
+
+#endif  // KETENPOORT_GATEWAY_IDENTITY_PEER_CERTIFICATE_H_

@@ -1,0 +1,38 @@
+// Who is calling: the organisation from the verified client certificate,
+// and the human actor as asserted by that organisation in metadata.
+#ifndef KETENPOORT_GATEWAY_SERVER_CALLER_H_
+#define KETENPOORT_GATEWAY_SERVER_CALLER_H_
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/identity/partner_registry.h"
+#include "gateway/identity/peer_certificate.h"
+#include "gateway/validate/request_limits.h"
+
+namespace ketenpoort::server {
+
+inline constexpr char kActorIdHeader[] = "x-actor-id";
+inline constexpr char kActorRoleHeader[] = "x-actor-role";
+inline constexpr char kRequestIdHeader[] = "x-request-id";
+
+struct Caller {
+  identity::PeerCertificate certificate;
+  // From the certificate's OIN only; nullptr when the OIN is unknown.
+  const identity::Partner* partner = nullptr;
+  std::string actor_id;
+  std::string actor_role;
+  std::string request_id;
+};
+
+// UNAUTHENTICATED without a verified certificate. Metadata values over
+// the limit are INVALID_ARGUMENT. Nothing in metadata can set `partner`.
+absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
+                                      const identity::PartnerRegistry& partners,
+                                      const validate::RequestLimits& limits);
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_CALLER_H_

@@ -1,0 +1,132 @@
+#include "gateway/server/gateway.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "adapters/source_adapter.h"
+#include "gateway/audit/sqlite_audit_store.h"
+#include "gateway/common/error.h"
+#include "gateway/common/log.h"
+#include "gateway/common/status_macros.h"
+
+namespace ketenpoort::server {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  if (!in) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "TLS_FILE_UNREADABLE",
+                     "cannot read " + std::string(what) + " " + path);
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::Status AuditAdmin(audit::AuditLog& log, const Clock& clock, std::string detail,
+                        const std::string& policy_version) {
+  v1::AuditEntry entry;
+  entry.set_kind(v1::AuditEntry::ADMIN);
+  entry.set_time_unix_micros(clock.NowUnixMicros());
+  entry.set_detail(std::move(detail));
+  entry.set_policy_version(policy_version);
+  return log.AppendAndWait(std::move(entry)).status();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayConfig& config) {
+  std::unique_ptr<Gateway> gateway(new Gateway());
+  gateway->config_ = config;
+  const records::RecordCatalog& catalog = records::RecordCatalog::Builtin();
+
+  ASSIGN_OR_RETURN(auto policies, policy::PolicySet::LoadDirectory(config.policies_dir, catalog));
+  gateway->policies_ = std::make_unique<PolicyHolder>(std::move(policies));
+
+  adapters::AdapterRegistry registry;
+  adapters::RegisterBuiltinAdapters(registry);
+  ASSIGN_OR_RETURN(auto router, sources::SourceRouter::Create(config.sources, registry, catalog));
+  gateway->sources_ = std::make_unique<sources::SourceRouter>(std::move(router));
+
+  ASSIGN_OR_RETURN(auto pseudonymizer,
+                   audit::Pseudonymizer::FromKeyFile(config.pseudonym_key_file));
+  gateway->pseudonymizer_ = std::make_unique<audit::Pseudonymizer>(std::move(pseudonymizer));
+
+  ASSIGN_OR_RETURN(auto store, audit::SqliteAuditStore::Open({.path = config.audit_database}));
+  gateway->audit_ = std::make_unique<audit::AuditLog>(std::move(store));
+
+  GatewayServices services;
+  services.catalog = &catalog;
+  services.policies = gateway->policies_.get();
+  services.sources = gateway->sources_.get();
+  services.audit = gateway->audit_.get();
+  services.pseudonymizer = gateway->pseudonymizer_.get();
+  services.clock = &gateway->clock_;
+  services.limits = config.limits;
+  gateway->dossier_service_ = std::make_unique<DossierService>(services);
+  return gateway;
+}
+
+Gateway::~Gateway() {
+  if (server_) Shutdown(std::chrono::milliseconds(0));
+}
+
+absl::Status Gateway::Start() {
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPem(config_.tls.client_ca, "client CA"));
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(config_.tls.server_key, "server key"));
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(config_.tls.server_cert, "server certificate"));
+  tls.pem_key_cert_pairs.push_back(std::move(pair));
+
+  // The audit log records when the gateway starts, and with which policy.
+  RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port_);
+  builder.RegisterService(dossier_service_.get());
+  // A hard cap well above any valid request; the handler's own limit gives
+  // the precise INVALID_ARGUMENT below it.
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return MakeError(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+                     "cannot listen on " + config_.listen);
+  }
+  log::Info("listening", {{"address", config_.listen},
+                          {"port", port_},
+                          {"policy_version", policies_->Current()->version()}});
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::ReloadPolicies() {
+  auto next =
+      policy::PolicySet::LoadDirectory(config_.policies_dir, records::RecordCatalog::Builtin());
+  if (!next.ok()) {
+    log::Error("policy_reload_rejected", {{"reason", std::string(next.status().message())}});
+    return next.status();
+  }
+  const std::string version = (*next)->version();
+  policies_->Replace(std::move(*next));
+  log::Info("policy_reloaded", {{"policy_version", version}});
+  return AuditAdmin(*audit_, clock_, "policy reloaded", version);
+}
+
+void Gateway::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+}
+
+void Gateway::Wait() {
+  if (server_) server_->Wait();
+}
+
+}  // namespace ketenpoort::server

@@ -1,0 +1,50 @@
+// The assembled gateway: stores, policies, sources and the gRPC server,
+// built from a GatewayConfig. main() only parses flags and signals.
+#ifndef KETENPOORT_GATEWAY_SERVER_GATEWAY_H_
+#define KETENPOORT_GATEWAY_SERVER_GATEWAY_H_
+
+#include <grpcpp/server.h>
+
+#include <chrono>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "gateway/config/gateway_config.h"
+#include "gateway/server/dossier_service.h"
+
+namespace ketenpoort::server {
+
+class Gateway {
+ public:
+  // Loads and validates everything; refuses to build on any error.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Create(const config::GatewayConfig& config);
+  ~Gateway();
+
+  // Binds and starts serving. The chosen port is port() (useful with :0).
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Re-reads the policy directory; on error the old set stays active.
+  absl::Status ReloadPolicies();
+
+  // Stops accepting calls and waits up to `grace` for calls in flight.
+  void Shutdown(std::chrono::milliseconds grace);
+  void Wait();
+
+ private:
+  Gateway() = default;
+
+  config::GatewayConfig config_;
+  SystemClock clock_;
+  std::unique_ptr<PolicyHolder> policies_;
+  std::unique_ptr<sources::SourceRouter> sources_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::Pseudonymizer> pseudonymizer_;
+  std::unique_ptr<DossierService> dossier_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_GATEWAY_H_

@@ -1,0 +1,178 @@
+#include "gateway/server/get_record_handler.h"
+
+#include "gateway/common/crypto.h"
+#include "gateway/common/error.h"
+#include "gateway/validate/subject_id.h"
+
+namespace ketenpoort::server {
+
+using v1::AuditEntry;
+
+namespace {
+
+constexpr char kMethod[] = "/ketenpoort.v1.DossierService/GetRecord";
+
+AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
+                          int64_t now, const std::string& policy_version) {
+  AuditEntry entry;
+  entry.set_kind(AuditEntry::ACCESS);
+  entry.set_time_unix_micros(now);
+  entry.set_method(kMethod);
+  entry.set_policy_version(policy_version);
+  // Only a known, valid purpose is recorded as such.
+  if (v1::Purpose_IsValid(request.purpose())) entry.set_purpose(request.purpose());
+  if (caller.ok()) {
+    entry.set_partner_oin(caller->certificate.oin);
+    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
+    entry.set_actor_id(caller->actor_id);
+    entry.set_actor_role(caller->actor_role);
+    entry.set_request_id(caller->request_id);
+    if (caller->partner != nullptr) {
+      entry.set_partner_id(caller->partner->id);
+      entry.set_partner_name(caller->partner->name);
+    }
+  }
+  return entry;
+}
+
+void SetOutcome(AuditEntry& entry, AuditEntry::Decision decision, const absl::Status& status) {
+  entry.set_decision(decision);
+  std::string reason = ErrorReason(status);
+  entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
+}
+
+absl::Status AuditUnavailable() {
+  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                   "the audit log cannot record this request, so no data is released; "
+                   "retry later");
+}
+
+}  // namespace
+
+absl::Status GetRecordHandler::Validate(const v1::GetRecordRequest& request) const {
+  if (request.ByteSizeLong() > services_.limits.max_request_bytes) {
+    return MakeError(
+        absl::StatusCode::kInvalidArgument, "REQUEST_TOO_LARGE",
+        "request is larger than " + std::to_string(services_.limits.max_request_bytes) + " bytes");
+  }
+  if (absl::Status subject = validate::ValidateSubjectId(request.subject_id()); !subject.ok()) {
+    return subject;
+  }
+  if (!v1::Purpose_IsValid(request.purpose()) || request.purpose() == v1::PURPOSE_UNSPECIFIED) {
+    return MakeError(
+        absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
+        "purpose " + std::to_string(request.purpose()) + " is not one of the gateway's purposes");
+  }
+  if (services_.catalog->Find(request.record_type()) == nullptr) {
+    // The record type is not personal data: safe to echo, and helpful.
+    return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_RECORD_TYPE",
+                     "unknown record type '" + request.record_type() + "'");
+  }
+  return absl::OkStatus();
+}
+
+void GetRecordHandler::AuditThenFail(AuditEntry entry, absl::Status error, Done done) const {
+  services_.audit->Append(std::move(entry), [error = std::move(error), done = std::move(done)](
+                                                absl::StatusOr<uint64_t> index) {
+    done(index.ok() ? error : AuditUnavailable());
+  });
+}
+
+void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
+                              const v1::GetRecordRequest& request, v1::GetRecordResponse* response,
+                              Done done) const {
+  const std::shared_ptr<const policy::PolicySet> policies = services_.policies->Current();
+  AuditEntry entry =
+      NewAccessEntry(caller, request, services_.clock->NowUnixMicros(), policies->version());
+  entry.set_record_type(
+      services_.catalog->Find(request.record_type()) != nullptr ? request.record_type() : "");
+
+  // 1. Identity. An unknown organisation learns nothing beyond the denial.
+  if (!caller.ok()) {
+    SetOutcome(entry, AuditEntry::DENY, caller.status());
+    return AuditThenFail(std::move(entry), caller.status(), std::move(done));
+  }
+  if (validate::ValidateSubjectId(request.subject_id()).ok()) {
+    entry.set_subject_pseudonym(services_.pseudonymizer->Pseudonym(request.subject_id()));
+  }
+  if (caller->partner == nullptr) {
+    absl::Status denied =
+        MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kUnknownPartner,
+                  "the client certificate's OIN is not a known partner");
+    SetOutcome(entry, AuditEntry::DENY, denied);
+    return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
+  }
+
+  // 2. Validate.
+  if (absl::Status invalid = Validate(request); !invalid.ok()) {
+    SetOutcome(entry, AuditEntry::INVALID, invalid);
+    return AuditThenFail(std::move(entry), std::move(invalid), std::move(done));
+  }
+
+  // 3. Decide.
+  const policy::Decision decision = policies->Decide(
+      {caller->partner, caller->actor_role, request.purpose(), request.record_type()});
+  if (!decision.permit) {
+    absl::Status denied =
+        MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
+                  {{"policy_version", policies->version()}});
+    SetOutcome(entry, AuditEntry::DENY, denied);
+    return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
+  }
+  const policy::Rule& rule = *decision.rule;
+  entry.set_rule_id(rule.id);
+  entry.set_legal_basis(std::string(policy::LegalBasisName(rule.legal_basis.kind)));
+  entry.set_law_reference(rule.legal_basis.law_reference);
+
+  // 4. Fetch.
+  adapters::SourceAdapter* source = services_.sources->Find(request.record_type());
+  if (source == nullptr) {
+    absl::Status unavailable = MakeError(absl::StatusCode::kUnavailable, "NO_SOURCE",
+                                         "no source is configured for " + request.record_type());
+    SetOutcome(entry, AuditEntry::FAILED, unavailable);
+    return AuditThenFail(std::move(entry), std::move(unavailable), std::move(done));
+  }
+  entry.set_source(std::string(source->name()));
+  auto record =
+      source->Fetch({request.subject_id(), request.record_type(), rule.record_descriptor});
+  if (!record.ok()) {
+    SetOutcome(entry, AuditEntry::FAILED, record.status());
+    return AuditThenFail(std::move(entry), record.status(), std::move(done));
+  }
+
+  // 5. Filter: build the released record from the granted fields only.
+  std::unique_ptr<google::protobuf::Message> released((*record)->New());
+  rule.selection.CopySelected(**record, released.get());
+  response->mutable_record()->PackFrom(*released);
+  for (const policy::ReleasedFieldSpec& spec : rule.release) {
+    v1::ReleasedField* field = response->add_released_fields();
+    field->set_path(spec.path);
+    field->set_transform(spec.transform);
+    entry.add_released_fields(spec.path);
+  }
+  for (const std::string& category : rule.released_categories) {
+    entry.add_released_categories(category);
+  }
+  response->set_rule_id(rule.id);
+  response->set_legal_basis(entry.legal_basis() + (entry.law_reference().empty()
+                                                       ? ""
+                                                       : " (" + entry.law_reference() + ")"));
+  response->set_policy_version(policies->version());
+  entry.set_decision(AuditEntry::PERMIT);
+  const crypto::Sha256Digest digest = crypto::Sha256(response->record().value());
+  entry.set_payload_sha256(std::string(crypto::AsBytes(digest)));
+
+  // 6. Audit, and only then 7. respond.
+  services_.audit->Append(std::move(entry),
+                          [response, done = std::move(done)](absl::StatusOr<uint64_t> index) {
+                            if (!index.ok()) {
+                              response->Clear();  // fail closed: nothing leaves
+                              done(AuditUnavailable());
+                              return;
+                            }
+                            response->set_audit_index(*index);
+                            done(absl::OkStatus());
+                          });
+}
+
+}  // namespace ketenpoort::server

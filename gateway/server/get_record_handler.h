@@ -1,0 +1,61 @@
+// The request path for DossierService.GetRecord, in the order it runs:
+//
+//   identity -> validate -> decide -> fetch -> filter -> audit -> respond
+//
+// Every request that reaches this handler leaves exactly one audit entry,
+// whatever its outcome. The response is released only from the audit
+// log's callback, after its entry is durable; if the audit write fails the
+// caller gets UNAVAILABLE and no data (fail closed).
+#ifndef KETENPOORT_GATEWAY_SERVER_GET_RECORD_HANDLER_H_
+#define KETENPOORT_GATEWAY_SERVER_GET_RECORD_HANDLER_H_
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/pseudonymizer.h"
+#include "gateway/common/clock.h"
+#include "gateway/records/record_catalog.h"
+#include "gateway/server/caller.h"
+#include "gateway/server/policy_holder.h"
+#include "gateway/sources/source_router.h"
+#include "gateway/validate/request_limits.h"
+#include "ketenpoort/v1/dossier.pb.h"
+
+namespace ketenpoort::server {
+
+// Everything a handler needs; owned elsewhere, outlives the handler.
+struct GatewayServices {
+  const records::RecordCatalog* catalog = nullptr;
+  PolicyHolder* policies = nullptr;
+  const sources::SourceRouter* sources = nullptr;
+  audit::AuditLog* audit = nullptr;
+  const audit::Pseudonymizer* pseudonymizer = nullptr;
+  const Clock* clock = nullptr;
+  validate::RequestLimits limits;
+};
+
+using Done = std::function<void(absl::Status)>;
+
+class GetRecordHandler {
+ public:
+  explicit GetRecordHandler(const GatewayServices& services) : services_(services) {}
+
+  // `caller` is the outcome of identification: when identification itself
+  // failed, pass that status (it is audited and returned). `done` is called
+  // exactly once, possibly on another thread.
+  void Handle(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
+              v1::GetRecordResponse* response, Done done) const;
+
+ private:
+  absl::Status Validate(const v1::GetRecordRequest& request) const;
+  // Audits `entry` and then reports `error`; or, if the audit write fails,
+  // reports UNAVAILABLE instead.
+  void AuditThenFail(v1::AuditEntry entry, absl::Status error, Done done) const;
+
+  GatewayServices services_;
+};
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_GET_RECORD_HANDLER_H_

@@ -1,0 +1,35 @@
+#include "gateway/sources/source_router.h"
+
+#include "gateway/common/error.h"
+#include "gateway/common/status_macros.h"
+
+namespace ketenpoort::sources {
+
+absl::StatusOr<SourceRouter> SourceRouter::Create(
+    const std::vector<adapters::SourceConfig>& configs, const adapters::AdapterRegistry& registry,
+    const records::RecordCatalog& catalog) {
+  SourceRouter router;
+  for (const adapters::SourceConfig& config : configs) {
+    ASSIGN_OR_RETURN(adapters::SourceAdapterPtr source, registry.Create(config));
+    for (const std::string& record_type : config.record_types) {
+      if (catalog.Find(record_type) == nullptr) {
+        return MakeError(
+            absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
+            "source '" + config.name + "' lists unknown record type '" + record_type + "'");
+      }
+      if (!router.by_record_type_.emplace(record_type, source.get()).second) {
+        return MakeError(absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
+                         "record type '" + record_type + "' is served by two sources");
+      }
+    }
+    router.sources_.push_back(std::move(source));
+  }
+  return router;
+}
+
+adapters::SourceAdapter* SourceRouter::Find(std::string_view record_type) const {
+  auto it = by_record_type_.find(record_type);
+  return it == by_record_type_.end() ? nullptr : it->second;
+}
+
+}  // namespace ketenpoort::sources

@@ -1,0 +1,361 @@
+// Integration tests: the real ketenpoort-gateway binary on a loopback port
+// chosen by the kernel, real dev certificates, real SQLite files.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "adapters/synthetic/synthetic_population.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "records/v1/noa.pb.h"
+#include "tests/support/gateway_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_paths.h"
+
+namespace ketenpoort {
+namespace {
+
+using testing::CertsDir;
+using testing::GatewayProcess;
+using testing::TempDir;
+
+constexpr uint64_t kSeed = 11;
+constexpr uint64_t kPersons = 50;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// The ErrorInfo reason carried in grpc-status-details-bin, or "".
+std::string ReasonOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return "";
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
+std::string WriteConfig(const TempDir& dir, const std::string& policies_dir) {
+  return dir.Write("gateway.yaml",
+                   "listen: 127.0.0.1:0\n"
+                   "tls:\n"
+                   "  server_cert: " +
+                       CertsDir() +
+                       "/server.crt\n"
+                       "  server_key: " +
+                       CertsDir() +
+                       "/server.key\n"
+                       "  client_ca: " +
+                       CertsDir() +
+                       "/ca.crt\n"
+                       "policies_dir: " +
+                       policies_dir +
+                       "\n"
+                       "audit:\n"
+                       "  database: audit.db\n"
+                       "  pseudonym_key_file: " +
+                       CertsDir() +
+                       "/pseudonym.key\n"
+                       "sources:\n"
+                       "  - name: coa-fixtures\n"
+                       "    kind: sqlite_fixture\n"
+                       "    database: fixtures.db\n"
+                       "    record_types: [coa.Koppeling, noa.Assessment]\n");
+}
+
+class GatewayIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir_.File("fixtures.db"), kSeed, kPersons).ok());
+    person_ = synthetic::SyntheticPopulation(kSeed).Person(4);
+    std::string error;
+    gateway_ = GatewayProcess::Start(WriteConfig(dir_, testing::PoliciesDir()),
+                                     dir_.path().string(), &error);
+    ASSERT_NE(gateway_, nullptr) << error;
+  }
+
+  void TearDown() override {
+    if (gateway_) {
+      // A graceful stop on SIGTERM exits 0.
+      EXPECT_EQ(gateway_->Stop(), 0) << gateway_->StderrText();
+    }
+  }
+
+  std::shared_ptr<grpc::Channel> ChannelWith(const std::string& cert, const std::string& key,
+                                             const std::string& ca = "ca") {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(CertsDir() + "/" + ca + ".crt");
+    if (!cert.empty()) tls.pem_cert_chain = ReadFile(CertsDir() + "/" + cert + ".crt");
+    if (!key.empty()) tls.pem_private_key = ReadFile(CertsDir() + "/" + key + ".key");
+    return grpc::CreateChannel(gateway_->address(), grpc::SslCredentials(tls));
+  }
+  std::unique_ptr<v1::DossierService::Stub> StubAs(const std::string& partner) {
+    return v1::DossierService::NewStub(ChannelWith(partner, partner));
+  }
+
+  grpc::Status Get(v1::DossierService::Stub& stub, const v1::GetRecordRequest& request,
+                   v1::GetRecordResponse* response, const std::string& role = "werkconsulent") {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-id", "medewerker-42");
+    context.AddMetadata("x-actor-role", role);
+    return stub.GetRecord(&context, request, response);
+  }
+
+  v1::GetRecordRequest Request(v1::Purpose purpose,
+                               const std::string& record_type = "noa.Assessment") {
+    v1::GetRecordRequest request;
+    request.set_subject_id(person_.v_number);
+    request.set_record_type(record_type);
+    request.set_purpose(purpose);
+    return request;
+  }
+
+  // Entries in the live audit store (WAL: reading while the gateway writes is safe).
+  int64_t AuditCount() {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(dir_.File("audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_entry", -1, &stmt, nullptr);
+    int64_t count = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return count;
+  }
+
+  std::string ExecOnAudit(sqlite3* db, const std::string& sql) {
+    char* error = nullptr;
+    sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    std::string message = error ? error : "";
+    sqlite3_free(error);
+    return message;
+  }
+
+  TempDir dir_;
+  synthetic::SyntheticPerson person_;
+  std::unique_ptr<GatewayProcess> gateway_;
+};
+
+TEST_F(GatewayIntegrationTest, PermittedRequestReturnsExactlyTheGrantedFields) {
+  auto stub = StubAs("gemeente-woerden");
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::WORK_REINTEGRATION), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  records::v1::noa::Assessment released;
+  ASSERT_TRUE(response.record().UnpackTo(&released));
+  std::vector<const google::protobuf::FieldDescriptor*> present;
+  released.GetReflection()->ListFields(released, &present);
+  std::set<std::string> present_names;
+  for (const auto* field : present) present_names.insert(field->name());
+
+  // Exactly the granted fields that the source record has.
+  std::set<std::string> expected;
+  const auto& source = person_.assessment;
+  for (const auto& spec : response.released_fields()) {
+    const auto* field = source.GetDescriptor()->FindFieldByName(spec.path());
+    ASSERT_NE(field, nullptr) << spec.path();
+    const bool has = field->is_repeated() ? source.GetReflection()->FieldSize(source, field) > 0
+                                          : source.GetReflection()->HasField(source, field);
+    if (has) expected.insert(spec.path());
+  }
+  EXPECT_EQ(present_names, expected);
+  EXPECT_TRUE(present_names.count("language_levels"));
+  EXPECT_TRUE(present_names.count("education"));
+  EXPECT_TRUE(present_names.count("competences"));
+  // Mental-health scores are absent, not merely zero.
+  EXPECT_FALSE(released.has_ptsd_score());
+  EXPECT_FALSE(released.has_emotional_stability_score());
+  EXPECT_EQ(released.language_levels().dutch(), source.language_levels().dutch());
+  EXPECT_GT(response.audit_index(), 0u);
+  EXPECT_EQ(response.rule_id(), "noa-work-reintegration-werkconsulent");
+}
+
+TEST_F(GatewayIntegrationTest, ConnectionWithoutClientCertificateNeverReachesAHandler) {
+  const int64_t before = AuditCount();
+  auto stub = v1::DossierService::NewStub(ChannelWith("", ""));
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::WORK_REINTEGRATION), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_FALSE(response.has_record());
+  EXPECT_EQ(AuditCount(), before);
+}
+
+TEST_F(GatewayIntegrationTest, CertificateFromAForeignCaIsRefused) {
+  const int64_t before = AuditCount();
+  // Claims COA's OIN, but is signed by a CA the gateway does not trust.
+  auto stub = v1::DossierService::NewStub(ChannelWith("foreign-coa", "foreign-coa"));
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::HOUSING, "coa.Koppeling"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_FALSE(response.has_record());
+  EXPECT_EQ(AuditCount(), before);
+}
+
+TEST_F(GatewayIntegrationTest, UnknownOinIsPermissionDeniedAndAudited) {
+  const int64_t before = AuditCount();
+  auto stub = StubAs("unknown-party");
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::WORK_REINTEGRATION), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "UNKNOWN_PARTNER");
+  EXPECT_EQ(AuditCount(), before + 1);
+}
+
+TEST_F(GatewayIntegrationTest, UnknownPurposeIsInvalidArgumentWithReason) {
+  auto stub = StubAs("gemeente-woerden");
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(static_cast<v1::Purpose>(4242)), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "UNKNOWN_PURPOSE");
+  EXPECT_FALSE(response.has_record());
+}
+
+TEST_F(GatewayIntegrationTest, MalformedSubjectAndOversizedRequestAreInvalidArgument) {
+  auto stub = StubAs("gemeente-woerden");
+  v1::GetRecordRequest request = Request(v1::WORK_REINTEGRATION);
+  request.set_subject_id("123456789");  // fails the elfproef
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "INVALID_SUBJECT_ID");
+
+  request = Request(v1::WORK_REINTEGRATION, std::string(8000, 'n'));
+  status = Get(*stub, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "REQUEST_TOO_LARGE");
+}
+
+TEST_F(GatewayIntegrationTest, RoleMetadataCannotChangeTheOrganisation) {
+  // COA asserts a municipal role; the organisation still comes from its
+  // certificate, and no rule gives COA the assessment for this purpose.
+  auto stub = StubAs("coa");
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::WORK_REINTEGRATION), &response, "werkconsulent");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "NO_RULE");
+}
+
+TEST_F(GatewayIntegrationTest, EveryRequestAllowedOrDeniedLeavesOneAuditEntry) {
+  auto woerden = StubAs("gemeente-woerden");
+  auto stranger = StubAs("unknown-party");
+  struct Call {
+    v1::DossierService::Stub* stub;
+    v1::GetRecordRequest request;
+    std::string role;
+    grpc::StatusCode code;
+  };
+  std::vector<Call> calls = {
+      {woerden.get(), Request(v1::WORK_REINTEGRATION), "werkconsulent", grpc::StatusCode::OK},
+      {woerden.get(), Request(v1::HOUSING, "coa.Koppeling"), "", grpc::StatusCode::OK},
+      {woerden.get(), Request(v1::WORK_REINTEGRATION), "receptionist",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {woerden.get(), Request(v1::CONTINUITY_OF_CARE), "werkconsulent",
+       grpc::StatusCode::PERMISSION_DENIED},
+      {woerden.get(), Request(v1::PURPOSE_UNSPECIFIED), "werkconsulent",
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {stranger.get(), Request(v1::HOUSING, "coa.Koppeling"), "",
+       grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Call& call : calls) {
+    const int64_t before = AuditCount();
+    v1::GetRecordResponse response;
+    grpc::Status status = Get(*call.stub, call.request, &response, call.role);
+    EXPECT_EQ(status.error_code(), call.code) << status.error_message();
+    EXPECT_EQ(AuditCount(), before + 1) << status.error_message();
+  }
+}
+
+TEST_F(GatewayIntegrationTest, AuditTableRefusesUpdateAndDeleteAndTheChainStillVerifies) {
+  auto stub = StubAs("gemeente-woerden");
+  v1::GetRecordResponse response;
+  ASSERT_TRUE(Get(*stub, Request(v1::WORK_REINTEGRATION), &response).ok());
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("audit.db").c_str(), &db), SQLITE_OK);
+  EXPECT_NE(ExecOnAudit(db, "UPDATE audit_entry SET entry = x'00'").find("append-only"),
+            std::string::npos);
+  EXPECT_NE(ExecOnAudit(db, "DELETE FROM audit_entry").find("append-only"), std::string::npos);
+  sqlite3_close(db);
+
+  testing::ExitResult verify = testing::RunToExit(
+      testing::KetenctlBinary(), {"audit", "verify", "--db", dir_.File("audit.db")});
+  EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
+  EXPECT_NE(verify.stderr_text.find("OK: "), std::string::npos) << verify.stderr_text;
+}
+
+TEST_F(GatewayIntegrationTest, FailsClosedWhileTheAuditStoreIsLockedAndRecoversAfter) {
+  auto stub = StubAs("gemeente-woerden");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("audit.db").c_str(), &db), SQLITE_OK);
+  // Another process holds the write lock: the gateway cannot commit.
+  ASSERT_EQ(ExecOnAudit(db, "BEGIN EXCLUSIVE"), "");
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*stub, Request(v1::WORK_REINTEGRATION), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ReasonOf(status), "AUDIT_UNAVAILABLE");
+  EXPECT_FALSE(response.has_record());
+  ASSERT_EQ(ExecOnAudit(db, "ROLLBACK"), "");
+  sqlite3_close(db);
+
+  v1::GetRecordResponse recovered;
+  status = Get(*stub, Request(v1::WORK_REINTEGRATION), &recovered);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(recovered.has_record());
+}
+
+TEST_F(GatewayIntegrationTest, ProcessLogHoldsNoPersonalData) {
+  auto stub = StubAs("gemeente-woerden");
+  v1::GetRecordResponse response;
+  ASSERT_TRUE(Get(*stub, Request(v1::WORK_REINTEGRATION), &response).ok());
+  v1::GetRecordRequest bad = Request(v1::WORK_REINTEGRATION);
+  bad.set_subject_id("123456789");
+  Get(*stub, bad, &response);
+  const std::string log = gateway_->StderrText();
+  EXPECT_NE(log.find("listening"), std::string::npos);
+  EXPECT_EQ(log.find(person_.v_number), std::string::npos);
+  EXPECT_EQ(log.find("123456789"), std::string::npos);
+  EXPECT_EQ(log.find(person_.koppeling.family_name()), std::string::npos);
+}
+
+TEST(GatewayStartupTest, BadPolicyRefusesToStartNamingFileAndLine) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "policies");
+  for (const auto& entry : std::filesystem::directory_iterator(testing::PoliciesDir())) {
+    if (entry.is_regular_file()) {
+      std::filesystem::copy_file(entry.path(), dir.path() / "policies" / entry.path().filename(),
+                                 std::filesystem::copy_options::none);
+    }
+  }
+  const std::string broken = dir.Write("policies/zz-broken.yaml",
+                                       "rules:\n"
+                                       "  - id: broken\n"
+                                       "    requester: {partner_type: gemeente}\n"
+                                       "    purpose: CURIOSITY\n"
+                                       "    record_type: noa.Assessment\n"
+                                       "    legal_basis: {kind: consent}\n"
+                                       "    release: [{field: education}]\n");
+  ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir.File("fixtures.db"), kSeed, 5).ok());
+  const std::string config = WriteConfig(dir, (dir.path() / "policies").string());
+  testing::ExitResult result =
+      testing::RunToExit(testing::GatewayBinary(), {"--config", config, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.stderr_text.find(broken + ":4:"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("CURIOSITY"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("audit.db")));
+}
+
+}  // namespace
+}  // namespace ketenpoort

@@ -1,0 +1,32 @@
+// Connection settings shared by ketenctl's commands: which gateway, and
+// which partner certificate to present.
+#ifndef KETENPOORT_TOOLS_KETENCTL_CLIENT_H_
+#define KETENPOORT_TOOLS_KETENCTL_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace ketenpoort::ketenctl {
+
+struct ClientOptions {
+  std::string address = "127.0.0.1:50051";
+  std::string certs_dir = "certs-dev/out";
+  std::string as;    // partner certificate name in certs_dir, e.g. "gemeente-woerden"
+  std::string cert;  // or explicit files
+  std::string key;
+  std::string ca;
+};
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const ClientOptions& options);
+
+// Prints code, message and ErrorInfo reason of a failed call to stderr.
+void PrintError(const grpc::Status& status);
+
+}  // namespace ketenpoort::ketenctl
+
+#endif  // KETENPOORT_TOOLS_KETENCTL_CLIENT_H_

@@ -1,0 +1,133 @@
+// ketenctl: the command-line client for Ketenpoort.
+//
+//   ketenctl get --as gemeente-woerden --subject ID --record noa.Assessment
+//                --purpose WORK_REINTEGRATION --actor-role werkconsulent
+//   ketenctl audit verify --db var/audit.db
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/client_context.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "gateway/audit/chain_verifier.h"
+#include "gateway/audit/sqlite_audit_store.h"
+#include "gateway/records/record_catalog.h"
+#include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "tools/ketenctl/client.h"
+
+namespace {
+
+using ketenpoort::ketenctl::ClientOptions;
+
+struct GetOptions {
+  std::string subject;
+  std::string record_type;
+  std::string purpose;
+  std::string actor_id = "ketenctl";
+  std::string actor_role;
+  std::string request_id;
+};
+
+int RunGet(const ClientOptions& client, const GetOptions& options) {
+  ketenpoort::v1::Purpose purpose = ketenpoort::v1::PURPOSE_UNSPECIFIED;
+  if (!ketenpoort::v1::Purpose_Parse(options.purpose, &purpose)) {
+    std::fprintf(stderr, "error: unknown purpose '%s'\n", options.purpose.c_str());
+    return 2;
+  }
+  auto channel = ketenpoort::ketenctl::Connect(client);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(channel.status().message()).c_str());
+    return 2;
+  }
+  // Make sure the record schemas are linked in, so the Any prints as JSON.
+  (void)ketenpoort::records::RecordCatalog::Builtin();
+  auto stub = ketenpoort::v1::DossierService::NewStub(*channel);
+  ketenpoort::v1::GetRecordRequest request;
+  request.set_subject_id(options.subject);
+  request.set_record_type(options.record_type);
+  request.set_purpose(purpose);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!options.actor_id.empty()) context.AddMetadata("x-actor-id", options.actor_id);
+  if (!options.actor_role.empty()) context.AddMetadata("x-actor-role", options.actor_role);
+  if (!options.request_id.empty()) context.AddMetadata("x-request-id", options.request_id);
+  ketenpoort::v1::GetRecordResponse response;
+  grpc::Status status = stub->GetRecord(&context, request, &response);
+  if (!status.ok()) {
+    ketenpoort::ketenctl::PrintError(status);
+    return 1;
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(response, &json, print).ok()) {
+    std::fprintf(stderr, "error: cannot render the response as JSON\n");
+    return 1;
+  }
+  std::printf("%s", json.c_str());
+  return 0;
+}
+
+int RunAuditVerify(const std::string& db) {
+  auto store = ketenpoort::audit::SqliteAuditStore::Open({.path = db, .read_only = true});
+  if (!store.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(store.status().message()).c_str());
+    return 2;
+  }
+  auto report = ketenpoort::audit::VerifyChain(**store);
+  if (!report.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(report.status().message()).c_str());
+    return 2;
+  }
+  if (!report->ok) {
+    std::printf("FAILED at entry %llu: %s (%llu entries verified before it)\n",
+                static_cast<unsigned long long>(report->first_bad_index), report->problem.c_str(),
+                static_cast<unsigned long long>(report->entries));
+    return 1;
+  }
+  std::printf("OK: %llu entries, chain head %s\n", static_cast<unsigned long long>(report->entries),
+              report->head_hash_hex.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ketenctl: client and tools for the Ketenpoort gateway"};
+  app.require_subcommand(1);
+  ClientOptions client;
+  auto add_client_options = [&client](CLI::App* command) {
+    command->add_option("--addr", client.address, "gateway address")->capture_default_str();
+    command->add_option("--certs-dir", client.certs_dir, "directory of dev certificates")
+        ->capture_default_str();
+    command->add_option("--as", client.as, "partner certificate name in --certs-dir");
+    command->add_option("--cert", client.cert, "client certificate (PEM)");
+    command->add_option("--key", client.key, "client key (PEM)");
+    command->add_option("--ca", client.ca, "CA of the gateway's certificate (PEM)");
+  };
+
+  GetOptions get;
+  CLI::App* get_command = app.add_subcommand("get", "fetch one record through the gateway");
+  add_client_options(get_command);
+  get_command->add_option("--subject", get.subject, "V-nummer or BSN")->required();
+  get_command->add_option("--record", get.record_type, "record type, e.g. noa.Assessment")
+      ->required();
+  get_command->add_option("--purpose", get.purpose, "purpose, e.g. WORK_REINTEGRATION")->required();
+  get_command->add_option("--actor-id", get.actor_id, "user id at the partner")
+      ->capture_default_str();
+  get_command->add_option("--actor-role", get.actor_role, "role, e.g. werkconsulent");
+  get_command->add_option("--request-id", get.request_id, "trace id to record");
+
+  CLI::App* audit_command = app.add_subcommand("audit", "audit log tools");
+  audit_command->require_subcommand(1);
+  std::string audit_db;
+  CLI::App* verify_command =
+      audit_command->add_subcommand("verify", "recompute the audit chain from the raw store");
+  verify_command->add_option("--db", audit_db, "audit database file")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (get_command->parsed()) return RunGet(client, get);
+  if (verify_command->parsed()) return RunAuditVerify(audit_db);
+  return 2;
+}
