@@ -28,8 +28,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
   const fs::path base = fs::absolute(path).parent_path();
   const YAML::Node& root = file.root();
-  RETURN_IF_ERROR(
-      file.OnlyKeys(root, {"listen", "tls", "policies_dir", "audit", "sources", "limits"}));
+  RETURN_IF_ERROR(file.OnlyKeys(
+      root, {"listen", "tls", "policies_dir", "audit", "state", "sources", "limits"}));
   GatewayConfig config;
   ASSIGN_OR_RETURN(config.listen, file.OptionalString(root, "listen", config.listen));
 
@@ -48,6 +48,11 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   ASSIGN_OR_RETURN(config.audit_database, RequiredPath(file, audit, "database", base));
   ASSIGN_OR_RETURN(config.pseudonym_key_file,
                    RequiredPath(file, audit, "pseudonym_key_file", base));
+
+  const YAML::Node state = root["state"];
+  if (!state) return file.ErrorAt(root, "missing required key 'state'");
+  RETURN_IF_ERROR(file.OnlyKeys(state, {"database"}));
+  ASSIGN_OR_RETURN(config.state_database, RequiredPath(file, state, "database", base));
 
   const YAML::Node sources = root["sources"];
   if (!sources || !sources.IsSequence() || sources.size() == 0) {

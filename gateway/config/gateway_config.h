@@ -25,6 +25,8 @@ struct GatewayConfig {
   std::string policies_dir;
   std::string audit_database;
   std::string pseudonym_key_file;
+  // Consents and relationships (SQLite).
+  std::string state_database;
   std::vector<adapters::SourceConfig> sources;
   validate::RequestLimits limits;
 };

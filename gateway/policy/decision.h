@@ -4,8 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/identity/partner.h"
+#include "gateway/policy/facts.h"
 #include "gateway/policy/rule.h"
 #include "ketenpoort/v1/purpose.pb.h"
 
@@ -16,6 +18,12 @@ namespace reason {
 inline constexpr std::string_view kNoRule = "NO_RULE";
 inline constexpr std::string_view kActorRole = "ACTOR_ROLE";
 inline constexpr std::string_view kUnknownPartner = "UNKNOWN_PARTNER";
+inline constexpr std::string_view kNotLinked = "NOT_LINKED";
+inline constexpr std::string_view kOutsideWindow = "OUTSIDE_WINDOW";
+inline constexpr std::string_view kNotRegisteredWithGp = "NOT_REGISTERED_WITH_GP";
+inline constexpr std::string_view kConsentRequired = "CONSENT_REQUIRED";
+inline constexpr std::string_view kConsentRevoked = "CONSENT_REVOKED";
+inline constexpr std::string_view kConsentObjection = "CONSENT_OBJECTION";
 }  // namespace reason
 
 struct DecisionRequest {
@@ -23,6 +31,10 @@ struct DecisionRequest {
   std::string_view actor_role;
   v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
   std::string_view record_type;
+  std::string_view subject_id;
+  int64_t today = 0;             // days since epoch
+  bool break_glass = false;      // only vital_interest rules apply, and only then
+  const Facts* facts = nullptr;  // required
 };
 
 struct Decision {
@@ -30,6 +42,13 @@ struct Decision {
   const Rule* rule = nullptr;  // the permitting rule, when permitted
   std::string_view reason;     // empty when permitted
   std::string explanation;     // for humans; no personal data
+};
+
+// One line of `ketenctl policy explain`: what happened to one rule.
+struct RuleTrace {
+  const Rule* rule = nullptr;
+  bool matched = false;
+  std::string outcome;
 };
 
 }  // namespace ketenpoort::policy

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/yaml_file.h"
+#include "gateway/filter/derivations.h"
 #include "gateway/policy/policy_set.h"
 
 namespace ketenpoort::policy {
@@ -27,7 +29,12 @@ class PolicyLoader {
   absl::StatusOr<std::unique_ptr<Rule>> ParseRule(const YamlFile& file, const YAML::Node& node);
   absl::Status ParseRequester(const YamlFile& file, const YAML::Node& node, Rule& rule);
   absl::Status ParseLegalBasis(const YamlFile& file, const YAML::Node& node, Rule& rule);
+  absl::Status ParseConditions(const YamlFile& file, const YAML::Node& node, Rule& rule);
   absl::Status ParseRelease(const YamlFile& file, const YAML::Node& node, Rule& rule);
+  absl::Status ParseReleaseField(const YamlFile& file, const YAML::Node& item, Rule& rule);
+  absl::Status ParseDerive(const YamlFile& file, const YAML::Node& item, Rule& rule);
+  absl::Status CheckSpecialCategories(const YamlFile& file, const YAML::Node& node,
+                                      const Rule& rule);
 
   const records::RecordCatalog& catalog_;
   PolicySet& set_;
@@ -55,7 +62,7 @@ absl::Status PolicyLoader::LoadRulesFile(const YamlFile& file) {
 absl::StatusOr<std::unique_ptr<Rule>> PolicyLoader::ParseRule(const YamlFile& file,
                                                               const YAML::Node& node) {
   RETURN_IF_ERROR(file.OnlyKeys(node, {"id", "description", "requester", "actor_roles", "purpose",
-                                       "record_type", "legal_basis", "release"}));
+                                       "record_type", "legal_basis", "conditions", "release"}));
   auto rule = std::make_unique<Rule>();
   rule->location = file.Where(node);
   ASSIGN_OR_RETURN(rule->id, file.RequiredString(node, "id"));
@@ -73,7 +80,9 @@ absl::StatusOr<std::unique_ptr<Rule>> PolicyLoader::ParseRule(const YamlFile& fi
   }
   RETURN_IF_ERROR(ParseRequester(file, node, *rule));
   RETURN_IF_ERROR(ParseLegalBasis(file, node, *rule));
+  RETURN_IF_ERROR(ParseConditions(file, node, *rule));
   RETURN_IF_ERROR(ParseRelease(file, node, *rule));
+  RETURN_IF_ERROR(CheckSpecialCategories(file, node, *rule));
   return rule;
 }
 
@@ -121,6 +130,7 @@ absl::Status PolicyLoader::ParseLegalBasis(const YamlFile& file, const YAML::Nod
     }
   } else if (kind == "consent") {
     rule.legal_basis.kind = LegalBasisKind::kConsent;
+    rule.conditions.consent = true;
   } else if (kind == "vital_interest") {
     rule.legal_basis.kind = LegalBasisKind::kVitalInterest;
   } else {
@@ -131,32 +141,160 @@ absl::Status PolicyLoader::ParseLegalBasis(const YamlFile& file, const YAML::Nod
   return absl::OkStatus();
 }
 
+absl::Status PolicyLoader::ParseConditions(const YamlFile& file, const YAML::Node& node,
+                                           Rule& rule) {
+  const YAML::Node conditions = node["conditions"];
+  if (!conditions) return absl::OkStatus();
+  RETURN_IF_ERROR(file.OnlyKeys(
+      conditions, {"linked_to_requester_municipality", "registered_with_requesting_gp", "window"}));
+  auto flag = [&](std::string_view key, bool* out) -> absl::Status {
+    const YAML::Node value = conditions[std::string(key)];
+    if (!value) return absl::OkStatus();
+    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, *out)) {
+      return file.ErrorAt(value, "'" + std::string(key) + "' must be true or false");
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(
+      flag("linked_to_requester_municipality", &rule.conditions.linked_to_requester_municipality));
+  RETURN_IF_ERROR(
+      flag("registered_with_requesting_gp", &rule.conditions.registered_with_requesting_gp));
+  const bool municipal_requester = rule.partner_type == identity::PartnerType::kGemeente ||
+                                   rule.partner_type == identity::PartnerType::kHuisarts ||
+                                   rule.partner_type == identity::PartnerType::kJgz;
+  if (rule.conditions.linked_to_requester_municipality && !municipal_requester) {
+    return file.ErrorAt(conditions["linked_to_requester_municipality"],
+                        "linked_to_requester_municipality needs a requester partner_type bound "
+                        "to a municipality (gemeente, huisarts or jgz)");
+  }
+  if (rule.conditions.registered_with_requesting_gp &&
+      rule.partner_type != identity::PartnerType::kHuisarts) {
+    return file.ErrorAt(conditions["registered_with_requesting_gp"],
+                        "registered_with_requesting_gp needs requester partner_type huisarts");
+  }
+  if (const YAML::Node window = conditions["window"]) {
+    RETURN_IF_ERROR(file.OnlyKeys(window, {"weeks_before_move", "weeks_after_move"}));
+    ASSIGN_OR_RETURN(int64_t before, file.OptionalInt(window, "weeks_before_move", 0));
+    ASSIGN_OR_RETURN(int64_t after, file.OptionalInt(window, "weeks_after_move", 0));
+    if (before < 0 || after < 0 || before > 520 || after > 520) {
+      return file.ErrorAt(window, "window weeks must be between 0 and 520");
+    }
+    rule.conditions.window = MoveWindow{before * 7, after * 7};
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PolicyLoader::ParseReleaseField(const YamlFile& file, const YAML::Node& item,
+                                             Rule& rule) {
+  ASSIGN_OR_RETURN(std::string path, file.RequiredString(item, "field"));
+  absl::StatusOr<records::FieldPath> resolved =
+      records::RecordCatalog::ResolvePath(rule.record_descriptor, path);
+  if (!resolved.ok()) return file.ErrorAt(item["field"], StdView(resolved.status().message()));
+  ASSIGN_OR_RETURN(std::string transform, file.OptionalString(item, "transform", "keep"));
+  ASSIGN_OR_RETURN(std::string to, file.OptionalString(item, "to"));
+
+  filter::FieldTransform compiled;
+  compiled.path = *resolved;
+  if (transform == "keep") {
+    compiled.kind = filter::TransformKind::kKeep;
+  } else if (transform == "redact") {
+    compiled.kind = filter::TransformKind::kRedact;
+  } else if (transform == "pseudonymize") {
+    compiled.kind = filter::TransformKind::kPseudonymize;
+  } else if (transform == "generalize") {
+    if (to == "year") {
+      compiled.kind = filter::TransformKind::kGeneralizeYear;
+    } else if (to == "age_band") {
+      compiled.kind = filter::TransformKind::kGeneralizeAgeBand;
+    } else {
+      return file.ErrorAt(item["to"] ? item["to"] : item,
+                          "generalize needs 'to: year' or 'to: age_band'");
+    }
+  } else {
+    return file.ErrorAt(item["transform"],
+                        "unknown transform '" + transform +
+                            "' (expected keep, redact, generalize or pseudonymize; "
+                            "derivations use 'derive:')");
+  }
+  if (!to.empty() && transform != "generalize") {
+    return file.ErrorAt(item["to"], "'to' belongs to transform generalize");
+  }
+  if (compiled.kind != filter::TransformKind::kKeep &&
+      resolved->fields.back()->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+    return file.ErrorAt(
+        item["transform"],
+        "transform '" + transform + "' applies to string fields; '" + path + "' is not one");
+  }
+  rule.selection.Add(*resolved);
+  rule.release.push_back({path, std::string(filter::TransformName(compiled.kind))});
+  if (compiled.kind != filter::TransformKind::kKeep) rule.transforms.push_back(std::move(compiled));
+  return absl::OkStatus();
+}
+
+absl::Status PolicyLoader::ParseDerive(const YamlFile& file, const YAML::Node& item, Rule& rule) {
+  ASSIGN_OR_RETURN(std::string name, file.RequiredString(item, "derive"));
+  const filter::Derivation* derivation = filter::FindDerivation(name);
+  if (derivation == nullptr) {
+    std::string known;
+    for (std::string_view n : filter::DerivationNames()) {
+      known += (known.empty() ? "" : ", ") + std::string(n);
+    }
+    return file.ErrorAt(item["derive"], "unknown derivation '" + name + "' (known: " + known + ")");
+  }
+  if (derivation->record_type != rule.record_type) {
+    return file.ErrorAt(item["derive"], "derivation '" + name + "' applies to " +
+                                            std::string(derivation->record_type) + ", not " +
+                                            rule.record_type);
+  }
+  filter::FieldTransform compiled;
+  compiled.kind = filter::TransformKind::kDerive;
+  compiled.derivation = derivation;
+  for (const auto& [key, value] : derivation->defaults) compiled.params.emplace_back(key, value);
+  if (const YAML::Node params = item["params"]) {
+    if (!params.IsMap()) return file.ErrorAt(params, "'params' must be a mapping");
+    for (const auto& param : params) {
+      const std::string key = param.first.Scalar();
+      auto it = std::find_if(compiled.params.begin(), compiled.params.end(),
+                             [&key](const auto& p) { return p.first == key; });
+      if (it == compiled.params.end()) {
+        return file.ErrorAt(param.first,
+                            "derivation '" + name + "' has no parameter '" + key + "'");
+      }
+      ASSIGN_OR_RETURN(it->second, file.OptionalInt(params, key, 0));
+    }
+  }
+  rule.release.push_back({std::string(derivation->output_field), "derive:" + name});
+  rule.transforms.push_back(std::move(compiled));
+  return absl::OkStatus();
+}
+
 absl::Status PolicyLoader::ParseRelease(const YamlFile& file, const YAML::Node& node, Rule& rule) {
   const YAML::Node release = node["release"];
   if (!release || !release.IsSequence() || release.size() == 0) {
     return file.ErrorAt(release ? release : node,
-                        "'release' must be a non-empty list of fields or categories");
+                        "'release' must be a non-empty list of fields, categories or derivations");
   }
+  std::set<DataCategory> categories;
   for (const YAML::Node& item : release) {
-    RETURN_IF_ERROR(file.OnlyKeys(item, {"field", "category", "transform"}));
-    ASSIGN_OR_RETURN(std::string transform, file.OptionalString(item, "transform", "keep"));
-    if (transform != "keep") {
-      return file.ErrorAt(item["transform"], "unknown transform '" + transform + "'");
+    RETURN_IF_ERROR(
+        file.OnlyKeys(item, {"field", "category", "transform", "to", "derive", "params"}));
+    const int kinds =
+        (item["field"] ? 1 : 0) + (item["category"] ? 1 : 0) + (item["derive"] ? 1 : 0);
+    if (kinds != 1) {
+      return file.ErrorAt(item,
+                          "a release item names exactly one of 'field', 'category' or 'derive'");
     }
-    const bool has_field = static_cast<bool>(item["field"]);
-    if (has_field == static_cast<bool>(item["category"])) {
-      return file.ErrorAt(item, "a release item names exactly one of 'field' or 'category'");
-    }
-    if (has_field) {
-      ASSIGN_OR_RETURN(std::string path, file.RequiredString(item, "field"));
-      absl::StatusOr<records::FieldPath> resolved =
-          records::RecordCatalog::ResolvePath(rule.record_descriptor, path);
-      if (!resolved.ok()) {
-        return file.ErrorAt(item["field"], StdView(resolved.status().message()));
-      }
-      rule.selection.Add(*resolved);
-      rule.release.push_back({path, transform});
+    if (item["field"]) {
+      RETURN_IF_ERROR(ParseReleaseField(file, item, rule));
+    } else if (item["derive"]) {
+      RETURN_IF_ERROR(ParseDerive(file, item, rule));
+      categories.insert(SIGNAL);
     } else {
+      if (item["transform"] || item["to"] || item["params"]) {
+        return file.ErrorAt(item,
+                            "a category is released as it is (keep); name fields to "
+                            "transform them");
+      }
       ASSIGN_OR_RETURN(std::string name, file.RequiredString(item, "category"));
       DataCategory category;
       if (!DataCategory_Parse(name, &category) || category == DATA_CATEGORY_UNSPECIFIED) {
@@ -166,11 +304,32 @@ absl::Status PolicyLoader::ParseRelease(const YamlFile& file, const YAML::Node& 
         return file.ErrorAt(item["category"],
                             rule.record_type + " has no field of category " + name);
       }
-      rule.release.push_back({"category:" + name, transform});
+      rule.release.push_back({"category:" + name, "keep"});
     }
   }
-  for (DataCategory category : rule.selection.Categories()) {
+  for (DataCategory category : rule.selection.Categories()) categories.insert(category);
+  for (DataCategory category : categories) {
     rule.released_categories.push_back(DataCategory_Name(category));
+    rule.category_mask |= 1u << static_cast<int>(category);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PolicyLoader::CheckSpecialCategories(const YamlFile& file, const YAML::Node& node,
+                                                  const Rule& rule) {
+  const bool lawful_basis = rule.legal_basis.kind == LegalBasisKind::kConsent ||
+                            (rule.legal_basis.kind == LegalBasisKind::kStatutory &&
+                             !rule.legal_basis.law_reference.empty());
+  if (lawful_basis) return absl::OkStatus();
+  for (DataCategory special : {HEALTH, MENTAL_HEALTH, YOUTH_HEALTH}) {
+    if (rule.category_mask & (1u << static_cast<int>(special))) {
+      return file.ErrorAt(node["release"],
+                          "rule '" + rule.id + "' releases special category " +
+                              DataCategory_Name(special) + " under basis " +
+                              std::string(LegalBasisName(rule.legal_basis.kind)) +
+                              "; special categories need consent or a statutory basis with a "
+                              "law reference (GDPR art. 9)");
+    }
   }
   return absl::OkStatus();
 }

@@ -28,7 +28,9 @@ class PolicySet {
   static absl::StatusOr<std::shared_ptr<const PolicySet>> LoadDirectory(
       const std::string& dir, const records::RecordCatalog& catalog);
 
-  Decision Decide(const DecisionRequest& request) const;
+  // Deny by default. With `trace`, records what happened to every rule
+  // considered (for `ketenctl policy explain`); decisions never need it.
+  Decision Decide(const DecisionRequest& request, std::vector<RuleTrace>* trace = nullptr) const;
 
   const identity::PartnerRegistry& partners() const { return partners_; }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/filter/field_selection.h"
+#include "gateway/filter/transforms.h"
 #include "gateway/identity/partner.h"
 #include "ketenpoort/v1/purpose.pb.h"
 
@@ -23,9 +24,24 @@ struct LegalBasis {
 
 std::string_view LegalBasisName(LegalBasisKind kind);
 
+// Time window around the subject's expected move date, inclusive.
+struct MoveWindow {
+  int64_t days_before = 0;
+  int64_t days_after = 0;
+};
+
+struct Conditions {
+  bool linked_to_requester_municipality = false;
+  bool registered_with_requesting_gp = false;
+  std::optional<MoveWindow> window;
+  // Implied by a consent basis: a valid consent must cover recipient,
+  // purpose and the released categories.
+  bool consent = false;
+};
+
 struct ReleasedFieldSpec {
-  std::string path;       // field path, or "category:WORK"
-  std::string transform;  // "keep"
+  std::string path;       // field path, "category:WORK", or a derived field
+  std::string transform;  // "keep", "redact", "derive:care_signal", ...
 };
 
 struct Rule {
@@ -43,10 +59,15 @@ struct Rule {
   std::string record_type;
   const google::protobuf::Descriptor* record_descriptor = nullptr;
   LegalBasis legal_basis;
+  Conditions conditions;
 
   std::vector<ReleasedFieldSpec> release;
-  filter::FieldSelection selection;
+  filter::FieldSelection selection;                // fields copied from the source
+  std::vector<filter::FieldTransform> transforms;  // applied after the copy
   std::vector<std::string> released_categories;
+  uint32_t category_mask = 0;  // bit (1 << DataCategory) per released category
+
+  bool break_glass() const { return legal_basis.kind == LegalBasisKind::kVitalInterest; }
 };
 
 }  // namespace ketenpoort::policy

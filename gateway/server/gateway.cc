@@ -10,6 +10,7 @@
 
 #include "adapters/source_adapter.h"
 #include "gateway/audit/sqlite_audit_store.h"
+#include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
@@ -53,9 +54,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   ASSIGN_OR_RETURN(auto router, sources::SourceRouter::Create(config.sources, registry, catalog));
   gateway->sources_ = std::make_unique<sources::SourceRouter>(std::move(router));
 
-  ASSIGN_OR_RETURN(auto pseudonymizer,
-                   audit::Pseudonymizer::FromKeyFile(config.pseudonym_key_file));
-  gateway->pseudonymizer_ = std::make_unique<audit::Pseudonymizer>(std::move(pseudonymizer));
+  ASSIGN_OR_RETURN(std::string key, crypto::ReadKeyFile(config.pseudonym_key_file));
+  gateway->pseudonymizer_ = std::make_unique<audit::Pseudonymizer>(key);
+
+  ASSIGN_OR_RETURN(gateway->consents_, consent::ConsentRegistry::Open(config.state_database));
+  ASSIGN_OR_RETURN(gateway->relationships_,
+                   relationships::RelationshipRegistry::Open(config.state_database));
+  gateway->facts_ =
+      std::make_unique<RegistryFacts>(gateway->relationships_.get(), gateway->consents_.get());
 
   ASSIGN_OR_RETURN(auto store, audit::SqliteAuditStore::Open({.path = config.audit_database}));
   gateway->audit_ = std::make_unique<audit::AuditLog>(std::move(store));
@@ -66,9 +72,17 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   services.sources = gateway->sources_.get();
   services.audit = gateway->audit_.get();
   services.pseudonymizer = gateway->pseudonymizer_.get();
+  services.facts = gateway->facts_.get();
+  // A separate key per use: recipient pseudonyms must not be linkable to
+  // the audit log's subject pseudonyms.
+  const crypto::Sha256Digest recipient_key = crypto::HmacSha256(key, "recipient-pseudonyms");
+  services.recipient_pseudonym_key = std::string(crypto::AsBytes(recipient_key));
   services.clock = &gateway->clock_;
   services.limits = config.limits;
   gateway->dossier_service_ = std::make_unique<DossierService>(services);
+  gateway->consent_service_ = std::make_unique<ConsentService>(services, gateway->consents_.get());
+  gateway->relationship_service_ =
+      std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   return gateway;
 }
 
@@ -92,6 +106,8 @@ absl::Status Gateway::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port_);
   builder.RegisterService(dossier_service_.get());
+  builder.RegisterService(consent_service_.get());
+  builder.RegisterService(relationship_service_.get());
   // A hard cap well above any valid request; the handler's own limit gives
   // the precise INVALID_ARGUMENT below it.
   builder.SetMaxReceiveMessageSize(64 * 1024);

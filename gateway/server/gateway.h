@@ -10,7 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/config/gateway_config.h"
+#include "gateway/consent/consent_registry.h"
+#include "gateway/relationships/relationship_registry.h"
+#include "gateway/server/consent_service.h"
 #include "gateway/server/dossier_service.h"
+#include "gateway/server/registry_facts.h"
+#include "gateway/server/relationship_service.h"
 
 namespace ketenpoort::server {
 
@@ -40,7 +45,12 @@ class Gateway {
   std::unique_ptr<sources::SourceRouter> sources_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::Pseudonymizer> pseudonymizer_;
+  std::unique_ptr<consent::ConsentRegistry> consents_;
+  std::unique_ptr<relationships::RelationshipRegistry> relationships_;
+  std::unique_ptr<RegistryFacts> facts_;
   std::unique_ptr<DossierService> dossier_service_;
+  std::unique_ptr<ConsentService> consent_service_;
+  std::unique_ptr<RelationshipService> relationship_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

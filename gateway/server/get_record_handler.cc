@@ -2,6 +2,7 @@
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
+#include "gateway/filter/transforms.h"
 #include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
@@ -63,6 +64,14 @@ absl::Status GetRecordHandler::Validate(const v1::GetRecordRequest& request) con
         absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
         "purpose " + std::to_string(request.purpose()) + " is not one of the gateway's purposes");
   }
+  if (request.break_glass() && request.break_glass_justification().empty()) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BREAK_GLASS_JUSTIFICATION_REQUIRED",
+                     "break-glass access needs a justification; it is recorded and reviewed");
+  }
+  if (!request.break_glass() && !request.break_glass_justification().empty()) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BREAK_GLASS_NOT_INVOKED",
+                     "a break-glass justification was given without invoking break-glass");
+  }
   if (services_.catalog->Find(request.record_type()) == nullptr) {
     // The record type is not personal data: safe to echo, and helpful.
     return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_RECORD_TYPE",
@@ -81,9 +90,9 @@ void GetRecordHandler::AuditThenFail(AuditEntry entry, absl::Status error, Done 
 void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
                               const v1::GetRecordRequest& request, v1::GetRecordResponse* response,
                               Done done) const {
+  const int64_t now = services_.clock->NowUnixMicros();
   const std::shared_ptr<const policy::PolicySet> policies = services_.policies->Current();
-  AuditEntry entry =
-      NewAccessEntry(caller, request, services_.clock->NowUnixMicros(), policies->version());
+  AuditEntry entry = NewAccessEntry(caller, request, now, policies->version());
   entry.set_record_type(
       services_.catalog->Find(request.record_type()) != nullptr ? request.record_type() : "");
 
@@ -110,8 +119,15 @@ void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
   }
 
   // 3. Decide.
-  const policy::Decision decision = policies->Decide(
-      {caller->partner, caller->actor_role, request.purpose(), request.record_type()});
+  const int64_t today = now / (86'400LL * 1'000'000LL);
+  const policy::Decision decision = policies->Decide({.partner = caller->partner,
+                                                      .actor_role = caller->actor_role,
+                                                      .purpose = request.purpose(),
+                                                      .record_type = request.record_type(),
+                                                      .subject_id = request.subject_id(),
+                                                      .today = today,
+                                                      .break_glass = request.break_glass(),
+                                                      .facts = services_.facts});
   if (!decision.permit) {
     absl::Status denied =
         MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
@@ -123,6 +139,10 @@ void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
   entry.set_rule_id(rule.id);
   entry.set_legal_basis(std::string(policy::LegalBasisName(rule.legal_basis.kind)));
   entry.set_law_reference(rule.legal_basis.law_reference);
+  if (rule.break_glass()) {
+    entry.set_break_glass_justification(request.break_glass_justification());
+    entry.set_review_required(true);
+  }
 
   // 4. Fetch.
   adapters::SourceAdapter* source = services_.sources->Find(request.record_type());
@@ -143,12 +163,15 @@ void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
   // 5. Filter: build the released record from the granted fields only.
   std::unique_ptr<google::protobuf::Message> released((*record)->New());
   rule.selection.CopySelected(**record, released.get());
+  filter::ApplyTransforms(rule.transforms, **record, released.get(),
+                          {caller->partner->id, services_.recipient_pseudonym_key, today});
   response->mutable_record()->PackFrom(*released);
   for (const policy::ReleasedFieldSpec& spec : rule.release) {
     v1::ReleasedField* field = response->add_released_fields();
     field->set_path(spec.path);
     field->set_transform(spec.transform);
-    entry.add_released_fields(spec.path);
+    entry.add_released_fields(spec.path +
+                              (spec.transform == "keep" ? "" : " (" + spec.transform + ")"));
   }
   for (const std::string& category : rule.released_categories) {
     entry.add_released_categories(category);

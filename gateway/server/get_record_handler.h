@@ -15,6 +15,7 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/pseudonymizer.h"
 #include "gateway/common/clock.h"
+#include "gateway/policy/facts.h"
 #include "gateway/records/record_catalog.h"
 #include "gateway/server/caller.h"
 #include "gateway/server/policy_holder.h"
@@ -31,6 +32,9 @@ struct GatewayServices {
   const sources::SourceRouter* sources = nullptr;
   audit::AuditLog* audit = nullptr;
   const audit::Pseudonymizer* pseudonymizer = nullptr;
+  const policy::Facts* facts = nullptr;
+  // Key for per-recipient pseudonyms in released records (never logged).
+  std::string recipient_pseudonym_key;
   const Clock* clock = nullptr;
   validate::RequestLimits limits;
 };

@@ -10,9 +10,12 @@
 #include <set>
 
 #include "adapters/synthetic/synthetic_population.h"
+#include "gateway/common/civil_date.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "ketenpoort/v1/consent.grpc.pb.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "records/v1/noa.pb.h"
 #include "tests/support/gateway_process.h"
 #include "tests/support/temp_dir.h"
@@ -67,6 +70,8 @@ std::string WriteConfig(const TempDir& dir, const std::string& policies_dir) {
                        "  pseudonym_key_file: " +
                        CertsDir() +
                        "/pseudonym.key\n"
+                       "state:\n"
+                       "  database: state.db\n"
                        "sources:\n"
                        "  - name: coa-fixtures\n"
                        "    kind: sqlite_fixture\n"
@@ -83,6 +88,26 @@ class GatewayIntegrationTest : public ::testing::Test {
     gateway_ = GatewayProcess::Start(WriteConfig(dir_, testing::PoliciesDir()),
                                      dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
+    // COA links the person to Woerden, moving in a week.
+    v1::SetKoppelingRequest koppeling;
+    koppeling.mutable_koppeling()->set_subject_id(person_.v_number);
+    koppeling.mutable_koppeling()->set_municipality_code("0632");
+    koppeling.mutable_koppeling()->set_linked_on(DateFromToday(-30));
+    koppeling.mutable_koppeling()->set_expected_move_date(DateFromToday(7));
+    grpc::ClientContext context;
+    context.AddMetadata("x-actor-role", "casemanager");
+    v1::Koppeling stored;
+    grpc::Status status = v1::RelationshipService::NewStub(ChannelWith("coa", "coa"))
+                              ->SetKoppeling(&context, koppeling, &stored);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  static std::string DateFromToday(int days) {
+    const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() /
+                          24;
+    return FormatCivilDate(today + days);
   }
 
   void TearDown() override {
@@ -165,6 +190,14 @@ TEST_F(GatewayIntegrationTest, PermittedRequestReturnsExactlyTheGrantedFields) {
   std::set<std::string> expected;
   const auto& source = person_.assessment;
   for (const auto& spec : response.released_fields()) {
+    if (spec.transform().rfind("derive:", 0) == 0) {
+      // Derived values exist when the source has what they derive from.
+      const bool derivable = spec.path() == "care_signal"
+                                 ? source.has_ptsd_score() || source.has_emotional_stability_score()
+                                 : source.occupational_health().has_capacity_hours_per_week();
+      if (derivable) expected.insert(spec.path());
+      continue;
+    }
     const auto* field = source.GetDescriptor()->FindFieldByName(spec.path());
     ASSERT_NE(field, nullptr) << spec.path();
     const bool has = field->is_repeated() ? source.GetReflection()->FieldSize(source, field) > 0
@@ -328,6 +361,123 @@ TEST_F(GatewayIntegrationTest, ProcessLogHoldsNoPersonalData) {
   EXPECT_EQ(log.find(person_.v_number), std::string::npos);
   EXPECT_EQ(log.find("123456789"), std::string::npos);
   EXPECT_EQ(log.find(person_.koppeling.family_name()), std::string::npos);
+}
+
+TEST_F(GatewayIntegrationTest, ConsentGrantedPermitsAndRevocationDeniesTheNextRequest) {
+  auto gp_channel = ChannelWith("huisartsenpraktijk-woerden", "huisartsenpraktijk-woerden");
+  auto gp = v1::DossierService::NewStub(gp_channel);
+  // The practice registers the person as its patient.
+  {
+    v1::SetGpRegistrationRequest request;
+    request.mutable_registration()->set_subject_id(person_.v_number);
+    request.mutable_registration()->set_practice_partner_id("huisartsenpraktijk-woerden");
+    request.mutable_registration()->set_registered_on(DateFromToday(0));
+    grpc::ClientContext context;
+    v1::GpRegistration stored;
+    ASSERT_TRUE(v1::RelationshipService::NewStub(gp_channel)
+                    ->SetGpRegistration(&context, request, &stored)
+                    .ok());
+  }
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*gp, Request(v1::CONTINUITY_OF_CARE), &response, "huisarts");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "CONSENT_REQUIRED");
+
+  // The municipality's social guidance records the person's consent, with an interpreter.
+  auto consents = v1::ConsentService::NewStub(ChannelWith("gemeente-woerden", "gemeente-woerden"));
+  v1::GrantConsentRequest grant;
+  v1::Consent* consent = grant.mutable_consent();
+  consent->set_subject_id(person_.v_number);
+  consent->mutable_recipient()->set_partner_id("huisartsenpraktijk-woerden");
+  consent->set_purpose(v1::CONTINUITY_OF_CARE);
+  consent->add_categories(SIGNAL);
+  consent->add_categories(LANGUAGE);
+  consent->set_valid_from(DateFromToday(-1));
+  consent->set_valid_until(DateFromToday(365));
+  consent->set_effect(v1::PERMIT);
+  consent->set_language("ti");
+  consent->set_interpreter_used(true);
+  consent->set_evidence_reference("form-2026-0042");
+  v1::Consent granted;
+  const int64_t before_grant = AuditCount();
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-actor-role", "maatschappelijke-begeleiding");
+    status = consents->Grant(&context, grant, &granted);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(AuditCount(), before_grant + 1);  // the change is audited
+  EXPECT_EQ(granted.recorded_by_partner(), "gemeente-woerden");
+
+  response.Clear();
+  status = Get(*gp, Request(v1::CONTINUITY_OF_CARE), &response, "huisarts");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  records::v1::noa::Assessment released;
+  ASSERT_TRUE(response.record().UnpackTo(&released));
+  EXPECT_TRUE(released.has_care_signal());
+  EXPECT_FALSE(released.has_ptsd_score());
+
+  {
+    grpc::ClientContext context;
+    v1::GetConsentReceiptRequest request;
+    request.set_consent_id(granted.consent_id());
+    v1::ConsentReceipt receipt;
+    ASSERT_TRUE(consents->GetReceipt(&context, request, &receipt).ok());
+    EXPECT_NE(receipt.json().find(granted.consent_id()), std::string::npos);
+    EXPECT_NE(receipt.json().find("\"interpreterUsed\": true"), std::string::npos);
+  }
+
+  // Revocation takes effect for the very next request.
+  {
+    grpc::ClientContext context;
+    v1::RevokeConsentRequest revoke;
+    revoke.set_consent_id(granted.consent_id());
+    revoke.set_reason("person withdrew consent at the intake");
+    v1::Consent revoked;
+    ASSERT_TRUE(consents->Revoke(&context, revoke, &revoked).ok());
+    EXPECT_NE(revoked.revoked_at_unix_micros(), 0);
+  }
+  response.Clear();
+  status = Get(*gp, Request(v1::CONTINUITY_OF_CARE), &response, "huisarts");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "CONSENT_REVOKED");
+  EXPECT_FALSE(response.has_record());
+}
+
+TEST_F(GatewayIntegrationTest, BreakGlassWithoutJustificationIsInvalidArgument) {
+  auto gp = StubAs("huisartsenpraktijk-woerden");
+  v1::GetRecordRequest request = Request(v1::CONTINUITY_OF_CARE, "coa.Koppeling");
+  request.set_break_glass(true);
+  v1::GetRecordResponse response;
+  grpc::Status status = Get(*gp, request, &response, "huisarts");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "BREAK_GLASS_JUSTIFICATION_REQUIRED");
+
+  request.set_break_glass_justification("acute situation, family must be reached");
+  status = Get(*gp, request, &response, "huisarts");
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(GatewayIntegrationTest, OnlyEntitledPartnersChangeRelationshipsAndConsents) {
+  v1::SetKoppelingRequest koppeling;
+  koppeling.mutable_koppeling()->set_subject_id(person_.v_number);
+  koppeling.mutable_koppeling()->set_municipality_code("0344");
+  koppeling.mutable_koppeling()->set_linked_on(DateFromToday(0));
+  grpc::ClientContext context;
+  v1::Koppeling stored;
+  grpc::Status status =
+      v1::RelationshipService::NewStub(ChannelWith("gemeente-utrecht", "gemeente-utrecht"))
+          ->SetKoppeling(&context, koppeling, &stored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "NOT_ENTITLED");
+
+  v1::GrantConsentRequest grant;
+  grant.mutable_consent()->set_subject_id(person_.v_number);
+  grpc::ClientContext grant_context;
+  v1::Consent granted;
+  status = v1::ConsentService::NewStub(ChannelWith("fg-gemeente-woerden", "fg-gemeente-woerden"))
+               ->Grant(&grant_context, grant, &granted);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST(GatewayStartupTest, BadPolicyRefusesToStartNamingFileAndLine) {

@@ -28,13 +28,14 @@ TEST(GatewayConfigTest, ErrorsNameFileAndLine) {
                                      "  client_ca: c\n"
                                      "policies_dir: p\n"
                                      "audit: {database: a.db, pseudonym_key_file: k}\n"
+                                     "state: {database: s.db}\n"
                                      "sources:\n"
                                      "  - name: s\n"
                                      "    kind: sqlite_fixture\n"
                                      "    recordtypes: [noa.Assessment]\n");
   auto config = LoadGatewayConfig(path);
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(std::string(config.status().message()).rfind(path + ":11:", 0), 0u) << config.status();
+  EXPECT_EQ(std::string(config.status().message()).rfind(path + ":12:", 0), 0u) << config.status();
   EXPECT_NE(std::string(config.status().message()).find("recordtypes"), std::string::npos);
 }
 

@@ -9,6 +9,8 @@
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
+#include "gateway/policy/fixed_facts.h"
+#include "records/v1/coa.pb.h"
 #include "records/v1/noa.pb.h"
 #include "tests/support/faulty_audit_store.h"
 #include "tests/support/temp_dir.h"
@@ -73,6 +75,9 @@ class GetRecordHandlerTest : public ::testing::Test {
     services_.sources = router_.get();
     services_.audit = audit_.get();
     services_.pseudonymizer = &pseudonymizer_;
+    facts_.koppeling = policy::KoppelingFact{"0632", std::nullopt};
+    services_.facts = &facts_;
+    services_.recipient_pseudonym_key = std::string(32, 'r');
     services_.clock = &clock_;
   }
 
@@ -127,6 +132,7 @@ class GetRecordHandlerTest : public ::testing::Test {
   testing::FaultyAuditStore* audit_store_ = nullptr;
   std::unique_ptr<audit::AuditLog> audit_;
   audit::Pseudonymizer pseudonymizer_{std::string(32, 'k')};
+  policy::FixedFacts facts_;
   ManualClock clock_{1'790'000'000'000'000};
   GatewayServices services_;
 };
@@ -143,6 +149,10 @@ TEST_F(GetRecordHandlerTest, PermittedRequestReleasesOnlyGrantedFieldsAndIsAudit
   EXPECT_FALSE(released.has_emotional_stability_score());
   EXPECT_FALSE(released.has_subject_id());
   EXPECT_FALSE(released.has_personality());
+  // The derived signal is released instead of the scores.
+  ASSERT_TRUE(released.has_care_signal());
+  EXPECT_EQ(released.care_signal(), person_.assessment.ptsd_score() >= 33 ||
+                                        person_.assessment.emotional_stability_score() >= 60);
   EXPECT_EQ(response.audit_index(), 1u);
 
   v1::AuditEntry entry = LastEntry();
@@ -195,6 +205,9 @@ TEST_F(GetRecordHandlerTest, InvalidRequestsAreAuditedAndFetchNothing) {
   cases.push_back({Request(v1::WORK_REINTEGRATION, "noa.Assessment"), "INVALID_SUBJECT_ID"});
   cases.back().request.set_subject_id("123456789");
   cases.push_back({Request(v1::WORK_REINTEGRATION, std::string(5000, 'x')), "REQUEST_TOO_LARGE"});
+  cases.push_back(
+      {Request(v1::CONTINUITY_OF_CARE, "coa.Koppeling"), "BREAK_GLASS_JUSTIFICATION_REQUIRED"});
+  cases.back().request.set_break_glass(true);
 
   for (const Case& c : cases) {
     v1::GetRecordResponse response;
@@ -220,6 +233,37 @@ TEST_F(GetRecordHandlerTest, UnknownPartnerIsDeniedAndAudited) {
   EXPECT_EQ(entry.partner_oin(), "00000099999999999999");
   EXPECT_EQ(entry.partner_id(), "");
   EXPECT_EQ(fetches_.load(), 0);
+}
+
+TEST_F(GetRecordHandlerTest, UnlinkedSubjectIsDeniedNotLinked) {
+  facts_.koppeling = policy::KoppelingFact{"0344", std::nullopt};  // Utrecht, not Woerden
+  v1::GetRecordResponse response;
+  absl::Status status = Run(CallerFor("gemeente-woerden", "werkconsulent"),
+                            Request(v1::WORK_REINTEGRATION, "noa.Assessment"), &response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorReason(status), "NOT_LINKED");
+  EXPECT_EQ(fetches_.load(), 0);
+}
+
+TEST_F(GetRecordHandlerTest, BreakGlassIsFlaggedForReviewAndTransformsApply) {
+  v1::GetRecordRequest request = Request(v1::CONTINUITY_OF_CARE, "coa.Koppeling");
+  request.set_break_glass(true);
+  request.set_break_glass_justification("patient unresponsive, family needed");
+  v1::GetRecordResponse response;
+  absl::Status status =
+      Run(CallerFor("huisartsenpraktijk-woerden", "huisarts"), request, &response);
+  ASSERT_TRUE(status.ok()) << status;
+  records::v1::coa::Koppeling released;
+  ASSERT_TRUE(response.record().UnpackTo(&released));
+  // Birth date generalised to an age band; names of the person absent.
+  EXPECT_NE(released.date_of_birth(), person_.koppeling.date_of_birth());
+  EXPECT_NE(released.date_of_birth().find('-'), std::string::npos);
+  EXPECT_EQ(released.date_of_birth().size() <= 5, true) << released.date_of_birth();
+  EXPECT_FALSE(released.has_family_name());
+  v1::AuditEntry entry = LastEntry();
+  EXPECT_TRUE(entry.review_required());
+  EXPECT_EQ(entry.break_glass_justification(), "patient unresponsive, family needed");
+  EXPECT_EQ(entry.legal_basis(), "vital_interest");
 }
 
 TEST_F(GetRecordHandlerTest, MissingRecordIsNotFoundAndAudited) {

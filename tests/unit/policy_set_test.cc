@@ -4,7 +4,9 @@
 
 #include <filesystem>
 
+#include "gateway/common/civil_date.h"
 #include "gateway/common/error.h"
+#include "gateway/policy/fixed_facts.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
 
@@ -15,6 +17,28 @@ using testing::PoliciesDir;
 using testing::TempDir;
 
 const records::RecordCatalog& Catalog() { return records::RecordCatalog::Builtin(); }
+
+// A subject linked to Woerden, moving on 2026-05-20; today is 2026-05-01.
+const FixedFacts& LinkedToWoerden() {
+  static const FixedFacts* facts = [] {
+    auto* f = new FixedFacts();
+    f->koppeling = KoppelingFact{"0632", ParseCivilDate("2026-05-20")};
+    return f;
+  }();
+  return *facts;
+}
+
+DecisionRequest Req(const identity::Partner* partner, std::string_view role, v1::Purpose purpose,
+                    std::string_view record_type, const Facts& facts = LinkedToWoerden()) {
+  return {.partner = partner,
+          .actor_role = role,
+          .purpose = purpose,
+          .record_type = record_type,
+          .subject_id = "2000000001",
+          .today = *ParseCivilDate("2026-05-01"),
+          .break_glass = false,
+          .facts = &facts};
+}
 
 std::shared_ptr<const PolicySet> LoadShipped() {
   auto set = PolicySet::LoadDirectory(PoliciesDir(), Catalog());
@@ -36,7 +60,7 @@ TEST(PolicySetTest, WorkConsultantGetsWorkFieldsButNeverMentalHealthScores) {
   const identity::Partner* woerden = set->partners().FindById("gemeente-woerden");
   ASSERT_NE(woerden, nullptr);
   Decision decision =
-      set->Decide({woerden, "werkconsulent", v1::WORK_REINTEGRATION, "noa.Assessment"});
+      set->Decide(Req(woerden, "werkconsulent", v1::WORK_REINTEGRATION, "noa.Assessment"));
   ASSERT_TRUE(decision.permit) << decision.explanation;
   std::vector<std::string> paths;
   for (const auto& spec : decision.rule->release) paths.push_back(spec.path);
@@ -52,13 +76,13 @@ TEST(PolicySetTest, DeniesByDefault) {
   ASSERT_NE(set, nullptr);
   const identity::Partner* woerden = set->partners().FindById("gemeente-woerden");
   Decision decision =
-      set->Decide({woerden, "werkconsulent", v1::CONTINUITY_OF_CARE, "noa.Assessment"});
+      set->Decide(Req(woerden, "werkconsulent", v1::CONTINUITY_OF_CARE, "noa.Assessment"));
   EXPECT_FALSE(decision.permit);
   EXPECT_EQ(decision.reason, reason::kNoRule);
   EXPECT_NE(decision.explanation.find("CONTINUITY_OF_CARE"), std::string::npos);
 
   const identity::Partner* gp = set->partners().FindById("huisartsenpraktijk-woerden");
-  decision = set->Decide({gp, "huisarts", v1::WORK_REINTEGRATION, "noa.Assessment"});
+  decision = set->Decide(Req(gp, "huisarts", v1::WORK_REINTEGRATION, "noa.Assessment"));
   EXPECT_FALSE(decision.permit);
   EXPECT_EQ(decision.reason, reason::kNoRule);
 }
@@ -68,7 +92,7 @@ TEST(PolicySetTest, WrongActorRoleIsDeniedWithActorRole) {
   ASSERT_NE(set, nullptr);
   const identity::Partner* woerden = set->partners().FindById("gemeente-woerden");
   Decision decision =
-      set->Decide({woerden, "baliemedewerker", v1::WORK_REINTEGRATION, "noa.Assessment"});
+      set->Decide(Req(woerden, "baliemedewerker", v1::WORK_REINTEGRATION, "noa.Assessment"));
   EXPECT_FALSE(decision.permit);
   EXPECT_EQ(decision.reason, reason::kActorRole);
   EXPECT_NE(decision.explanation.find("werkconsulent"), std::string::npos);
@@ -77,7 +101,7 @@ TEST(PolicySetTest, WrongActorRoleIsDeniedWithActorRole) {
 TEST(PolicySetTest, UnknownPartnerIsDenied) {
   auto set = LoadShipped();
   ASSERT_NE(set, nullptr);
-  Decision decision = set->Decide({nullptr, "", v1::HOUSING, "coa.Koppeling"});
+  Decision decision = set->Decide(Req(nullptr, "", v1::HOUSING, "coa.Koppeling"));
   EXPECT_FALSE(decision.permit);
   EXPECT_EQ(decision.reason, reason::kUnknownPartner);
 }
@@ -184,6 +208,44 @@ TEST_F(BadPolicyTest, MisspelledKeyIsRefused) {
 
 TEST_F(BadPolicyTest, YamlSyntaxErrorNamesFileAndLine) {
   ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: [HOUSING\n"), 5, "");
+}
+
+TEST_F(BadPolicyTest, UnknownDerivation) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: WORK_REINTEGRATION\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: consent}\n"
+                                                       "    release:\n"
+                                                       "      - derive: horoscope\n"),
+                8, "unknown derivation 'horoscope'");
+}
+
+TEST_F(BadPolicyTest, SpecialCategoryUnderVitalInterestIsRefused) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: WORK_REINTEGRATION\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: vital_interest}\n"
+                                                       "    release:\n"
+                                                       "      - field: ptsd_score\n"),
+                8, "special category MENTAL_HEALTH");
+}
+
+TEST_F(BadPolicyTest, TransformOnANonStringFieldIsRefused) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: WORK_REINTEGRATION\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: consent}\n"
+                                                       "    release:\n"
+                                                       "      - field: learnability_score\n"
+                                                       "        transform: redact\n"),
+                9, "applies to string fields");
+}
+
+TEST_F(BadPolicyTest, GpConditionNeedsAGpRequester) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: WORK_REINTEGRATION\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: consent}\n"
+                                                       "    conditions:\n"
+                                                       "      registered_with_requesting_gp: true\n"
+                                                       "    release: [{field: education}]\n"),
+                8, "needs requester partner_type huisarts");
 }
 
 TEST_F(BadPolicyTest, DuplicateRuleIdsAreRefused) {

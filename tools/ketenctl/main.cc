@@ -14,10 +14,13 @@
 #include "gateway/records/record_catalog.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "tools/ketenctl/client.h"
+#include "tools/ketenctl/consent_commands.h"
+#include "tools/ketenctl/policy_commands.h"
 
 namespace {
 
 using ketenpoort::ketenctl::ClientOptions;
+using ketenpoort::ketenctl::ConsentCommands;
 
 struct GetOptions {
   std::string subject;
@@ -126,8 +129,39 @@ int main(int argc, char** argv) {
       audit_command->add_subcommand("verify", "recompute the audit chain from the raw store");
   verify_command->add_option("--db", audit_db, "audit database file")->required();
 
+  CLI::App* policy_command = app.add_subcommand("policy", "policy tools (offline)");
+  policy_command->require_subcommand(1);
+  std::string policies_dir = "policies";
+  std::string tests_dir;
+  std::string case_file;
+  std::string case_name;
+  CLI::App* test_command =
+      policy_command->add_subcommand("test", "run the policy tests in policies/tests/");
+  test_command->add_option("--policies", policies_dir, "policy directory")->capture_default_str();
+  test_command->add_option("--tests", tests_dir, "test directory (default: <policies>/tests)");
+  CLI::App* explain_command = policy_command->add_subcommand(
+      "explain", "show which rules were considered for a request, and why it is decided so");
+  explain_command->add_option("--policies", policies_dir, "policy directory")
+      ->capture_default_str();
+  explain_command
+      ->add_option("request", case_file,
+                   "a YAML file of cases (policy test format): request and given facts")
+      ->required();
+  explain_command->add_option("--case", case_name, "explain only the case with this name");
+
+  ConsentCommands consent_commands;
+  consent_commands.Register(app, client, add_client_options);
+
   CLI11_PARSE(app, argc, argv);
   if (get_command->parsed()) return RunGet(client, get);
   if (verify_command->parsed()) return RunAuditVerify(audit_db);
+  if (test_command->parsed()) {
+    return ketenpoort::ketenctl::RunPolicyTest(
+        policies_dir, tests_dir.empty() ? policies_dir + "/tests" : tests_dir);
+  }
+  if (explain_command->parsed()) {
+    return ketenpoort::ketenctl::RunPolicyExplain(policies_dir, case_file, case_name);
+  }
+  if (int code = consent_commands.RunParsed(client); code >= 0) return code;
   return 2;
 }

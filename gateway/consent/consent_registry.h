@@ -1,0 +1,51 @@
+// The consent registry: every consent in a SQLite store, and in memory for
+// decisions. A change is written to the store first and then to memory,
+// under one lock, so the very next decision sees it. Thread-safe: decisions
+// take a shared lock; changes an exclusive one.
+#ifndef KETENPOORT_GATEWAY_CONSENT_CONSENT_REGISTRY_H_
+#define KETENPOORT_GATEWAY_CONSENT_CONSENT_REGISTRY_H_
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/consent/consent_matcher.h"
+#include "gateway/store/sqlite_database.h"
+#include "ketenpoort/v1/consent.pb.h"
+
+namespace ketenpoort::consent {
+
+class ConsentRegistry {
+ public:
+  static absl::StatusOr<std::unique_ptr<ConsentRegistry>> Open(const std::string& path);
+
+  // Stores a validated consent; `consent.consent_id` must be set and new.
+  absl::Status Add(const v1::Consent& consent);
+  // Marks a consent revoked; FAILED_PRECONDITION if already revoked.
+  absl::StatusOr<v1::Consent> Revoke(const std::string& consent_id, const std::string& by_partner,
+                                     const std::string& reason, int64_t now_unix_micros);
+
+  std::optional<v1::Consent> Find(const std::string& consent_id) const;
+  std::vector<v1::Consent> ForSubject(const std::string& subject_id) const;
+
+  policy::ConsentVerdict Evaluate(const policy::ConsentQuery& query) const;
+
+ private:
+  explicit ConsentRegistry(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
+  absl::Status Load();
+  absl::Status Persist(const v1::Consent& consent);  // requires mutex_ held exclusively
+  void Remember(const v1::Consent& consent);         // requires mutex_ held exclusively
+
+  mutable std::shared_mutex mutex_;
+  std::unique_ptr<store::SqliteDatabase> db_;           // guarded by mutex_
+  std::unordered_map<std::string, v1::Consent> by_id_;  // guarded by mutex_
+  // subject id -> compiled consents; guarded by mutex_
+  std::unordered_map<std::string, std::vector<CompiledConsent>> by_subject_;
+};
+
+}  // namespace ketenpoort::consent
+
+#endif  // KETENPOORT_GATEWAY_CONSENT_CONSENT_REGISTRY_H_

@@ -1,0 +1,195 @@
+#include "gateway/policy/policy_test_runner.h"
+
+#include <algorithm>
+
+#include "gateway/common/civil_date.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/common/yaml_file.h"
+
+namespace ketenpoort::policy {
+
+DecisionRequest PolicyCase::Request() const {
+  return {.partner = partner,
+          .actor_role = actor_role,
+          .purpose = purpose,
+          .record_type = record_type,
+          .subject_id = "2000000001",
+          .today = today,
+          .break_glass = break_glass,
+          .facts = &facts};
+}
+
+namespace {
+
+absl::StatusOr<int64_t> RequiredDate(const YamlFile& file, const YAML::Node& node,
+                                     std::string_view key) {
+  ASSIGN_OR_RETURN(std::string text, file.RequiredString(node, key));
+  std::optional<int64_t> day = ParseCivilDate(text);
+  if (!day) return file.ErrorAt(node[std::string(key)], "expected a date YYYY-MM-DD");
+  return *day;
+}
+
+absl::Status ParseConsent(const YamlFile& file, const YAML::Node& node, const PolicySet& policies,
+                          consent::CompiledConsent* out) {
+  RETURN_IF_ERROR(file.OnlyKeys(
+      node, {"recipient", "recipient_type", "municipality_code", "purpose", "categories",
+             "record_types", "valid_from", "valid_until", "effect", "revoked"}));
+  ASSIGN_OR_RETURN(out->recipient_partner_id, file.OptionalString(node, "recipient"));
+  ASSIGN_OR_RETURN(std::string type, file.OptionalString(node, "recipient_type"));
+  ASSIGN_OR_RETURN(out->recipient_municipality, file.OptionalString(node, "municipality_code"));
+  if (!out->recipient_partner_id.empty()) {
+    if (policies.partners().FindById(out->recipient_partner_id) == nullptr) {
+      return file.ErrorAt(node["recipient"], "unknown partner '" + out->recipient_partner_id + "'");
+    }
+  } else {
+    out->recipient_type = identity::ParsePartnerType(type);
+    if (!out->recipient_type)
+      return file.ErrorAt(node, "consent needs a recipient or recipient_type");
+  }
+  ASSIGN_OR_RETURN(std::string purpose, file.RequiredString(node, "purpose"));
+  if (!v1::Purpose_Parse(purpose, &out->purpose)) {
+    return file.ErrorAt(node["purpose"], "unknown purpose '" + purpose + "'");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> categories, file.StringList(node, "categories"));
+  for (const std::string& name : categories) {
+    DataCategory category;
+    if (!DataCategory_Parse(name, &category)) {
+      return file.ErrorAt(node["categories"], "unknown data category '" + name + "'");
+    }
+    out->category_mask |= 1u << static_cast<int>(category);
+  }
+  ASSIGN_OR_RETURN(out->record_types, file.StringList(node, "record_types"));
+  ASSIGN_OR_RETURN(out->valid_from, RequiredDate(file, node, "valid_from"));
+  ASSIGN_OR_RETURN(out->valid_until, RequiredDate(file, node, "valid_until"));
+  ASSIGN_OR_RETURN(std::string effect, file.OptionalString(node, "effect", "PERMIT"));
+  if (effect != "PERMIT" && effect != "OBJECTION") {
+    return file.ErrorAt(node["effect"], "effect must be PERMIT or OBJECTION");
+  }
+  out->objection = effect == "OBJECTION";
+  ASSIGN_OR_RETURN(std::string revoked, file.OptionalString(node, "revoked", "false"));
+  out->revoked = revoked == "true";
+  return absl::OkStatus();
+}
+
+absl::Status ParseGiven(const YamlFile& file, const YAML::Node& given, const PolicySet& policies,
+                        PolicyCase* test) {
+  RETURN_IF_ERROR(file.OnlyKeys(given, {"today", "koppeling", "gp_registration", "consents"}));
+  ASSIGN_OR_RETURN(test->today, RequiredDate(file, given, "today"));
+  if (const YAML::Node koppeling = given["koppeling"]) {
+    RETURN_IF_ERROR(file.OnlyKeys(koppeling, {"municipality_code", "expected_move_date"}));
+    KoppelingFact fact;
+    ASSIGN_OR_RETURN(fact.municipality_code, file.RequiredString(koppeling, "municipality_code"));
+    ASSIGN_OR_RETURN(std::string move, file.OptionalString(koppeling, "expected_move_date"));
+    if (!move.empty()) {
+      fact.move_day = ParseCivilDate(move);
+      if (!fact.move_day) return file.ErrorAt(koppeling, "expected_move_date must be YYYY-MM-DD");
+    }
+    test->facts.koppeling = std::move(fact);
+  }
+  ASSIGN_OR_RETURN(test->facts.gp_practice, file.OptionalString(given, "gp_registration"));
+  if (const YAML::Node consents = given["consents"]) {
+    if (!consents.IsSequence()) return file.ErrorAt(consents, "'consents' must be a list");
+    for (const YAML::Node& node : consents) {
+      consent::CompiledConsent compiled;
+      compiled.consent_id = "test-" + std::to_string(test->facts.consents.size() + 1);
+      RETURN_IF_ERROR(ParseConsent(file, node, policies, &compiled));
+      test->facts.consents.push_back(std::move(compiled));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
+                                                        const PolicySet& policies) {
+  ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  const YAML::Node& root = file.root();
+  RETURN_IF_ERROR(file.OnlyKeys(root, {"cases"}));
+  const YAML::Node cases = root["cases"];
+  if (!cases || !cases.IsSequence()) return file.ErrorAt(root, "'cases' must be a list");
+  std::vector<PolicyCase> out;
+  for (const YAML::Node& node : cases) {
+    RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "request", "given", "expect"}));
+    PolicyCase test;
+    test.location = file.Where(node);
+    ASSIGN_OR_RETURN(test.name, file.RequiredString(node, "name"));
+
+    const YAML::Node request = node["request"];
+    if (!request) return file.ErrorAt(node, "missing required key 'request'");
+    RETURN_IF_ERROR(
+        file.OnlyKeys(request, {"partner", "actor_role", "purpose", "record_type", "break_glass"}));
+    ASSIGN_OR_RETURN(std::string partner, file.RequiredString(request, "partner"));
+    test.partner = policies.partners().FindById(partner);
+    if (test.partner == nullptr) {
+      return file.ErrorAt(request["partner"], "unknown partner '" + partner + "'");
+    }
+    ASSIGN_OR_RETURN(test.actor_role, file.OptionalString(request, "actor_role"));
+    ASSIGN_OR_RETURN(std::string purpose, file.RequiredString(request, "purpose"));
+    if (!v1::Purpose_Parse(purpose, &test.purpose)) {
+      return file.ErrorAt(request["purpose"], "unknown purpose '" + purpose + "'");
+    }
+    ASSIGN_OR_RETURN(test.record_type, file.RequiredString(request, "record_type"));
+    ASSIGN_OR_RETURN(std::string break_glass, file.OptionalString(request, "break_glass", "false"));
+    test.break_glass = break_glass == "true";
+
+    const YAML::Node given = node["given"];
+    if (!given) return file.ErrorAt(node, "missing required key 'given' (at least 'today')");
+    RETURN_IF_ERROR(ParseGiven(file, given, policies, &test));
+
+    const YAML::Node expect = node["expect"];
+    if (!expect) return file.ErrorAt(node, "missing required key 'expect'");
+    RETURN_IF_ERROR(file.OnlyKeys(expect, {"effect", "reason", "rule", "released"}));
+    ASSIGN_OR_RETURN(test.expect_effect, file.RequiredString(expect, "effect"));
+    if (test.expect_effect != "permit" && test.expect_effect != "deny") {
+      return file.ErrorAt(expect["effect"], "effect must be permit or deny");
+    }
+    ASSIGN_OR_RETURN(test.expect_reason, file.OptionalString(expect, "reason"));
+    ASSIGN_OR_RETURN(test.expect_rule, file.OptionalString(expect, "rule"));
+    if (expect["released"]) {
+      ASSIGN_OR_RETURN(std::vector<std::string> released, file.StringList(expect, "released"));
+      std::sort(released.begin(), released.end());
+      test.expect_released = std::move(released);
+    }
+    out.push_back(std::move(test));
+  }
+  return out;
+}
+
+CaseResult RunPolicyCase(const PolicyCase& test, const PolicySet& policies) {
+  CaseResult result{test.name, test.location, true, ""};
+  const Decision decision = policies.Decide(test.Request());
+  auto fail = [&result](std::string message) {
+    result.passed = false;
+    result.message += (result.message.empty() ? "" : "; ") + message;
+  };
+  const std::string effect = decision.permit ? "permit" : "deny";
+  if (effect != test.expect_effect) {
+    fail("expected " + test.expect_effect + ", got " + effect +
+         (decision.permit
+              ? " by rule " + decision.rule->id
+              : " (" + std::string(decision.reason) + ": " + decision.explanation + ")"));
+    return result;
+  }
+  if (!test.expect_reason.empty() && decision.reason != test.expect_reason) {
+    fail("expected reason " + test.expect_reason + ", got " + std::string(decision.reason) + " (" +
+         decision.explanation + ")");
+  }
+  if (!test.expect_rule.empty() &&
+      (decision.rule == nullptr || decision.rule->id != test.expect_rule)) {
+    fail("expected rule " + test.expect_rule);
+  }
+  if (test.expect_released && decision.rule != nullptr) {
+    std::vector<std::string> released;
+    for (const ReleasedFieldSpec& spec : decision.rule->release) released.push_back(spec.path);
+    std::sort(released.begin(), released.end());
+    if (released != *test.expect_released) {
+      std::string got;
+      for (const std::string& path : released) got += (got.empty() ? "" : ", ") + path;
+      fail("released fields differ; got [" + got + "]");
+    }
+  }
+  return result;
+}
+
+}  // namespace ketenpoort::policy

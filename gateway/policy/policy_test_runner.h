@@ -1,0 +1,67 @@
+// Runs policy test files (policies/tests/*.yaml): each case gives a request
+// and the facts about the subject, and expects an effect, a reason and the
+// released fields. Used by `ketenctl policy test` (and so by CTest) and by
+// `ketenctl policy explain`.
+//
+//   cases:
+//     - name: linked work consultant gets the work fields
+//       request: {partner: gemeente-woerden, actor_role: werkconsulent,
+//                 purpose: WORK_REINTEGRATION, record_type: noa.Assessment,
+//                 break_glass: false}
+//       given:
+//         today: "2026-05-01"
+//         koppeling: {municipality_code: "0632", expected_move_date: "2026-05-20"}
+//         gp_registration: huisartsenpraktijk-woerden
+//         consents:
+//           - {recipient: huisartsenpraktijk-woerden, purpose: CONTINUITY_OF_CARE,
+//              categories: [SIGNAL], record_types: [], valid_from: "2026-01-01",
+//              valid_until: "2026-12-31", effect: PERMIT, revoked: false}
+//       expect: {effect: permit, rule: ..., released: [field paths]}
+//     - ...
+//       expect: {effect: deny, reason: NOT_LINKED}
+#ifndef KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_
+#define KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/policy/fixed_facts.h"
+#include "gateway/policy/policy_set.h"
+
+namespace ketenpoort::policy {
+
+struct PolicyCase {
+  std::string name;
+  std::string location;  // file:line
+  const identity::Partner* partner = nullptr;
+  std::string actor_role;
+  v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
+  std::string record_type;
+  bool break_glass = false;
+  int64_t today = 0;
+  FixedFacts facts;
+  // Expectations; empty strings are not checked.
+  std::string expect_effect;  // "permit" or "deny"
+  std::string expect_reason;
+  std::string expect_rule;
+  std::optional<std::vector<std::string>> expect_released;
+
+  DecisionRequest Request() const;
+};
+
+struct CaseResult {
+  std::string name;
+  std::string location;
+  bool passed = false;
+  std::string message;  // why it failed
+};
+
+// Parses one test file against a policy set; errors name file and line.
+absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
+                                                        const PolicySet& policies);
+CaseResult RunPolicyCase(const PolicyCase& test, const PolicySet& policies);
+
+}  // namespace ketenpoort::policy
+
+#endif  // KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_

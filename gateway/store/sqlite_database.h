@@ -1,0 +1,66 @@
+// A small RAII wrapper over one SQLite connection for the gateway's own
+// stores: opens in WAL mode with synchronous=FULL, runs schema SQL, and
+// turns SQLite errors into UNAVAILABLE statuses naming the store. Not
+// thread-safe; its owner serialises access.
+#ifndef KETENPOORT_GATEWAY_STORE_SQLITE_DATABASE_H_
+#define KETENPOORT_GATEWAY_STORE_SQLITE_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ketenpoort::store {
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  Statement() = default;
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Statement();
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement& operator=(Statement&& other) noexcept;
+
+  sqlite3_stmt* get() const { return stmt_; }
+  // Resets and clears bindings, ready for the next use.
+  void Reset();
+  void BindText(int index, std::string_view text);
+  void BindBlob(int index, std::string_view bytes);
+  void BindInt64(int index, int64_t value);
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step();
+  std::string_view ColumnBlob(int column) const;
+  int64_t ColumnInt64(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteDatabase {
+ public:
+  // `name` appears in error messages ("consent store: ...").
+  static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(std::string name,
+                                                              const std::string& path,
+                                                              std::string_view schema);
+  ~SqliteDatabase();
+
+  absl::Status Exec(std::string_view sql);
+  absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // An UNAVAILABLE status carrying SQLite's current error message.
+  absl::Status Error(std::string_view what) const;
+  sqlite3* handle() const { return db_; }
+
+ private:
+  SqliteDatabase(std::string name, sqlite3* db) : name_(std::move(name)), db_(db) {}
+
+  std::string name_;
+  sqlite3* db_;
+};
+
+}  // namespace ketenpoort::store
+
+#endif  // KETENPOORT_GATEWAY_STORE_SQLITE_DATABASE_H_
