@@ -10,23 +10,43 @@ tools/install-deps.sh
 BUILD_DIR=build tools/build.sh
 certs-dev/make-dev-certs.sh
 mkdir -p var
-build/tools/ketenpoort-fixtures --db var/fixtures.db --persons 1000 --show 3 | tee var/fixtures.txt
-subject=$(awk 'NR==2 {print $1}' var/fixtures.txt)
+build/tools/ketenpoort-fixtures --db var/fixtures.db --state-db var/state.db --persons 1000 \
+  --show 100 > var/fixtures.txt
+head -2 var/fixtures.txt
+# A synthetic person linked to Woerden; preferably one whose move is near
+# enough to today for the GP rule's window (4 weeks before to 12 after).
+from=$(date -d '-84 days' +%F)
+until=$(date -d '+28 days' +%F)
+subject=$(awk -v from="$from" -v until="$until" \
+  '$NF=="Woerden" && $(NF-1)>=from && $(NF-1)<=until {print $1; exit}' var/fixtures.txt)
+[ -n "$subject" ] || subject=$(awk '$NF=="Woerden" {print $1; exit}' var/fixtures.txt)
 
+K=build/tools/ketenctl
 cat <<HELP
 
-Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try:
+Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic person $subject):
 
-  # permitted: Woerden's work consultant gets language, education, work; no mental-health scores
-  build/tools/ketenctl get --as gemeente-woerden --actor-role werkconsulent \\
+  # permitted: Woerden's work consultant gets language, education, work and the derived
+  # care signal; never the PTSD or emotional-stability scores
+  $K get --as gemeente-woerden --actor-role werkconsulent \\
       --subject $subject --record noa.Assessment --purpose WORK_REINTEGRATION
 
-  # denied: a GP practice has no rule for this record and purpose (PERMISSION_DENIED, NO_RULE)
-  build/tools/ketenctl get --as huisartsenpraktijk-woerden --actor-role huisarts \\
-      --subject $subject --record noa.Assessment --purpose WORK_REINTEGRATION
+  # denied: the GP has no consent yet (PERMISSION_DENIED, reason CONSENT_REQUIRED)
+  $K get --as huisartsenpraktijk-woerden --actor-role huisarts \\
+      --subject $subject --record noa.Assessment --purpose CONTINUITY_OF_CARE
+
+  # the municipality's social guidance records the person's consent (with an interpreter) ...
+  $K consent grant --as gemeente-woerden --actor-role maatschappelijke-begeleiding \\
+      --subject $subject --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \\
+      --category SIGNAL --category LANGUAGE --from $(date +%F) --until $(date -d '+1 year' +%F) \\
+      --language ti --interpreter --evidence form-0001
+  # ... and the GP's request above is permitted (within 4 weeks before to 12 weeks after the move)
+
+  # why is a request permitted or denied?
+  $K policy explain policies/tests/noa-assessment.yaml --case "GP without consent is denied"
 
   # verify the audit log's hash chain
-  build/tools/ketenctl audit verify --db var/audit.db
+  $K audit verify --db var/audit.db
 
 HELP
 exec build/gateway/ketenpoort-gateway --config config/dev.yaml

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/common/civil_date.h"
@@ -478,6 +480,72 @@ TEST_F(GatewayIntegrationTest, OnlyEntitledPartnersChangeRelationshipsAndConsent
   status = v1::ConsentService::NewStub(ChannelWith("fg-gemeente-woerden", "fg-gemeente-woerden"))
                ->Grant(&grant_context, grant, &granted);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Waits (bounded) until the gateway's log contains `text`.
+bool WaitForLog(const GatewayProcess& gateway, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    if (gateway.StderrText().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+TEST(GatewayReloadTest, SighupSwapsPoliciesAtomicallyAndKeepsTheOldSetOnError) {
+  TempDir dir;
+  const std::filesystem::path policies = dir.path() / "policies";
+  std::filesystem::create_directories(policies);
+  for (const auto& entry : std::filesystem::directory_iterator(testing::PoliciesDir())) {
+    if (entry.is_regular_file())
+      std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
+  }
+  ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir.File("fixtures.db"), kSeed, 5).ok());
+  std::string error;
+  auto gateway =
+      GatewayProcess::Start(WriteConfig(dir, policies.string()), dir.path().string(), &error);
+  ASSERT_NE(gateway, nullptr) << error;
+  const std::string person = synthetic::SyntheticPopulation(kSeed).Person(1).v_number;
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadFile(CertsDir() + "/ca.crt");
+  tls.pem_cert_chain = ReadFile(CertsDir() + "/duo.crt");
+  tls.pem_private_key = ReadFile(CertsDir() + "/duo.key");
+  auto duo = v1::DossierService::NewStub(
+      grpc::CreateChannel(gateway->address(), grpc::SslCredentials(tls)));
+  auto ask = [&] {
+    v1::GetRecordRequest request;
+    request.set_subject_id(person);
+    request.set_record_type("coa.Koppeling");
+    request.set_purpose(v1::CIVIC_INTEGRATION);
+    grpc::ClientContext context;
+    v1::GetRecordResponse response;
+    return duo->GetRecord(&context, request, &response);
+  };
+  EXPECT_EQ(ask().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // A broken file: the reload is refused, the old set stays active.
+  const std::string broken = (policies / "zz-new.yaml").string();
+  std::ofstream(broken) << "rules:\n  - id: x\n    purpose: NOPE\n";
+  gateway->Signal(SIGHUP);
+  EXPECT_TRUE(WaitForLog(*gateway, "policy_reload_rejected"));
+  EXPECT_NE(gateway->StderrText().find(broken + ":"), std::string::npos) << gateway->StderrText();
+  EXPECT_EQ(ask().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // A valid new rule: after SIGHUP it applies to the next request.
+  std::ofstream(broken)
+      << "rules:\n"
+         "  - id: duo-test-koppeling\n"
+         "    requester: {partner_type: duo}\n"
+         "    purpose: CIVIC_INTEGRATION\n"
+         "    record_type: coa.Koppeling\n"
+         "    legal_basis: {kind: statutory, law: \"Wet inburgering 2021 art. 2\"}\n"
+         "    release: [{field: linked_on}]\n";
+  gateway->Signal(SIGHUP);
+  EXPECT_TRUE(WaitForLog(*gateway, "policy_reloaded"));
+  grpc::Status status = ask();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  duo.reset();
+  EXPECT_EQ(gateway->Stop(), 0);
 }
 
 TEST(GatewayStartupTest, BadPolicyRefusesToStartNamingFileAndLine) {

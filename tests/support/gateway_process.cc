@@ -103,6 +103,10 @@ int GatewayProcess::Stop() {
   return *code;
 }
 
+void GatewayProcess::Signal(int signal) const {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 void GatewayProcess::Kill() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);

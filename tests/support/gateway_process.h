@@ -34,6 +34,8 @@ class GatewayProcess {
   // SIGTERM, then wait (bounded); returns the exit code (-1 if it had to
   // be killed).
   int Stop();
+  // Sends `signal` (e.g. SIGHUP to reload policies).
+  void Signal(int signal) const;
   // SIGKILL, as in a crash.
   void Kill();
   std::string StderrText() const;
