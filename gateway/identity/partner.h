@@ -2,6 +2,7 @@
 #ifndef KETENPOORT_GATEWAY_IDENTITY_PARTNER_H_
 #define KETENPOORT_GATEWAY_IDENTITY_PARTNER_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@ enum class PartnerType {
   kPrivacyOfficer,  // functionaris gegevensbescherming of a partner
   kSupervisor,      // supervisory authority
 };
+inline constexpr size_t kPartnerTypeCount = 10;
 
 std::optional<PartnerType> ParsePartnerType(std::string_view name);
 std::string_view PartnerTypeName(PartnerType type);

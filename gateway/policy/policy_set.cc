@@ -1,6 +1,7 @@
 #include "gateway/policy/policy_set.h"
 
 #include <algorithm>
+#include <set>
 
 #include "gateway/common/civil_date.h"
 
@@ -21,7 +22,17 @@ std::string_view LegalBasisName(LegalBasisKind kind) {
 void PolicySet::BuildIndex() {
   index_.clear();
   for (const auto& rule : rules_) {
-    index_[rule->record_type][rule->purpose].push_back(rule.get());
+    // A rule is filed under every partner type it can apply to, so a
+    // decision only walks rules for the caller's type: flat in set size.
+    auto& by_type = index_[rule->record_type][rule->purpose];
+    std::set<identity::PartnerType> types;
+    if (rule->partner_type) types.insert(*rule->partner_type);
+    for (const std::string& id : rule->partner_ids) {
+      if (const identity::Partner* partner = partners_.FindById(id)) types.insert(partner->type);
+    }
+    for (identity::PartnerType type : types) {
+      by_type[static_cast<size_t>(type)].push_back(rule.get());
+    }
   }
 }
 
@@ -30,10 +41,13 @@ namespace {
 // How far a rule got before it failed; the furthest failure is reported.
 enum Stage { kRequester = 0, kBreakGlass, kActorRole, kLinked, kWindow, kGp, kConsent, kPermit };
 
+// The outcome of checking one rule. No strings: explanations are built
+// only for the failure that is reported (Explain), keeping the hot path
+// free of allocations.
 struct Check {
   Stage stage = kPermit;
   std::string_view reason;
-  std::string explanation;
+  ConsentVerdict consent = ConsentVerdict::kPermit;
 };
 
 bool RequesterMatches(const Rule& rule, const identity::Partner& partner) {
@@ -51,47 +65,30 @@ std::string Join(const std::vector<std::string>& items) {
 // Runs the rule's checks in order; kPermit when all pass.
 Check Evaluate(const Rule& rule, const DecisionRequest& request) {
   const identity::Partner& partner = *request.partner;
-  if (!RequesterMatches(rule, partner)) {
-    return {kRequester, reason::kNoRule, "rule is for another requester"};
-  }
-  if (rule.break_glass() != request.break_glass) {
-    return {kBreakGlass, reason::kNoRule,
-            rule.break_glass() ? "break-glass rule; the request did not invoke break-glass"
-                               : "the request invoked break-glass; this is not a break-glass rule"};
-  }
+  if (!RequesterMatches(rule, partner)) return {kRequester, reason::kNoRule};
+  if (rule.break_glass() != request.break_glass) return {kBreakGlass, reason::kNoRule};
   if (!rule.actor_roles.empty() && std::find(rule.actor_roles.begin(), rule.actor_roles.end(),
                                              request.actor_role) == rule.actor_roles.end()) {
-    return {kActorRole, reason::kActorRole,
-            "rule '" + rule.id + "' requires actor role " + Join(rule.actor_roles) +
-                "; the request's actor role is not one of them"};
+    return {kActorRole, reason::kActorRole};
   }
   const Conditions& conditions = rule.conditions;
   if (conditions.linked_to_requester_municipality || conditions.window) {
     const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
     if (conditions.linked_to_requester_municipality &&
         (!koppeling || koppeling->municipality_code != partner.municipality_code)) {
-      return {kLinked, reason::kNotLinked,
-              "the subject is not linked (gekoppeld) to municipality " + partner.municipality_code};
+      return {kLinked, reason::kNotLinked};
     }
     if (conditions.window) {
-      if (!koppeling || !koppeling->move_day) {
-        return {kWindow, reason::kOutsideWindow, "the subject has no known move date"};
-      }
-      const int64_t from = *koppeling->move_day - conditions.window->days_before;
-      const int64_t until = *koppeling->move_day + conditions.window->days_after;
-      if (request.today < from || request.today > until) {
-        return {kWindow, reason::kOutsideWindow,
-                "rule '" + rule.id + "' applies from " +
-                    std::to_string(conditions.window->days_before) + " days before to " +
-                    std::to_string(conditions.window->days_after) +
-                    " days after the move date; today is outside that window"};
+      if (!koppeling || !koppeling->move_day ||
+          request.today < *koppeling->move_day - conditions.window->days_before ||
+          request.today > *koppeling->move_day + conditions.window->days_after) {
+        return {kWindow, reason::kOutsideWindow};
       }
     }
   }
   if (conditions.registered_with_requesting_gp &&
       !request.facts->IsRegisteredWithGp(request.subject_id, partner.id)) {
-    return {kGp, reason::kNotRegisteredWithGp,
-            "the subject is not registered with GP practice " + partner.id};
+    return {kGp, reason::kNotRegisteredWithGp};
   }
   if (conditions.consent) {
     const ConsentVerdict verdict =
@@ -101,19 +98,53 @@ Check Evaluate(const Rule& rule, const DecisionRequest& request) {
       case ConsentVerdict::kPermit:
         break;
       case ConsentVerdict::kObjection:
-        return {kConsent, reason::kConsentObjection,
-                "the subject objected to this release to " + partner.id};
+        return {kConsent, reason::kConsentObjection, verdict};
       case ConsentVerdict::kRevoked:
-        return {kConsent, reason::kConsentRevoked,
-                "the subject's consent for this release was revoked"};
+        return {kConsent, reason::kConsentRevoked, verdict};
       case ConsentVerdict::kNone:
-        return {kConsent, reason::kConsentRequired,
-                "rule '" + rule.id + "' needs the subject's consent for " +
-                    Join(rule.released_categories) + " to " + partner.id + " for purpose " +
-                    v1::Purpose_Name(rule.purpose) + "; none is recorded"};
+        return {kConsent, reason::kConsentRequired, verdict};
     }
   }
   return {};
+}
+
+// Human explanation of a failed check; never names the subject.
+std::string Explain(const Rule& rule, const DecisionRequest& request, const Check& check) {
+  const identity::Partner& partner = *request.partner;
+  switch (check.stage) {
+    case kRequester:
+      return "rule is for another requester";
+    case kBreakGlass:
+      return rule.break_glass() ? "break-glass rule; the request did not invoke break-glass"
+                                : "the request invoked break-glass; this is not a break-glass rule";
+    case kActorRole:
+      return "rule '" + rule.id + "' requires actor role " + Join(rule.actor_roles) +
+             "; the request's actor role is not one of them";
+    case kLinked:
+      return "the subject is not linked (gekoppeld) to municipality " + partner.municipality_code;
+    case kWindow:
+      return "rule '" + rule.id + "' applies from " +
+             std::to_string(rule.conditions.window->days_before) + " days before to " +
+             std::to_string(rule.conditions.window->days_after) +
+             " days after the subject's move date; the request is outside that window, or the "
+             "move date is unknown";
+    case kGp:
+      return "the subject is not registered with GP practice " + partner.id;
+    case kConsent:
+      switch (check.consent) {
+        case ConsentVerdict::kObjection:
+          return "the subject objected to this release to " + partner.id;
+        case ConsentVerdict::kRevoked:
+          return "the subject's consent for this release was revoked";
+        default:
+          return "rule '" + rule.id + "' needs the subject's consent for " +
+                 Join(rule.released_categories) + " to " + partner.id + " for purpose " +
+                 v1::Purpose_Name(rule.purpose) + "; none is recorded";
+      }
+    case kPermit:
+      return "permits";
+  }
+  return "";
 }
 
 }  // namespace
@@ -129,26 +160,30 @@ Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace
   if (auto by_type = index_.find(request.record_type); by_type != index_.end()) {
     if (auto by_purpose = by_type->second.find(request.purpose);
         by_purpose != by_type->second.end()) {
-      candidates = &by_purpose->second;
+      candidates = &by_purpose->second[static_cast<size_t>(request.partner->type)];
     }
   }
 
-  Check furthest{kRequester, reason::kNoRule, ""};
+  Check furthest{kRequester, reason::kNoRule};
+  const Rule* furthest_rule = nullptr;
   if (candidates != nullptr) {
     for (const Rule* rule : *candidates) {
-      Check check = Evaluate(*rule, request);
+      const Check check = Evaluate(*rule, request);
       if (trace != nullptr) {
         trace->push_back({rule, check.stage == kPermit,
                           check.stage == kPermit
                               ? "permits"
-                              : std::string(check.reason) + ": " + check.explanation});
+                              : std::string(check.reason) + ": " + Explain(*rule, request, check)});
       }
       if (check.stage == kPermit) {
         decision.permit = true;
         decision.rule = rule;
         return decision;
       }
-      if (check.stage > furthest.stage) furthest = std::move(check);
+      if (check.stage > furthest.stage) {
+        furthest = check;
+        furthest_rule = rule;
+      }
     }
   }
 
@@ -160,7 +195,7 @@ Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace
                            std::string(identity::PartnerTypeName(request.partner->type)) +
                            ") for purpose " + v1::Purpose_Name(request.purpose);
   } else {
-    decision.explanation = std::move(furthest.explanation);
+    decision.explanation = Explain(*furthest_rule, request, furthest);
   }
   return decision;
 }

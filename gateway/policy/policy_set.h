@@ -8,6 +8,7 @@
 #ifndef KETENPOORT_GATEWAY_POLICY_POLICY_SET_H_
 #define KETENPOORT_GATEWAY_POLICY_POLICY_SET_H_
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,8 +46,9 @@ class PolicySet {
   identity::PartnerRegistry partners_;
   std::vector<std::unique_ptr<Rule>> rules_;
   std::string version_;
-  // record type -> purpose -> candidate rules, in file order.
-  std::map<std::string, std::map<int, std::vector<const Rule*>>, std::less<>> index_;
+  // record type -> purpose -> partner type -> candidate rules, in file order.
+  using ByPartnerType = std::array<std::vector<const Rule*>, identity::kPartnerTypeCount>;
+  std::map<std::string, std::map<int, ByPartnerType>, std::less<>> index_;
 };
 
 }  // namespace ketenpoort::policy
