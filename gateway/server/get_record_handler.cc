@@ -87,11 +87,11 @@ void GetRecordHandler::AuditThenFail(AuditEntry entry, absl::Status error, Done 
   });
 }
 
-void GetRecordHandler::Handle(const absl::StatusOr<Caller>& caller,
+void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& policies,
+                              const absl::StatusOr<Caller>& caller,
                               const v1::GetRecordRequest& request, v1::GetRecordResponse* response,
                               Done done) const {
   const int64_t now = services_.clock->NowUnixMicros();
-  const std::shared_ptr<const policy::PolicySet> policies = services_.policies->Current();
   AuditEntry entry = NewAccessEntry(caller, request, now, policies->version());
   entry.set_record_type(
       services_.catalog->Find(request.record_type()) != nullptr ? request.record_type() : "");

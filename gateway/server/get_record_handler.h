@@ -45,10 +45,12 @@ class GetRecordHandler {
  public:
   explicit GetRecordHandler(const GatewayServices& services) : services_(services) {}
 
-  // `caller` is the outcome of identification: when identification itself
+  // `caller` is the outcome of identification against `policies` (the one
+  // snapshot used for the whole request): when identification itself
   // failed, pass that status (it is audited and returned). `done` is called
   // exactly once, possibly on another thread.
-  void Handle(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
+  void Handle(const std::shared_ptr<const policy::PolicySet>& policies,
+              const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
               v1::GetRecordResponse* response, Done done) const;
 
  private:

@@ -105,7 +105,7 @@ class GetRecordHandlerTest : public ::testing::Test {
   absl::Status Run(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
                    v1::GetRecordResponse* response) {
     std::promise<absl::Status> done;
-    GetRecordHandler(services_).Handle(caller, request, response,
+    GetRecordHandler(services_).Handle(policies_->Current(), caller, request, response,
                                        [&done](absl::Status status) { done.set_value(status); });
     return done.get_future().get();
   }
