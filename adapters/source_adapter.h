@@ -24,6 +24,7 @@ namespace ketenpoort::adapters {
 
 struct SourceConfig {
   std::string name;                       // e.g. "fixtures"
+  std::string owner;                      // partner id of the organisation it speaks for
   std::string kind;                       // e.g. "sqlite_fixture"
   std::string database;                   // path, for file-backed kinds
   std::vector<std::string> record_types;  // what this source serves

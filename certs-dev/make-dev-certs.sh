@@ -8,6 +8,7 @@
 #                           a second CA the gateway does NOT trust, and a
 #                           client certificate from it claiming COA's OIN
 #   pseudonym.key           the gateway's secret for audit pseudonyms
+#   checkpoint.key          Ed25519 key that signs audit checkpoints
 #
 # Usage: certs-dev/make-dev-certs.sh [OUTDIR]   (default: certs-dev/out)
 # Idempotent: an existing OUTDIR with a CA is left alone unless --force.
@@ -20,7 +21,7 @@ out="${1:-$(dirname "$0")/out}"
 mkdir -p "$out"
 cd "$out"
 
-if [ -f ca.crt ] && [ -f pseudonym.key ] && [ "$force" = 0 ]; then
+if [ -f ca.crt ] && [ -f pseudonym.key ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
   echo "dev certificates already in $out (use --force to recreate)"
   exit 0
 fi
@@ -68,6 +69,8 @@ gemeente-utrecht|Gemeente Utrecht|00000099000000000344
 huisartsenpraktijk-woerden|Huisartsenpraktijk De Linde Woerden|00000099000000010632
 jgz-woerden|Jeugdgezondheidszorg Woerden|00000099000000020632
 fg-gemeente-woerden|Gemeente Woerden - Functionaris Gegevensbescherming|00000099000000030632
+fg-coa|COA - Functionaris Gegevensbescherming|00000099000000030101
+autoriteit-persoonsgegevens|Autoriteit Persoonsgegevens|00000099000000000901
 unknown-party|Onbekende Partij|00000099999999999999
 PARTNERS
 
@@ -79,5 +82,7 @@ sign foreign-ca foreign-coa \
 rm -f ./*.srl
 
 openssl rand -hex 32 > pseudonym.key
+# Signs the audit log's checkpoints (C2SP signed notes, Ed25519).
+openssl genpkey -algorithm ed25519 -out checkpoint.key 2>/dev/null
 chmod 600 ./*.key
 echo "dev certificates written to $(pwd)"

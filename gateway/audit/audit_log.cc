@@ -2,20 +2,50 @@
 
 #include <future>
 
+#include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 
 namespace ketenpoort::audit {
+namespace {
 
-crypto::Sha256Digest ChainHash(const crypto::Sha256Digest& prev_hash,
-                               std::string_view entry_bytes) {
-  return crypto::Sha256({crypto::AsBytes(prev_hash), entry_bytes});
+// The head checkpoint moves with every commit; one is kept for good at
+// least this often, so verifiers and auditors have fixed points to refer
+// to without one signature per batch to check.
+constexpr uint64_t kKeepCheckpointEvery = 4096;
+constexpr std::chrono::seconds kKeepCheckpointInterval(1);
+
+absl::Status Inconsistent(const std::string& what) {
+  return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_TREE_INCONSISTENT",
+                   "the audit store does not match its last signed checkpoint: " + what +
+                       "; run `ketenctl audit verify` and restore the store");
 }
 
-AuditLog::AuditLog(AuditStorePtr store, AuditLogOptions options)
-    : store_(std::move(store)), options_(options) {
-  writer_ = std::thread([this] { WriterLoop(); });
+StoredEntry RowFor(const v1::AuditEntry& entry) {
+  StoredEntry row;
+  row.index = entry.index();
+  entry.SerializeToString(&row.entry_bytes);
+  row.leaf_hash = merkle::HashLeaf(row.entry_bytes);
+  row.time_unix_micros = entry.time_unix_micros();
+  row.partner_id = entry.partner_id();
+  row.source_partner_id = entry.source_partner_id();
+  row.subject_key = SubjectKey(entry.subject_pseudonym());
+  return row;
 }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorePtr store,
+                                                         CheckpointSigner signer,
+                                                         AuditLogOptions options) {
+  std::unique_ptr<AuditLog> log(new AuditLog(std::move(store), std::move(signer), options));
+  RETURN_IF_ERROR(log->LoadTree());
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+AuditLog::AuditLog(AuditStorePtr store, CheckpointSigner signer, AuditLogOptions options)
+    : store_(std::move(store)), signer_(std::move(signer)), options_(options) {}
 
 AuditLog::~AuditLog() {
   {
@@ -23,7 +53,7 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   wake_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();
 }
 
 void AuditLog::Append(v1::AuditEntry entry, AppendCallback done) {
@@ -47,11 +77,44 @@ uint64_t AuditLog::committed_count() const {
   return committed_;
 }
 
-absl::Status AuditLog::LoadTail() {
-  ASSIGN_OR_RETURN(std::optional<StoredEntry> tail, store_->Tail());
-  last_index_ = tail ? tail->index : 0;
-  last_hash_ = tail ? tail->entry_hash : crypto::Sha256Digest{};
-  tail_known_ = true;
+StoredCheckpoint AuditLog::LatestCheckpoint() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return head_;
+}
+
+absl::Status AuditLog::LoadTree() {
+  ASSIGN_OR_RETURN(const uint64_t size, store_->Size());
+  ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store_->LatestCheckpoint());
+  const uint64_t signed_size = checkpoint ? checkpoint->size : 0;
+  if (size < signed_size) {
+    return Inconsistent("it holds " + std::to_string(size) + " entries, but a checkpoint for " +
+                        std::to_string(signed_size) + " was signed (truncated?)");
+  }
+  if (size > signed_size) {
+    return Inconsistent(std::to_string(size - signed_size) +
+                        " entries are not covered by any signed checkpoint");
+  }
+  auto frontier = MerkleFrontier::Load(
+      size, [this](uint32_t level, uint64_t index) { return store_->Node(level, index); });
+  if (!frontier.ok()) {
+    if (frontier.status().code() == absl::StatusCode::kNotFound) {
+      return Inconsistent(std::string(frontier.status().message()));
+    }
+    return frontier.status();
+  }
+  if (checkpoint) {
+    if (frontier->Root() != checkpoint->root) {
+      return Inconsistent("the stored tree's root differs from the signed root");
+    }
+    if (checkpoint->note.rfind(
+            FormatCheckpointBody({signer_.origin(), checkpoint->size, checkpoint->root}), 0) != 0) {
+      return Inconsistent("the last checkpoint note is not this log's");
+    }
+  }
+  frontier_ = *frontier;
+  tree_known_ = true;
+  std::lock_guard<std::mutex> lock(mutex_);
+  head_ = checkpoint.value_or(StoredCheckpoint{0, merkle::EmptyRoot(), ""});
   return absl::OkStatus();
 }
 
@@ -76,41 +139,60 @@ void AuditLog::WriterLoop() {
 }
 
 void AuditLog::WriteBatch(std::deque<Pending>& batch) {
-  absl::Status status = tail_known_ ? absl::OkStatus() : LoadTail();
+  absl::Status status = tree_known_ ? absl::OkStatus() : LoadTree();
   std::vector<StoredEntry> rows;
+  std::vector<MerkleNode> nodes;
+  MerkleFrontier frontier = frontier_;  // advanced for real only on commit
+  StoredCheckpoint checkpoint;
   if (status.ok()) {
     rows.reserve(batch.size());
-    uint64_t index = last_index_;
-    crypto::Sha256Digest prev = last_hash_;
     for (Pending& pending : batch) {
-      pending.entry.set_index(++index);
-      StoredEntry row;
-      row.index = index;
-      pending.entry.SerializeToString(&row.entry_bytes);
-      row.prev_hash = prev;
-      row.entry_hash = ChainHash(prev, row.entry_bytes);
-      prev = row.entry_hash;
-      rows.push_back(std::move(row));
+      pending.entry.set_index(frontier.size() + 1);
+      rows.push_back(RowFor(pending.entry));
+      frontier.Append(rows.back().leaf_hash, &nodes);
     }
-    status = store_->AppendBatch(rows);
+    checkpoint.size = frontier.size();
+    checkpoint.root = frontier.Root();
+    checkpoint.note = signer_.Sign(checkpoint.size, checkpoint.root);
+    const auto now = std::chrono::steady_clock::now();
+    const bool keep =
+        checkpoint.size / kKeepCheckpointEvery != frontier_.size() / kKeepCheckpointEvery ||
+        now - last_kept_checkpoint_ >= kKeepCheckpointInterval;
+    status = store_->AppendBatch(rows, nodes, checkpoint, keep);
+    if (status.ok() && keep) last_kept_checkpoint_ = now;
   }
 
   if (!status.ok()) {
     // Fail closed: nobody in this batch may release data. Re-read the
-    // tail next time, in case the store changed under us.
-    tail_known_ = false;
+    // tree next time, in case the store changed under us.
+    tree_known_ = false;
     log::Error("audit_write_failed",
                {{"entries", batch.size()}, {"reason", std::string(status.message())}});
     for (Pending& pending : batch) pending.done(status);
     return;
   }
-  last_index_ = rows.back().index;
-  last_hash_ = rows.back().entry_hash;
+  frontier_ = frontier;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     committed_ += rows.size();
+    head_ = std::move(checkpoint);
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(rows[i].index);
+}
+
+absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros,
+                                               int64_t now_unix_micros) {
+  ASSIGN_OR_RETURN(const uint64_t through, store_->LastIndexBefore(cutoff_unix_micros));
+  ASSIGN_OR_RETURN(const uint64_t already, store_->PrunedThrough());
+  if (through <= already) return 0;
+  v1::AuditEntry entry;
+  entry.set_kind(v1::AuditEntry::ADMIN);
+  entry.set_time_unix_micros(now_unix_micros);
+  entry.set_method("retention");
+  entry.set_detail("retention: removing the content of entries " + std::to_string(already + 1) +
+                   ".." + std::to_string(through) + "; their leaf hashes stay in the tree");
+  ASSIGN_OR_RETURN(const uint64_t recorded_by, AppendAndWait(std::move(entry)));
+  return store_->PruneThrough(through, cutoff_unix_micros, recorded_by);
 }
 
 }  // namespace ketenpoort::audit

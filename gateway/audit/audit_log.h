@@ -1,27 +1,36 @@
-// The audit log: sequencing, hash chaining and group commit over a store.
+// The audit log: sequencing, the Merkle tree, signed checkpoints and group
+// commit over a store.
 //
-// Append() hands an entry to a single writer thread, which assigns the
-// next index, chains it to the previous entry
-// (entry_hash = SHA-256(prev_hash || entry_bytes)), and writes everything
-// that queued up meanwhile in one durable transaction. Only then does it
-// call each entry's callback, so a caller that releases data from the
-// callback never releases data whose audit entry is not durable.
+// Append() hands an entry to a single writer thread. The writer takes
+// everything that queued up meanwhile, assigns indexes, extends the tree,
+// signs a checkpoint for the new tree head, and writes entries, tree nodes
+// and checkpoint in one durable transaction. Only then does it call each
+// entry's callback, so a caller that releases data from the callback never
+// releases data whose audit entry is not durable and covered by a
+// signed checkpoint.
 //
-// If the store fails, every entry in the batch fails with UNAVAILABLE and
-// the log re-reads its tail before the next batch: it recovers by itself
-// when the store comes back. Thread-safe.
+// The log only ever extends the tree whose root it last signed: at start,
+// and after any store failure, it re-reads the stored tree and refuses
+// (FAILED_PRECONDITION) to write if that tree no longer matches the last
+// signed checkpoint. So it never signs two inconsistent checkpoints.
+//
+// If the store fails, every entry in the batch fails with UNAVAILABLE; the
+// log recovers by itself when the store comes back. Thread-safe.
 #ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_LOG_H_
 #define KETENPOORT_GATEWAY_AUDIT_AUDIT_LOG_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "gateway/audit/audit_store.h"
-#include "gateway/common/clock.h"
+#include "gateway/audit/checkpoint.h"
+#include "gateway/audit/merkle_frontier.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
 namespace ketenpoort::audit {
@@ -35,7 +44,11 @@ struct AuditLogOptions {
 
 class AuditLog {
  public:
-  AuditLog(AuditStorePtr store, AuditLogOptions options = {});
+  // Checks the stored tree against its last signed checkpoint, then starts
+  // the writer. FAILED_PRECONDITION if they disagree.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(AuditStorePtr store,
+                                                        CheckpointSigner signer,
+                                                        AuditLogOptions options = {});
   ~AuditLog();  // drains queued entries, then stops the writer
 
   AuditLog(const AuditLog&) = delete;
@@ -48,6 +61,14 @@ class AuditLog {
 
   // Entries made durable since start.
   uint64_t committed_count() const;
+  // The latest signed checkpoint (size 0 and no note for an empty log).
+  StoredCheckpoint LatestCheckpoint() const;
+  const CheckpointSigner& signer() const { return signer_; }
+
+  // Retention: removes the content of the entries before `cutoff` (their
+  // leaf hashes stay), after appending an ADMIN entry that says so.
+  // Returns how many entries were pruned.
+  absl::StatusOr<uint64_t> PruneBefore(int64_t cutoff_unix_micros, int64_t now_unix_micros);
 
  private:
   struct Pending {
@@ -55,11 +76,14 @@ class AuditLog {
     AppendCallback done;
   };
 
+  AuditLog(AuditStorePtr store, CheckpointSigner signer, AuditLogOptions options);
   void WriterLoop();
   void WriteBatch(std::deque<Pending>& batch);
-  absl::Status LoadTail();
+  // Re-reads the stored tree and checks it against the last checkpoint.
+  absl::Status LoadTree();
 
   AuditStorePtr store_;
+  const CheckpointSigner signer_;
   const AuditLogOptions options_;
 
   mutable std::mutex mutex_;
@@ -67,17 +91,15 @@ class AuditLog {
   std::deque<Pending> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   uint64_t committed_ = 0;     // guarded by mutex_
+  StoredCheckpoint head_;      // guarded by mutex_
 
-  // Owned by the writer thread.
-  bool tail_known_ = false;
-  uint64_t last_index_ = 0;
-  crypto::Sha256Digest last_hash_{};
+  // Owned by the writer thread (and by Open, before it starts).
+  bool tree_known_ = false;
+  MerkleFrontier frontier_;
+  std::chrono::steady_clock::time_point last_kept_checkpoint_{};
 
   std::thread writer_;
 };
-
-// SHA-256(prev_hash || entry_bytes).
-crypto::Sha256Digest ChainHash(const crypto::Sha256Digest& prev_hash, std::string_view entry_bytes);
 
 }  // namespace ketenpoort::audit
 

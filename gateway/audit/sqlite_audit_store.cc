@@ -2,165 +2,176 @@
 
 #include <sqlite3.h>
 
-#include <cstring>
-
+#include "gateway/audit/audit_rows.h"
+#include "gateway/audit/audit_schema.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 
 namespace ketenpoort::audit {
-namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS audit_entry (
-  idx        INTEGER PRIMARY KEY,
-  entry      BLOB NOT NULL,
-  prev_hash  BLOB NOT NULL CHECK (length(prev_hash) = 32),
-  entry_hash BLOB NOT NULL CHECK (length(entry_hash) = 32)
-);
-CREATE TRIGGER IF NOT EXISTS audit_entry_no_update
-  BEFORE UPDATE ON audit_entry
-  BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete
-  BEFORE DELETE ON audit_entry
-  BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: DELETE refused'); END;
-)sql";
-
-void CopyDigest(const void* blob, int size, crypto::Sha256Digest* out) {
-  out->fill(0);
-  if (blob != nullptr && size == static_cast<int>(out->size())) {
-    std::memcpy(out->data(), blob, out->size());
-  }
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
-    const SqliteAuditStoreOptions& options) {
-  sqlite3* db = nullptr;
-  const int flags =
-      options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  if (sqlite3_open_v2(options.path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_STORE_UNAVAILABLE",
-                     "cannot open audit store " + options.path + ": " + message);
-  }
-  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(db));
-  sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  if (!options.read_only) {
-    RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
-    RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
-    RETURN_IF_ERROR(store->Exec("PRAGMA recursive_triggers=ON"));
-    RETURN_IF_ERROR(store->Exec(kSchema));
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO audit_entry (idx, entry, prev_hash, entry_hash) "
-                           "VALUES (?1, ?2, ?3, ?4)",
-                           -1, &store->insert_, nullptr) != SQLITE_OK) {
-      return store->Unavailable("prepare insert");
-    }
-  }
+absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(auto db,
+                   store::SqliteDatabase::Open({.name = "audit store",
+                                                .path = path,
+                                                .schema = kAuditSchema,
+                                                .error_reason = "AUDIT_STORE_UNAVAILABLE"}));
+  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(std::move(db)));
+  RETURN_IF_ERROR(store->Prepare());
   return store;
 }
 
-SqliteAuditStore::~SqliteAuditStore() {
-  sqlite3_finalize(insert_);
-  sqlite3_close(db_);
-}
-
-absl::Status SqliteAuditStore::Unavailable(std::string_view what) {
-  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_STORE_UNAVAILABLE",
-                   "audit store: " + std::string(what) + ": " + sqlite3_errmsg(db_));
-}
-
-absl::Status SqliteAuditStore::Exec(const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_STORE_UNAVAILABLE",
-                     "audit store: " + message);
-  }
+absl::Status SqliteAuditStore::Prepare() {
+  ASSIGN_OR_RETURN(insert_entry_,
+                   db_->Prepare("INSERT INTO audit_entry (idx, leaf_hash, entry, time_us, "
+                                "partner_id, source_partner_id, subject_key) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  ASSIGN_OR_RETURN(insert_node_,
+                   db_->Prepare("INSERT INTO audit_node (level, idx, hash) VALUES (?1, ?2, ?3)"));
+  ASSIGN_OR_RETURN(insert_checkpoint_,
+                   db_->Prepare("INSERT INTO audit_checkpoint (size, root, note) "
+                                "VALUES (?1, ?2, ?3)"));
+  ASSIGN_OR_RETURN(
+      upsert_head_,
+      db_->Prepare("INSERT INTO audit_head (id, size, root, note) "
+                   "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
+                   "size = excluded.size, root = excluded.root, note = excluded.note"));
+  ASSIGN_OR_RETURN(select_leaf_, db_->Prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1"));
+  ASSIGN_OR_RETURN(select_node_,
+                   db_->Prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2"));
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<StoredEntry>> SqliteAuditStore::Tail() {
-  std::optional<StoredEntry> tail;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT idx, entry, prev_hash, entry_hash FROM audit_entry "
-                         "ORDER BY idx DESC LIMIT 1",
-                         -1, &stmt, nullptr) != SQLITE_OK) {
-    return Unavailable("read tail");
-  }
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) {
-    StoredEntry entry;
-    entry.index = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
-    entry.entry_bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, 1)),
-                             static_cast<size_t>(sqlite3_column_bytes(stmt, 1)));
-    CopyDigest(sqlite3_column_blob(stmt, 2), sqlite3_column_bytes(stmt, 2), &entry.prev_hash);
-    CopyDigest(sqlite3_column_blob(stmt, 3), sqlite3_column_bytes(stmt, 3), &entry.entry_hash);
-    tail = std::move(entry);
-  }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Unavailable("read tail");
-  return tail;
+absl::StatusOr<uint64_t> SqliteAuditStore::QueryCount(std::string_view sql) {
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  if (stmt.Step() != SQLITE_ROW) return db_->Error("read");
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
 }
 
-absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entries) {
-  if (insert_ == nullptr) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_STORE_READ_ONLY",
-                     "audit store was opened read-only");
+absl::StatusOr<uint64_t> SqliteAuditStore::Size() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return QueryCount("SELECT coalesce(max(idx), 0) FROM audit_entry");
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::PrunedThrough() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return QueryCount("SELECT coalesce(max(through), 0) FROM audit_retention");
+}
+
+absl::StatusOr<std::optional<StoredCheckpoint>> SqliteAuditStore::LatestCheckpoint() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT size, root, note FROM audit_head WHERE id = 1"));
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return db_->Error("read checkpoint");
+  return StoredCheckpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
+                          std::string(stmt.ColumnBlob(2))};
+}
+
+absl::StatusOr<merkle::Hash> SqliteAuditStore::Node(uint32_t level, uint64_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Statement& stmt = level == 0 ? select_leaf_ : select_node_;
+  stmt.Reset();
+  if (level == 0) {
+    stmt.BindInt64(1, static_cast<int64_t>(index + 1));
+  } else {
+    stmt.BindInt64(1, level);
+    stmt.BindInt64(2, static_cast<int64_t>(index));
   }
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  for (const StoredEntry& entry : entries) {
-    sqlite3_reset(insert_);
-    sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(entry.index));
-    sqlite3_bind_blob(insert_, 2, entry.entry_bytes.data(),
-                      static_cast<int>(entry.entry_bytes.size()), SQLITE_STATIC);
-    sqlite3_bind_blob(insert_, 3, entry.prev_hash.data(), 32, SQLITE_STATIC);
-    sqlite3_bind_blob(insert_, 4, entry.entry_hash.data(), 32, SQLITE_STATIC);
-    if (sqlite3_step(insert_) != SQLITE_DONE) {
-      absl::Status failure = Unavailable("insert");
-      sqlite3_reset(insert_);
-      Exec("ROLLBACK").IgnoreError();
-      return failure;
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) {
+    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_NODE",
+                     "the audit tree has no node at level " + std::to_string(level) + ", index " +
+                         std::to_string(index));
+  }
+  if (rc != SQLITE_ROW) return db_->Error("read node");
+  return HashColumn(stmt, 0);
+}
+
+absl::Status SqliteAuditStore::InTransaction(const std::function<absl::Status()>& write) {
+  RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  absl::Status status = write();
+  if (status.ok()) status = db_->Exec("COMMIT");
+  if (!status.ok()) db_->Exec("ROLLBACK").IgnoreError();
+  return status;
+}
+
+absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entries,
+                                           const std::vector<MerkleNode>& nodes,
+                                           const StoredCheckpoint& checkpoint,
+                                           bool keep_checkpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return InTransaction([&]() -> absl::Status {
+    for (const StoredEntry& entry : entries) {
+      store::Statement& stmt = insert_entry_;
+      stmt.Reset();
+      stmt.BindInt64(1, static_cast<int64_t>(entry.index));
+      stmt.BindBlob(2, crypto::AsBytes(entry.leaf_hash));
+      stmt.BindBlob(3, entry.entry_bytes);
+      stmt.BindInt64(4, entry.time_unix_micros);
+      if (!entry.partner_id.empty()) stmt.BindText(5, entry.partner_id);
+      if (!entry.source_partner_id.empty()) stmt.BindText(6, entry.source_partner_id);
+      if (entry.subject_key) stmt.BindInt64(7, *entry.subject_key);
+      if (stmt.Step() != SQLITE_DONE) return db_->Error("insert entry");
     }
-  }
-  sqlite3_reset(insert_);
-  if (absl::Status commit = Exec("COMMIT"); !commit.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return commit;
-  }
-  return absl::OkStatus();
+    for (const MerkleNode& node : nodes) {
+      insert_node_.Reset();
+      insert_node_.BindInt64(1, node.level);
+      insert_node_.BindInt64(2, static_cast<int64_t>(node.index));
+      insert_node_.BindBlob(3, crypto::AsBytes(node.hash));
+      if (insert_node_.Step() != SQLITE_DONE) return db_->Error("insert node");
+    }
+    for (store::Statement* stmt : {&upsert_head_, &insert_checkpoint_}) {
+      if (stmt == &insert_checkpoint_ && !keep_checkpoint) break;
+      stmt->Reset();
+      stmt->BindInt64(1, static_cast<int64_t>(checkpoint.size));
+      stmt->BindBlob(2, crypto::AsBytes(checkpoint.root));
+      stmt->BindText(3, checkpoint.note);
+      if (stmt->Step() != SQLITE_DONE) return db_->Error("write checkpoint");
+    }
+    return absl::OkStatus();
+  });
 }
 
-absl::Status SqliteAuditStore::Scan(uint64_t from,
-                                    const std::function<bool(const StoredEntry&)>& visit) {
-  sqlite3_stmt* stmt = nullptr;
-  // idx is the rowid, so this walks the table in its own order.
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT idx, entry, prev_hash, entry_hash FROM audit_entry "
-                         "WHERE idx >= ?1 ORDER BY idx",
-                         -1, &stmt, nullptr) != SQLITE_OK) {
-    return Unavailable("scan");
-  }
-  sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(from));
-  int rc;
-  StoredEntry entry;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    entry.index = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
-    const void* blob = sqlite3_column_blob(stmt, 1);
-    entry.entry_bytes.assign(blob ? static_cast<const char*>(blob) : "",
-                             static_cast<size_t>(sqlite3_column_bytes(stmt, 1)));
-    CopyDigest(sqlite3_column_blob(stmt, 2), sqlite3_column_bytes(stmt, 2), &entry.prev_hash);
-    CopyDigest(sqlite3_column_blob(stmt, 3), sqlite3_column_bytes(stmt, 3), &entry.entry_hash);
-    if (!visit(entry)) break;
-  }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Unavailable("scan");
-  return absl::OkStatus();
+absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_micros) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The first entry at or after the cutoff ends the prunable prefix. Times
+  // are nearly monotonic in idx, and the scan starts after what is already
+  // pruned, so this stops early.
+  ASSIGN_OR_RETURN(store::Statement first_kept,
+                   db_->Prepare("SELECT idx FROM audit_entry WHERE time_us >= ?1 "
+                                "AND idx > (SELECT coalesce(max(through), 0) FROM audit_retention) "
+                                "ORDER BY idx LIMIT 1"));
+  first_kept.BindInt64(1, cutoff_unix_micros);
+  const int rc = first_kept.Step();
+  if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
+  if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
+  return QueryCount("SELECT coalesce(max(idx), 0) FROM audit_entry");
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
+                                                        int64_t cutoff_unix_micros,
+                                                        uint64_t recorded_by) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t pruned = 0;
+  RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::Statement record,
+                     db_->Prepare("INSERT OR IGNORE INTO audit_retention "
+                                  "(through, cutoff_us, recorded_by) VALUES (?1, ?2, ?3)"));
+    record.BindInt64(1, static_cast<int64_t>(through));
+    record.BindInt64(2, cutoff_unix_micros);
+    record.BindInt64(3, static_cast<int64_t>(recorded_by));
+    if (record.Step() != SQLITE_DONE) return db_->Error("record retention");
+    ASSIGN_OR_RETURN(store::Statement clear,
+                     db_->Prepare("UPDATE audit_entry SET entry = NULL, partner_id = NULL, "
+                                  "source_partner_id = NULL, subject_key = NULL "
+                                  "WHERE idx <= ?1 AND entry IS NOT NULL"));
+    clear.BindInt64(1, static_cast<int64_t>(through));
+    if (clear.Step() != SQLITE_DONE) return db_->Error("prune");
+    pruned = static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+    return absl::OkStatus();
+  }));
+  return pruned;
 }
 
 }  // namespace ketenpoort::audit

@@ -42,6 +42,34 @@ std::string ToHex(std::string_view bytes) {
   return hex;
 }
 
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                                      static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(written));
+  return out;
+}
+
+absl::StatusOr<std::string> Base64Decode(std::string_view text) {
+  auto invalid = [] {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_BASE64", "not valid base64");
+  };
+  if (text.size() % 4 != 0) return invalid();
+  std::string out(text.size() / 4 * 3, '\0');
+  const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(text.data()),
+                                      static_cast<int>(text.size()));
+  if (written < 0) return invalid();
+  size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  out.resize(static_cast<size_t>(written) - padding);
+  // Reject non-canonical encodings, so one value has one spelling.
+  if (Base64Encode(out) != text) return invalid();
+  return out;
+}
+
 std::string ToHex(const Sha256Digest& digest) { return ToHex(AsBytes(digest)); }
 
 std::string_view AsBytes(const Sha256Digest& digest) {

@@ -19,6 +19,10 @@ Sha256Digest Sha256(std::initializer_list<std::string_view> parts);
 Sha256Digest HmacSha256(std::string_view key, std::string_view data);
 
 std::string ToHex(std::string_view bytes);
+// Standard base64 (RFC 4648 section 4), with padding.
+std::string Base64Encode(std::string_view bytes);
+// INVALID_ARGUMENT unless `text` is canonical padded base64.
+absl::StatusOr<std::string> Base64Decode(std::string_view text);
 std::string ToHex(const Sha256Digest& digest);
 std::string_view AsBytes(const Sha256Digest& digest);
 

@@ -44,10 +44,25 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
 
   const YAML::Node audit = root["audit"];
   if (!audit) return file.ErrorAt(root, "missing required key 'audit'");
-  RETURN_IF_ERROR(file.OnlyKeys(audit, {"database", "pseudonym_key_file"}));
+  RETURN_IF_ERROR(file.OnlyKeys(audit, {"database", "pseudonym_key_file", "checkpoint_key_file",
+                                        "origin", "retention_days"}));
   ASSIGN_OR_RETURN(config.audit_database, RequiredPath(file, audit, "database", base));
   ASSIGN_OR_RETURN(config.pseudonym_key_file,
                    RequiredPath(file, audit, "pseudonym_key_file", base));
+  ASSIGN_OR_RETURN(config.checkpoint_key_file,
+                   RequiredPath(file, audit, "checkpoint_key_file", base));
+  ASSIGN_OR_RETURN(config.audit_origin, file.OptionalString(audit, "origin", config.audit_origin));
+  for (char c : config.audit_origin) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '+') {
+      return file.ErrorAt(audit["origin"], "origin must not contain spaces, '+' or controls");
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t retention_days,
+                   file.OptionalInt(audit, "retention_days", config.retention_days));
+  if (retention_days < 1 || retention_days > 36500) {
+    return file.ErrorAt(audit["retention_days"], "must be between 1 and 36500");
+  }
+  config.retention_days = static_cast<int>(retention_days);
 
   const YAML::Node state = root["state"];
   if (!state) return file.ErrorAt(root, "missing required key 'state'");
@@ -59,9 +74,10 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
     return file.ErrorAt(sources ? sources : root, "'sources' must be a non-empty list");
   }
   for (const YAML::Node& node : sources) {
-    RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "kind", "database", "record_types"}));
+    RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "owner", "kind", "database", "record_types"}));
     adapters::SourceConfig source;
     ASSIGN_OR_RETURN(source.name, file.RequiredString(node, "name"));
+    ASSIGN_OR_RETURN(source.owner, file.RequiredString(node, "owner"));
     ASSIGN_OR_RETURN(source.kind, file.RequiredString(node, "kind"));
     ASSIGN_OR_RETURN(std::string database, file.OptionalString(node, "database"));
     source.database = Resolve(base, database);

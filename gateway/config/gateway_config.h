@@ -25,6 +25,12 @@ struct GatewayConfig {
   std::string policies_dir;
   std::string audit_database;
   std::string pseudonym_key_file;
+  // Ed25519 key (PEM) that signs checkpoints, and the log's origin line,
+  // which is also the key's name.
+  std::string checkpoint_key_file;
+  std::string audit_origin = "ketenpoort.localhost/audit";
+  // Entries older than this lose their content (NEN 7513: 5 years).
+  int retention_days = 1826;
   // Consents and relationships (SQLite).
   std::string state_database;
   std::vector<adapters::SourceConfig> sources;

@@ -11,6 +11,7 @@
 #include "adapters/source_adapter.h"
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/common/crypto.h"
+#include "gateway/common/ed25519.h"
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
@@ -63,8 +64,23 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   gateway->facts_ =
       std::make_unique<RegistryFacts>(gateway->relationships_.get(), gateway->consents_.get());
 
-  ASSIGN_OR_RETURN(auto store, audit::SqliteAuditStore::Open({.path = config.audit_database}));
-  gateway->audit_ = std::make_unique<audit::AuditLog>(std::move(store));
+  for (const std::string& owner : gateway->sources_->Owners()) {
+    if (gateway->policies_->Current()->partners().FindById(owner) == nullptr) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
+                       "source owner '" + owner + "' is not a partner in partners.yaml");
+    }
+  }
+
+  ASSIGN_OR_RETURN(auto signing_key,
+                   crypto::Ed25519PrivateKey::FromPemFile(config.checkpoint_key_file));
+  ASSIGN_OR_RETURN(auto store, audit::SqliteAuditStore::Open(config.audit_database));
+  ASSIGN_OR_RETURN(
+      gateway->audit_,
+      audit::AuditLog::Open(std::move(store),
+                            audit::CheckpointSigner(config.audit_origin, std::move(signing_key))));
+  ASSIGN_OR_RETURN(gateway->audit_reader_, audit::AuditReader::Open(config.audit_database));
+  ASSIGN_OR_RETURN(gateway->access_reports_,
+                   audit::AccessReportCatalogues::LoadDirectory(config.policies_dir + "/messages"));
 
   GatewayServices services;
   services.catalog = &catalog;
@@ -83,6 +99,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   gateway->consent_service_ = std::make_unique<ConsentService>(services, gateway->consents_.get());
   gateway->relationship_service_ =
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
+  gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),
+                                                           gateway->access_reports_.get());
   return gateway;
 }
 
@@ -100,6 +118,7 @@ absl::Status Gateway::Start() {
 
   // The audit log records when the gateway starts, and with which policy.
   RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
+  RETURN_IF_ERROR(ApplyRetention());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -108,6 +127,7 @@ absl::Status Gateway::Start() {
   builder.RegisterService(dossier_service_.get());
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(relationship_service_.get());
+  builder.RegisterService(audit_service_.get());
   // A hard cap well above any valid request; the handler's own limit gives
   // the precise INVALID_ARGUMENT below it.
   builder.SetMaxReceiveMessageSize(64 * 1024);
@@ -134,6 +154,14 @@ absl::Status Gateway::ReloadPolicies() {
   policies_->Replace(std::move(*next));
   log::Info("policy_reloaded", {{"policy_version", version}});
   return AuditAdmin(*audit_, clock_, "policy reloaded", version);
+}
+
+absl::Status Gateway::ApplyRetention() {
+  const int64_t now = clock_.NowUnixMicros();
+  const int64_t cutoff = now - int64_t{config_.retention_days} * 86'400LL * 1'000'000LL;
+  ASSIGN_OR_RETURN(const uint64_t pruned, audit_->PruneBefore(cutoff, now));
+  if (pruned > 0) log::Info("audit_retention_applied", {{"entries", pruned}});
+  return absl::OkStatus();
 }
 
 void Gateway::Shutdown(std::chrono::milliseconds grace) {

@@ -9,9 +9,12 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "gateway/audit/access_report.h"
+#include "gateway/audit/audit_reader.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/consent/consent_registry.h"
 #include "gateway/relationships/relationship_registry.h"
+#include "gateway/server/audit_service.h"
 #include "gateway/server/consent_service.h"
 #include "gateway/server/dossier_service.h"
 #include "gateway/server/registry_facts.h"
@@ -31,6 +34,9 @@ class Gateway {
 
   // Re-reads the policy directory; on error the old set stays active.
   absl::Status ReloadPolicies();
+  // Removes the content of audit entries past the retention period
+  // (their leaf hashes stay). Runs at start and then daily.
+  absl::Status ApplyRetention();
 
   // Stops accepting calls and waits up to `grace` for calls in flight.
   void Shutdown(std::chrono::milliseconds grace);
@@ -44,6 +50,8 @@ class Gateway {
   std::unique_ptr<PolicyHolder> policies_;
   std::unique_ptr<sources::SourceRouter> sources_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::AuditReader> audit_reader_;
+  std::unique_ptr<audit::AccessReportCatalogues> access_reports_;
   std::unique_ptr<audit::Pseudonymizer> pseudonymizer_;
   std::unique_ptr<consent::ConsentRegistry> consents_;
   std::unique_ptr<relationships::RelationshipRegistry> relationships_;
@@ -51,6 +59,7 @@ class Gateway {
   std::unique_ptr<DossierService> dossier_service_;
   std::unique_ptr<ConsentService> consent_service_;
   std::unique_ptr<RelationshipService> relationship_service_;
+  std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

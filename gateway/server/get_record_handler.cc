@@ -145,16 +145,17 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
   }
 
   // 4. Fetch.
-  adapters::SourceAdapter* source = services_.sources->Find(request.record_type());
-  if (source == nullptr) {
+  const sources::SourceRouter::Route* route = services_.sources->Find(request.record_type());
+  if (route == nullptr) {
     absl::Status unavailable = MakeError(absl::StatusCode::kUnavailable, "NO_SOURCE",
                                          "no source is configured for " + request.record_type());
     SetOutcome(entry, AuditEntry::FAILED, unavailable);
     return AuditThenFail(std::move(entry), std::move(unavailable), std::move(done));
   }
-  entry.set_source(std::string(source->name()));
+  entry.set_source(std::string(route->source->name()));
+  entry.set_source_partner_id(route->owner);
   auto record =
-      source->Fetch({request.subject_id(), request.record_type(), rule.record_descriptor});
+      route->source->Fetch({request.subject_id(), request.record_type(), rule.record_descriptor});
   if (!record.ok()) {
     SetOutcome(entry, AuditEntry::FAILED, record.status());
     return AuditThenFail(std::move(entry), record.status(), std::move(done));

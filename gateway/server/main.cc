@@ -2,6 +2,7 @@
 // signals into actions (SIGTERM/SIGINT: drain and stop; SIGHUP: reload
 // policies).
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -57,9 +58,22 @@ int main(int argc, char** argv) {
     std::rename(temporary.c_str(), ready_file.c_str());
   }
 
+  // Retention runs at start (in Start) and then daily.
+  constexpr auto kRetentionInterval = std::chrono::hours(24);
+  auto next_retention = std::chrono::steady_clock::now() + kRetentionInterval;
   for (;;) {
-    int signal = 0;
-    sigwait(&signals, &signal);
+    timespec poll{.tv_sec = 600, .tv_nsec = 0};
+    const int signal = sigtimedwait(&signals, nullptr, &poll);
+    if (signal < 0) {
+      if (std::chrono::steady_clock::now() >= next_retention) {
+        if (absl::Status applied = (*gateway)->ApplyRetention(); !applied.ok()) {
+          ketenpoort::log::Error("audit_retention_failed",
+                                 {{"reason", std::string(applied.message())}});
+        }
+        next_retention += kRetentionInterval;
+      }
+      continue;
+    }
     if (signal == SIGHUP) {
       (*gateway)->ReloadPolicies().IgnoreError();  // logged; old set stays active
       continue;

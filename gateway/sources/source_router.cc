@@ -17,7 +17,7 @@ absl::StatusOr<SourceRouter> SourceRouter::Create(
             absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
             "source '" + config.name + "' lists unknown record type '" + record_type + "'");
       }
-      if (!router.by_record_type_.emplace(record_type, source.get()).second) {
+      if (!router.by_record_type_.emplace(record_type, Route{source.get(), config.owner}).second) {
         return MakeError(absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
                          "record type '" + record_type + "' is served by two sources");
       }
@@ -27,9 +27,15 @@ absl::StatusOr<SourceRouter> SourceRouter::Create(
   return router;
 }
 
-adapters::SourceAdapter* SourceRouter::Find(std::string_view record_type) const {
+const SourceRouter::Route* SourceRouter::Find(std::string_view record_type) const {
   auto it = by_record_type_.find(record_type);
-  return it == by_record_type_.end() ? nullptr : it->second;
+  return it == by_record_type_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> SourceRouter::Owners() const {
+  std::vector<std::string> owners;
+  for (const auto& [record_type, route] : by_record_type_) owners.push_back(route.owner);
+  return owners;
 }
 
 }  // namespace ketenpoort::sources

@@ -21,12 +21,18 @@ class SourceRouter {
                                              const adapters::AdapterRegistry& registry,
                                              const records::RecordCatalog& catalog);
 
+  struct Route {
+    adapters::SourceAdapter* source = nullptr;
+    std::string owner;  // partner id of the source's organisation
+  };
   // nullptr when no source serves the record type.
-  adapters::SourceAdapter* Find(std::string_view record_type) const;
+  const Route* Find(std::string_view record_type) const;
+  // Every configured source's owner, for start-up checks.
+  std::vector<std::string> Owners() const;
 
  private:
   std::vector<adapters::SourceAdapterPtr> sources_;
-  std::map<std::string, adapters::SourceAdapter*, std::less<>> by_record_type_;
+  std::map<std::string, Route, std::less<>> by_record_type_;
 };
 
 }  // namespace ketenpoort::sources

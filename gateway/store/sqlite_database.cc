@@ -33,6 +33,8 @@ void Statement::BindBlob(int index, std::string_view bytes) {
 
 void Statement::BindInt64(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 
+void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
 int Statement::Step() { return sqlite3_step(stmt_); }
 
 std::string_view Statement::ColumnBlob(int column) const {
@@ -43,31 +45,40 @@ std::string_view Statement::ColumnBlob(int column) const {
 
 int64_t Statement::ColumnInt64(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(std::string name,
-                                                                     const std::string& path,
-                                                                     std::string_view schema) {
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(DatabaseOptions options) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  const int mode =
+      options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(options.path.c_str(), &db, mode | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
-    return MakeError(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
-                     name + ": cannot open " + path + ": " + message);
+    return MakeError(absl::StatusCode::kUnavailable, options.error_reason,
+                     options.name + ": cannot open " + options.path + ": " + message);
   }
-  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(std::move(name), db));
-  sqlite3_busy_timeout(db, 1000);
-  RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
-  RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL"));
-  RETURN_IF_ERROR(database->Exec(schema));
+  const bool read_only = options.read_only;
+  const std::string_view schema = options.schema;
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(std::move(options), db));
+  if (!read_only) {
+    RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL"));
+    // REPLACE deletes rows; with this, DELETE triggers see it.
+    RETURN_IF_ERROR(database->Exec("PRAGMA recursive_triggers=ON"));
+    RETURN_IF_ERROR(database->Exec(schema));
+  }
   return database;
 }
 
 SqliteDatabase::~SqliteDatabase() { sqlite3_close(db_); }
 
 absl::Status SqliteDatabase::Error(std::string_view what) const {
-  return MakeError(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
-                   name_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
+  return MakeError(absl::StatusCode::kUnavailable, options_.error_reason,
+                   options_.name + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 absl::Status SqliteDatabase::Exec(std::string_view sql) {

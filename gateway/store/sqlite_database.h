@@ -31,21 +31,35 @@ class Statement {
   void BindText(int index, std::string_view text);
   void BindBlob(int index, std::string_view bytes);
   void BindInt64(int index, int64_t value);
+  void BindNull(int index);
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step();
   std::string_view ColumnBlob(int column) const;
   int64_t ColumnInt64(int column) const;
+  bool ColumnIsNull(int column) const;
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+struct DatabaseOptions {
+  std::string name;  // appears in error messages ("consent store: ...")
+  std::string path;
+  std::string_view schema;  // run on open; ignored when read-only
+  bool read_only = false;
+  // The ErrorInfo reason of every error from this database.
+  std::string error_reason = "STORE_UNAVAILABLE";
+  int busy_timeout_ms = 1000;
+};
+
 class SqliteDatabase {
  public:
-  // `name` appears in error messages ("consent store: ...").
+  static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(DatabaseOptions options);
   static absl::StatusOr<std::unique_ptr<SqliteDatabase>> Open(std::string name,
                                                               const std::string& path,
-                                                              std::string_view schema);
+                                                              std::string_view schema) {
+    return Open({.name = std::move(name), .path = path, .schema = schema});
+  }
   ~SqliteDatabase();
 
   absl::Status Exec(std::string_view sql);
@@ -55,9 +69,9 @@ class SqliteDatabase {
   sqlite3* handle() const { return db_; }
 
  private:
-  SqliteDatabase(std::string name, sqlite3* db) : name_(std::move(name)), db_(db) {}
+  SqliteDatabase(DatabaseOptions options, sqlite3* db) : options_(std::move(options)), db_(db) {}
 
-  std::string name_;
+  DatabaseOptions options_;
   sqlite3* db_;
 };
 

@@ -72,10 +72,14 @@ std::string WriteConfig(const TempDir& dir, const std::string& policies_dir) {
                        "  pseudonym_key_file: " +
                        CertsDir() +
                        "/pseudonym.key\n"
+                       "  checkpoint_key_file: " +
+                       CertsDir() +
+                       "/checkpoint.key\n"
                        "state:\n"
                        "  database: state.db\n"
                        "sources:\n"
                        "  - name: coa-fixtures\n"
+                       "    owner: coa\n"
                        "    kind: sqlite_fixture\n"
                        "    database: fixtures.db\n"
                        "    record_types: [coa.Koppeling, noa.Assessment]\n");
@@ -313,7 +317,7 @@ TEST_F(GatewayIntegrationTest, EveryRequestAllowedOrDeniedLeavesOneAuditEntry) {
   }
 }
 
-TEST_F(GatewayIntegrationTest, AuditTableRefusesUpdateAndDeleteAndTheChainStillVerifies) {
+TEST_F(GatewayIntegrationTest, AuditTableRefusesUpdateAndDeleteAndTheLogStillVerifies) {
   auto stub = StubAs("gemeente-woerden");
   v1::GetRecordResponse response;
   ASSERT_TRUE(Get(*stub, Request(v1::WORK_REINTEGRATION), &response).ok());
@@ -326,7 +330,8 @@ TEST_F(GatewayIntegrationTest, AuditTableRefusesUpdateAndDeleteAndTheChainStillV
   sqlite3_close(db);
 
   testing::ExitResult verify = testing::RunToExit(
-      testing::KetenctlBinary(), {"audit", "verify", "--db", dir_.File("audit.db")});
+      testing::KetenctlBinary(), {"audit", "verify", "--db", dir_.File("audit.db"), "--signing-key",
+                                  CertsDir() + "/checkpoint.key"});
   EXPECT_EQ(verify.exit_code, 0) << verify.stderr_text;
   EXPECT_NE(verify.stderr_text.find("OK: "), std::string::npos) << verify.stderr_text;
 }
@@ -495,10 +500,7 @@ TEST(GatewayReloadTest, SighupSwapsPoliciesAtomicallyAndKeepsTheOldSetOnError) {
   TempDir dir;
   const std::filesystem::path policies = dir.path() / "policies";
   std::filesystem::create_directories(policies);
-  for (const auto& entry : std::filesystem::directory_iterator(testing::PoliciesDir())) {
-    if (entry.is_regular_file())
-      std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
-  }
+  std::filesystem::copy(testing::PoliciesDir(), policies, std::filesystem::copy_options::recursive);
   ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir.File("fixtures.db"), kSeed, 5).ok());
   std::string error;
   auto gateway =

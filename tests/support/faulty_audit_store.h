@@ -16,17 +16,37 @@ class FaultyAuditStore final : public audit::AuditStore {
 
   void set_failing(bool failing) { failing_.store(failing); }
 
-  absl::StatusOr<std::optional<audit::StoredEntry>> Tail() override {
+  absl::StatusOr<uint64_t> Size() override {
     if (failing_) return Failure();
-    return inner_->Tail();
+    return inner_->Size();
   }
-  absl::Status AppendBatch(const std::vector<audit::StoredEntry>& entries) override {
+  absl::StatusOr<std::optional<audit::StoredCheckpoint>> LatestCheckpoint() override {
     if (failing_) return Failure();
-    return inner_->AppendBatch(entries);
+    return inner_->LatestCheckpoint();
   }
-  absl::Status Scan(uint64_t from,
-                    const std::function<bool(const audit::StoredEntry&)>& visit) override {
-    return inner_->Scan(from, visit);
+  absl::StatusOr<audit::merkle::Hash> Node(uint32_t level, uint64_t index) override {
+    if (failing_) return Failure();
+    return inner_->Node(level, index);
+  }
+  absl::Status AppendBatch(const std::vector<audit::StoredEntry>& entries,
+                           const std::vector<audit::MerkleNode>& nodes,
+                           const audit::StoredCheckpoint& checkpoint,
+                           bool keep_checkpoint) override {
+    if (failing_) return Failure();
+    return inner_->AppendBatch(entries, nodes, checkpoint, keep_checkpoint);
+  }
+  absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff) override {
+    if (failing_) return Failure();
+    return inner_->LastIndexBefore(cutoff);
+  }
+  absl::StatusOr<uint64_t> PrunedThrough() override {
+    if (failing_) return Failure();
+    return inner_->PrunedThrough();
+  }
+  absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff,
+                                        uint64_t recorded_by) override {
+    if (failing_) return Failure();
+    return inner_->PruneThrough(through, cutoff, recorded_by);
   }
 
  private:

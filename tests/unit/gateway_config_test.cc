@@ -20,22 +20,24 @@ TEST(GatewayConfigTest, ShippedDevConfigLoadsWithPathsResolvedAgainstItsDirector
 
 TEST(GatewayConfigTest, ErrorsNameFileAndLine) {
   testing::TempDir dir;
-  const std::string path = dir.Write("bad.yaml",
-                                     "listen: 127.0.0.1:0\n"
-                                     "tls:\n"
-                                     "  server_cert: a\n"
-                                     "  server_key: b\n"
-                                     "  client_ca: c\n"
-                                     "policies_dir: p\n"
-                                     "audit: {database: a.db, pseudonym_key_file: k}\n"
-                                     "state: {database: s.db}\n"
-                                     "sources:\n"
-                                     "  - name: s\n"
-                                     "    kind: sqlite_fixture\n"
-                                     "    recordtypes: [noa.Assessment]\n");
+  const std::string path =
+      dir.Write("bad.yaml",
+                "listen: 127.0.0.1:0\n"
+                "tls:\n"
+                "  server_cert: a\n"
+                "  server_key: b\n"
+                "  client_ca: c\n"
+                "policies_dir: p\n"
+                "audit: {database: a.db, pseudonym_key_file: k, checkpoint_key_file: c}\n"
+                "state: {database: s.db}\n"
+                "sources:\n"
+                "  - name: s\n"
+                "    owner: coa\n"
+                "    kind: sqlite_fixture\n"
+                "    recordtypes: [noa.Assessment]\n");
   auto config = LoadGatewayConfig(path);
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(std::string(config.status().message()).rfind(path + ":12:", 0), 0u) << config.status();
+  EXPECT_EQ(std::string(config.status().message()).rfind(path + ":13:", 0), 0u) << config.status();
   EXPECT_NE(std::string(config.status().message()).find("recordtypes"), std::string::npos);
 }
 

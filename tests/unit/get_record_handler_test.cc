@@ -6,6 +6,7 @@
 
 #include "adapters/fixture/sqlite_fixture_source.h"
 #include "adapters/synthetic/synthetic_population.h"
+#include "gateway/audit/audit_reader.h"
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
@@ -15,6 +16,7 @@
 #include "tests/support/faulty_audit_store.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
+#include "tests/support/test_signer.h"
 
 namespace ketenpoort::server {
 namespace {
@@ -58,17 +60,22 @@ class GetRecordHandlerTest : public ::testing::Test {
           if (!inner.ok()) return inner.status();
           return std::make_unique<CountingSource>(std::move(*inner), &fetches_);
         });
-    auto router = sources::SourceRouter::Create(
-        {{"fixtures", "counting", dir_.File("fixtures.db"), {"noa.Assessment", "coa.Koppeling"}}},
-        registry, catalog());
+    auto router = sources::SourceRouter::Create({{"fixtures",
+                                                  "coa",
+                                                  "counting",
+                                                  dir_.File("fixtures.db"),
+                                                  {"noa.Assessment", "coa.Koppeling"}}},
+                                                registry, catalog());
     ASSERT_TRUE(router.ok()) << router.status();
     router_ = std::make_unique<sources::SourceRouter>(std::move(*router));
 
-    auto store = audit::SqliteAuditStore::Open({.path = dir_.File("audit.db")});
+    auto store = audit::SqliteAuditStore::Open(dir_.File("audit.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
     audit_store_ = faulty.get();
-    audit_ = std::make_unique<audit::AuditLog>(std::move(faulty));
+    auto log = audit::AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
+    ASSERT_TRUE(log.ok()) << log.status();
+    audit_ = std::move(*log);
 
     services_.catalog = &catalog();
     services_.policies = policies_.get();
@@ -112,15 +119,12 @@ class GetRecordHandlerTest : public ::testing::Test {
 
   // The newest audit entry, read back from the store.
   v1::AuditEntry LastEntry() {
-    auto store = audit::SqliteAuditStore::Open({.path = dir_.File("audit.db"), .read_only = true});
+    auto reader = audit::AuditReader::Open(dir_.File("audit.db"));
+    EXPECT_TRUE(reader.ok()) << reader.status();
     v1::AuditEntry entry;
-    (*store)
-        ->Scan(1,
-               [&entry](const audit::StoredEntry& row) {
-                 entry.ParseFromString(row.entry_bytes);
-                 return true;
-               })
-        .IgnoreError();
+    auto size = (*reader)->Size();
+    auto row = (*reader)->Entry(*size);
+    if (row.ok() && *row) entry.ParseFromString((*row)->entry_bytes);
     return entry;
   }
 

@@ -2,17 +2,17 @@
 //
 //   ketenctl get --as gemeente-woerden --subject ID --record noa.Assessment
 //                --purpose WORK_REINTEGRATION --actor-role werkconsulent
-//   ketenctl audit verify --db var/audit.db
+//   ketenctl audit verify --db var/audit.db --signing-key certs-dev/out/checkpoint.key
+//   ketenctl audit report --as fg-gemeente-woerden --subject ID --lang en
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "gateway/audit/chain_verifier.h"
-#include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/records/record_catalog.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "tools/ketenctl/audit_commands.h"
 #include "tools/ketenctl/client.h"
 #include "tools/ketenctl/consent_commands.h"
 #include "tools/ketenctl/policy_commands.h"
@@ -72,28 +72,6 @@ int RunGet(const ClientOptions& client, const GetOptions& options) {
   return 0;
 }
 
-int RunAuditVerify(const std::string& db) {
-  auto store = ketenpoort::audit::SqliteAuditStore::Open({.path = db, .read_only = true});
-  if (!store.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(store.status().message()).c_str());
-    return 2;
-  }
-  auto report = ketenpoort::audit::VerifyChain(**store);
-  if (!report.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(report.status().message()).c_str());
-    return 2;
-  }
-  if (!report->ok) {
-    std::printf("FAILED at entry %llu: %s (%llu entries verified before it)\n",
-                static_cast<unsigned long long>(report->first_bad_index), report->problem.c_str(),
-                static_cast<unsigned long long>(report->entries));
-    return 1;
-  }
-  std::printf("OK: %llu entries, chain head %s\n", static_cast<unsigned long long>(report->entries),
-              report->head_hash_hex.c_str());
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,13 +100,6 @@ int main(int argc, char** argv) {
   get_command->add_option("--actor-role", get.actor_role, "role, e.g. werkconsulent");
   get_command->add_option("--request-id", get.request_id, "trace id to record");
 
-  CLI::App* audit_command = app.add_subcommand("audit", "audit log tools");
-  audit_command->require_subcommand(1);
-  std::string audit_db;
-  CLI::App* verify_command =
-      audit_command->add_subcommand("verify", "recompute the audit chain from the raw store");
-  verify_command->add_option("--db", audit_db, "audit database file")->required();
-
   CLI::App* policy_command = app.add_subcommand("policy", "policy tools (offline)");
   policy_command->require_subcommand(1);
   std::string policies_dir = "policies";
@@ -151,10 +122,11 @@ int main(int argc, char** argv) {
 
   ConsentCommands consent_commands;
   consent_commands.Register(app, client, add_client_options);
+  ketenpoort::ketenctl::AuditCommands audit_commands;
+  audit_commands.Register(app, client, add_client_options);
 
   CLI11_PARSE(app, argc, argv);
   if (get_command->parsed()) return RunGet(client, get);
-  if (verify_command->parsed()) return RunAuditVerify(audit_db);
   if (test_command->parsed()) {
     return ketenpoort::ketenctl::RunPolicyTest(
         policies_dir, tests_dir.empty() ? policies_dir + "/tests" : tests_dir);
@@ -163,5 +135,6 @@ int main(int argc, char** argv) {
     return ketenpoort::ketenctl::RunPolicyExplain(policies_dir, case_file, case_name);
   }
   if (int code = consent_commands.RunParsed(client); code >= 0) return code;
+  if (int code = audit_commands.RunParsed(client); code >= 0) return code;
   return 2;
 }

@@ -1,0 +1,186 @@
+#include "gateway/audit/audit_reader.h"
+
+#include <sqlite3.h>
+
+#include "gateway/audit/audit_rows.h"
+#include "gateway/audit/audit_schema.h"
+#include "gateway/common/error.h"
+#include "gateway/common/status_macros.h"
+
+namespace ketenpoort::audit {
+
+absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(auto db,
+                   store::SqliteDatabase::Open({.name = "audit store",
+                                                .path = path,
+                                                .schema = "",
+                                                .read_only = true,
+                                                .error_reason = "AUDIT_STORE_UNAVAILABLE"}));
+  std::unique_ptr<AuditReader> reader(new AuditReader(std::move(db)));
+  auto prepare = [&reader, &path](std::string_view sql, store::Statement* out) -> absl::Status {
+    auto statement = reader->db_->Prepare(sql);
+    if (!statement.ok()) {
+      return MakeError(
+          absl::StatusCode::kFailedPrecondition, "NOT_AN_AUDIT_STORE",
+          path + " is not a Ketenpoort audit store: " + std::string(statement.status().message()));
+    }
+    *out = std::move(*statement);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(
+      prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1", &reader->select_leaf_));
+  RETURN_IF_ERROR(
+      prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2", &reader->select_node_));
+  RETURN_IF_ERROR(
+      prepare(std::string("SELECT ") + kEntryColumns + " FROM audit_entry WHERE idx = ?1",
+              &reader->select_entry_));
+  return reader;
+}
+
+absl::StatusOr<uint64_t> AuditReader::Size() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT coalesce(max(idx), 0) FROM audit_entry"));
+  if (stmt.Step() != SQLITE_ROW) return db_->Error("read size");
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+absl::StatusOr<std::optional<StoredCheckpoint>> AuditReader::LatestCheckpoint() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT size, root, note FROM audit_head WHERE id = 1"));
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return db_->Error("read checkpoint");
+  return StoredCheckpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
+                          std::string(stmt.ColumnBlob(2))};
+}
+
+absl::StatusOr<merkle::Hash> AuditReader::Node(uint32_t level, uint64_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Statement& stmt = level == 0 ? select_leaf_ : select_node_;
+  stmt.Reset();
+  if (level == 0) {
+    stmt.BindInt64(1, static_cast<int64_t>(index + 1));
+  } else {
+    stmt.BindInt64(1, level);
+    stmt.BindInt64(2, static_cast<int64_t>(index));
+  }
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) {
+    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_NODE",
+                     "the audit tree has no node at level " + std::to_string(level) + ", index " +
+                         std::to_string(index));
+  }
+  if (rc != SQLITE_ROW) return db_->Error("read node");
+  merkle::Hash hash = HashColumn(stmt, 0);
+  stmt.Reset();
+  return hash;
+}
+
+absl::StatusOr<std::optional<StoredEntry>> AuditReader::Entry(uint64_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  select_entry_.Reset();
+  select_entry_.BindInt64(1, static_cast<int64_t>(index));
+  const int rc = select_entry_.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return db_->Error("read entry");
+  StoredEntry entry = EntryFromRow(select_entry_);
+  select_entry_.Reset();
+  return entry;
+}
+
+absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
+                                           const std::function<bool(const StoredEntry&)>& visit) {
+  std::string sql = std::string("SELECT ") + kEntryColumns +
+                    " FROM audit_entry WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL";
+  if (range.from_unix_micros) sql += " AND time_us >= ?3";
+  if (range.until_unix_micros) sql += " AND time_us < ?4";
+  if (range.subject_key) sql += " AND subject_key = ?5";
+  if (range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
+  sql += " ORDER BY idx";
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  stmt.BindInt64(1, static_cast<int64_t>(range.after_index));
+  stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(range.through_index, INT64_MAX)));
+  if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
+  if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
+  if (range.subject_key) stmt.BindInt64(5, *range.subject_key);
+  if (range.involving_partner) stmt.BindText(6, *range.involving_partner);
+  uint64_t last = 0;
+  uint64_t visited = 0;
+  int rc = SQLITE_DONE;
+  while (visited < range.max_rows && (rc = stmt.Step()) == SQLITE_ROW) {
+    StoredEntry entry = EntryFromRow(stmt);
+    last = entry.index;
+    ++visited;
+    if (!visit(entry)) return last;
+  }
+  if (visited < range.max_rows && rc != SQLITE_DONE) return db_->Error("scan");
+  return last;
+}
+
+absl::Status AuditReader::ScanAll(const std::function<bool(const StoredEntry&)>& visit) {
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(std::string("SELECT ") + kEntryColumns +
+                                                       " FROM audit_entry ORDER BY idx"));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    if (!visit(EntryFromRow(stmt))) return absl::OkStatus();
+  }
+  if (rc != SQLITE_DONE) return db_->Error("scan");
+  return absl::OkStatus();
+}
+
+absl::Status AuditReader::ScanCheckpoints(
+    const std::function<bool(const StoredCheckpoint&)>& visit) {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT size, root, note FROM audit_checkpoint ORDER BY size"));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    StoredCheckpoint checkpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
+                                std::string(stmt.ColumnBlob(2))};
+    if (stmt.ColumnBlob(1).size() != 32) checkpoint.root.fill(0xff);  // never a real root
+    if (!visit(checkpoint)) return absl::OkStatus();
+  }
+  if (rc != SQLITE_DONE) return db_->Error("scan checkpoints");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RetentionRecord>> AuditReader::RetentionRecords() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT through, cutoff_us, recorded_by FROM audit_retention "
+                                "ORDER BY through"));
+  std::vector<RetentionRecord> records;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    records.push_back({static_cast<uint64_t>(stmt.ColumnInt64(0)), stmt.ColumnInt64(1),
+                       static_cast<uint64_t>(stmt.ColumnInt64(2))});
+  }
+  if (rc != SQLITE_DONE) return db_->Error("read retention");
+  return records;
+}
+
+absl::StatusOr<std::unique_ptr<AuditReader::NodeStream>> AuditReader::OpenNodeStream(
+    uint32_t level) {
+  auto stream = std::make_unique<NodeStream>();
+  ASSIGN_OR_RETURN(stream->statement_,
+                   db_->Prepare("SELECT idx, hash FROM audit_node WHERE level = ?1 ORDER BY idx"));
+  stream->statement_.BindInt64(1, level);
+  stream->db_ = db_.get();
+  return stream;
+}
+
+bool AuditReader::NodeStream::Next(uint64_t* index, merkle::Hash* hash) {
+  const int rc = statement_.Step();
+  if (rc == SQLITE_ROW) {
+    *index = static_cast<uint64_t>(statement_.ColumnInt64(0));
+    *hash = HashColumn(statement_, 1);
+    if (statement_.ColumnBlob(1).size() != 32) hash->fill(0xff);
+    return true;
+  }
+  if (rc != SQLITE_DONE) status_ = db_->Error("read nodes");
+  return false;
+}
+
+}  // namespace ketenpoort::audit

@@ -1,0 +1,86 @@
+// Read access to the audit store, on its own read-only SQLite connection,
+// for the AuditService, the verifier and the tools. WAL mode lets it read
+// while the gateway writes; every read sees one committed state.
+// Thread-safe: calls are serialised on the connection, except NodeStream
+// and ScanAll, which the single-threaded verifier uses.
+#ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_READER_H_
+#define KETENPOORT_GATEWAY_AUDIT_AUDIT_READER_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "gateway/audit/audit_store.h"
+#include "gateway/store/sqlite_database.h"
+
+namespace ketenpoort::audit {
+
+// Which rows a scan visits; the caller decodes and filters further.
+struct EntryRange {
+  uint64_t after_index = 0;  // exclusive
+  uint64_t through_index = UINT64_MAX;
+  std::optional<int64_t> from_unix_micros;   // inclusive
+  std::optional<int64_t> until_unix_micros;  // exclusive
+  std::optional<int64_t> subject_key;
+  // Only entries where this partner is the requester or the source.
+  std::optional<std::string> involving_partner;
+  uint64_t max_rows = UINT64_MAX;  // stop after visiting this many
+};
+
+struct RetentionRecord {
+  uint64_t through = 0;
+  int64_t cutoff_unix_micros = 0;
+  uint64_t recorded_by = 0;
+};
+
+class AuditReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuditReader>> Open(const std::string& path);
+
+  absl::StatusOr<uint64_t> Size();
+  // The head checkpoint (see AuditStore::LatestCheckpoint).
+  absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint();
+  // NOT_FOUND as in AuditStore::Node.
+  absl::StatusOr<merkle::Hash> Node(uint32_t level, uint64_t index);
+  absl::StatusOr<std::optional<StoredEntry>> Entry(uint64_t index);
+  // Visits matching rows in index order until `visit` returns false.
+  // Returns the index of the last row visited (0 if none).
+  absl::StatusOr<uint64_t> Scan(const EntryRange& range,
+                                const std::function<bool(const StoredEntry&)>& visit);
+
+  // For the verifier: every row of a table in key order, as stored,
+  // including rows whose constraints a tamperer has broken.
+  absl::Status ScanAll(const std::function<bool(const StoredEntry&)>& visit);
+  absl::Status ScanCheckpoints(const std::function<bool(const StoredCheckpoint&)>& visit);
+  absl::StatusOr<std::vector<RetentionRecord>> RetentionRecords();
+
+  // The stored nodes of one level, in index order.
+  class NodeStream {
+   public:
+    // False at the end (or on error: see status()).
+    bool Next(uint64_t* index, merkle::Hash* hash);
+    const absl::Status& status() const { return status_; }
+
+   private:
+    friend class AuditReader;
+    store::Statement statement_;
+    absl::Status status_;
+    const store::SqliteDatabase* db_ = nullptr;
+  };
+  absl::StatusOr<std::unique_ptr<NodeStream>> OpenNodeStream(uint32_t level);
+
+ private:
+  explicit AuditReader(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
+
+  std::mutex mutex_;
+  std::unique_ptr<store::SqliteDatabase> db_;
+  store::Statement select_leaf_;
+  store::Statement select_node_;
+  store::Statement select_entry_;
+};
+
+}  // namespace ketenpoort::audit
+
+#endif  // KETENPOORT_GATEWAY_AUDIT_AUDIT_READER_H_

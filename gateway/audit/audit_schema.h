@@ -1,0 +1,98 @@
+// The audit store's SQLite schema, shared by its writer and its readers.
+//
+// Append-only is enforced by triggers: nothing is ever updated or deleted,
+// except that retention may empty the content of entries 1..n once an
+// audit_retention row (itself written next to an ADMIN entry) covers them.
+// Triggers only stop honest mistakes; a tamperer with file access can drop
+// them, and that is what the verifier and the signed checkpoints are for.
+#ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_SCHEMA_H_
+#define KETENPOORT_GATEWAY_AUDIT_AUDIT_SCHEMA_H_
+
+namespace ketenpoort::audit {
+
+inline constexpr char kAuditSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS audit_entry (
+  idx               INTEGER PRIMARY KEY,
+  leaf_hash         BLOB NOT NULL CHECK (length(leaf_hash) = 32),
+  entry             BLOB,              -- NULL once pruned
+  time_us           INTEGER NOT NULL,
+  partner_id        TEXT,
+  source_partner_id TEXT,
+  subject_key       INTEGER
+);
+CREATE INDEX IF NOT EXISTS audit_entry_by_subject
+  ON audit_entry (subject_key) WHERE subject_key IS NOT NULL;
+
+-- Roots of perfect Merkle subtrees of level >= 1 (level 0 is leaf_hash).
+CREATE TABLE IF NOT EXISTS audit_node (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL CHECK (length(hash) = 32),
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+-- The checkpoint signed for the latest commit; it only moves forward.
+CREATE TABLE IF NOT EXISTS audit_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  root BLOB NOT NULL CHECK (length(root) = 32),
+  note TEXT NOT NULL
+);
+-- Signed checkpoints kept for good: at least one a second, or per 4096
+-- entries, while the log grows.
+CREATE TABLE IF NOT EXISTS audit_checkpoint (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL CHECK (length(root) = 32),
+  note TEXT NOT NULL
+);
+
+-- Retention: entries 1..through have had their content removed.
+CREATE TABLE IF NOT EXISTS audit_retention (
+  through     INTEGER PRIMARY KEY,
+  cutoff_us   INTEGER NOT NULL,
+  recorded_by INTEGER NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS audit_entry_no_update
+  BEFORE UPDATE ON audit_entry
+  WHEN NOT (NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash AND NEW.entry IS NULL
+            AND NEW.partner_id IS NULL AND NEW.source_partner_id IS NULL
+            AND NEW.subject_key IS NULL
+            AND OLD.idx <= (SELECT coalesce(max(through), 0) FROM audit_retention))
+  BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete
+  BEFORE DELETE ON audit_entry
+  BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_node_no_update
+  BEFORE UPDATE ON audit_node
+  BEGIN SELECT RAISE(ABORT, 'audit_node is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_node_no_delete
+  BEFORE DELETE ON audit_node
+  BEGIN SELECT RAISE(ABORT, 'audit_node is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_head_forward_only
+  BEFORE UPDATE ON audit_head WHEN NEW.size <= OLD.size
+  BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_head_no_delete
+  BEFORE DELETE ON audit_head
+  BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update
+  BEFORE UPDATE ON audit_checkpoint
+  BEGIN SELECT RAISE(ABORT, 'audit_checkpoint is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete
+  BEFORE DELETE ON audit_checkpoint
+  BEGIN SELECT RAISE(ABORT, 'audit_checkpoint is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_retention_no_update
+  BEFORE UPDATE ON audit_retention
+  BEGIN SELECT RAISE(ABORT, 'audit_retention is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_retention_no_delete
+  BEFORE DELETE ON audit_retention
+  BEGIN SELECT RAISE(ABORT, 'audit_retention is append-only: DELETE refused'); END;
+)sql";
+
+// The columns every entry read selects, in this order.
+inline constexpr char kEntryColumns[] =
+    "idx, leaf_hash, entry, time_us, partner_id, source_partner_id, subject_key";
+
+}  // namespace ketenpoort::audit
+
+#endif  // KETENPOORT_GATEWAY_AUDIT_AUDIT_SCHEMA_H_

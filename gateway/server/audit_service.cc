@@ -1,0 +1,370 @@
+#include "gateway/server/audit_service.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "gateway/audit/tree_proofs.h"
+#include "gateway/common/crypto.h"
+#include "gateway/common/error.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/server/change_audit.h"
+#include "gateway/validate/subject_id.h"
+
+namespace ketenpoort::server {
+namespace {
+
+constexpr char kService[] = "/ketenpoort.v1.AuditService/";
+// The audit log itself, as a "record type" in entries about reading it.
+constexpr char kAuditLogRecordType[] = "ketenpoort.AuditLog";
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+// Rows one Query call reads at most, so a sparse filter cannot make one
+// call scan the whole log.
+constexpr uint64_t kMaxRowsPerCall = 50'000;
+
+// Whose entries the caller may read: all, or one organisation's.
+struct ReadScope {
+  bool all = false;
+  std::string organisation;
+
+  bool Covers(const v1::AuditEntry& entry) const {
+    return all || entry.partner_id() == organisation || entry.source_partner_id() == organisation;
+  }
+};
+
+absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  switch (caller->partner->type) {
+    case identity::PartnerType::kSupervisor:
+      return ReadScope{.all = true, .organisation = ""};
+    case identity::PartnerType::kPrivacyOfficer:
+      return ReadScope{.all = false, .organisation = caller->partner->organisation};
+    default:
+      return MakeError(absl::StatusCode::kPermissionDenied, "AUDIT_READ_NOT_ENTITLED",
+                       "only privacy officers and supervisors may read audit entries");
+  }
+}
+
+template <typename Work>
+grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(work()));
+  return reactor;
+}
+
+std::string HashBytes(const audit::merkle::Hash& hash) {
+  return std::string(crypto::AsBytes(hash));
+}
+
+std::string EncodePageToken(uint64_t after_index) {
+  return crypto::Base64Encode("after:" + std::to_string(after_index));
+}
+
+absl::StatusOr<uint64_t> DecodePageToken(const std::string& token) {
+  if (token.empty()) return 0;
+  auto bad = [] {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_PAGE_TOKEN",
+                     "page_token is not one this gateway issued");
+  };
+  auto text = crypto::Base64Decode(token);
+  if (!text.ok() || text->rfind("after:", 0) != 0) return bad();
+  uint64_t after = 0;
+  const char* begin = text->data() + 6;
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(begin, end, after);
+  if (error != std::errc() || stop != end) return bad();
+  return after;
+}
+
+bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_pseudonym,
+             const v1::AuditEntry& entry) {
+  if (!request.partner_id().empty() && entry.partner_id() != request.partner_id() &&
+      entry.source_partner_id() != request.partner_id()) {
+    return false;
+  }
+  if (request.purpose() != v1::PURPOSE_UNSPECIFIED && entry.purpose() != request.purpose()) {
+    return false;
+  }
+  if (request.decision() != v1::AuditEntry::DECISION_UNSPECIFIED &&
+      entry.decision() != request.decision()) {
+    return false;
+  }
+  if (!request.reason().empty() && entry.reason() != request.reason()) return false;
+  if (!request.record_type().empty() && entry.record_type() != request.record_type()) return false;
+  if (request.break_glass_only() && !entry.review_required()) return false;
+  if (!subject_pseudonym.empty() && entry.subject_pseudonym() != subject_pseudonym) return false;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Caller> AuditService::Identify(grpc::CallbackServerContext* context) const {
+  return IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
+}
+
+absl::Status AuditService::RecordRead(const Caller& caller, const std::string& method,
+                                      const std::string& subject_pseudonym, v1::Purpose purpose,
+                                      const std::string& detail) const {
+  v1::AuditEntry entry;
+  entry.set_kind(v1::AuditEntry::ADMIN);
+  entry.set_time_unix_micros(services_.clock->NowUnixMicros());
+  entry.set_method(std::string(kService) + method);
+  entry.set_partner_oin(caller.certificate.oin);
+  entry.set_client_cert_sha256(caller.certificate.sha256_hex);
+  entry.set_partner_id(caller.partner->id);
+  entry.set_partner_name(caller.partner->name);
+  entry.set_actor_id(caller.actor_id);
+  entry.set_actor_role(caller.actor_role);
+  entry.set_request_id(caller.request_id);
+  entry.set_subject_pseudonym(subject_pseudonym);
+  entry.set_purpose(purpose);
+  entry.set_record_type(kAuditLogRecordType);
+  entry.set_decision(v1::AuditEntry::PERMIT);
+  entry.set_policy_version(services_.policies->Current()->version());
+  entry.set_detail(detail);
+  if (!services_.audit->AppendAndWait(std::move(entry)).ok()) {
+    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                     "the audit log cannot record this read, so it is not answered; retry later");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
+                                           v1::GetCheckpointResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  const audit::StoredCheckpoint head = services_.audit->LatestCheckpoint();
+  if (head.size == 0) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_LOG_EMPTY",
+                     "the audit log has no checkpoint yet");
+  }
+  response->set_note(head.note);
+  response->set_tree_size(head.size);
+  response->set_root_hash(HashBytes(head.root));
+  response->set_verifier_key(services_.audit->signer().VerifierKey());
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::DoGetInclusionProof(const absl::StatusOr<Caller>& caller,
+                                               const v1::GetInclusionProofRequest& request,
+                                               v1::GetInclusionProofResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  const uint64_t latest = services_.audit->LatestCheckpoint().size;
+  const uint64_t size = request.tree_size() == 0 ? latest : request.tree_size();
+  if (request.index() == 0) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_INDEX", "entry indexes start at 1");
+  }
+  if (size > latest || request.index() > size) {
+    return MakeError(absl::StatusCode::kOutOfRange, "BEYOND_TREE",
+                     "entry " + std::to_string(request.index()) + " in a tree of " +
+                         std::to_string(size) + " entries is beyond the latest checkpoint (" +
+                         std::to_string(latest) + ")");
+  }
+  const uint64_t leaf = request.index() - 1;
+  auto lookup = [this](uint32_t level, uint64_t index) { return reader_->Node(level, index); };
+  ASSIGN_OR_RETURN(audit::merkle::Hash leaf_hash, reader_->Node(0, leaf));
+  ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof,
+                   audit::StoredInclusionProof(leaf, size, lookup));
+  response->set_leaf_index(leaf);
+  response->set_tree_size(size);
+  response->set_leaf_hash(HashBytes(leaf_hash));
+  for (const audit::merkle::Hash& hash : proof) response->add_hashes(HashBytes(hash));
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& caller,
+                                                 const v1::GetConsistencyProofRequest& request,
+                                                 v1::GetConsistencyProofResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  const uint64_t latest = services_.audit->LatestCheckpoint().size;
+  const uint64_t new_size = request.new_size() == 0 ? latest : request.new_size();
+  if (request.old_size() == 0 || request.old_size() > new_size) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_TREE_SIZES",
+                     "need 0 < old_size <= new_size");
+  }
+  if (new_size > latest) {
+    return MakeError(absl::StatusCode::kOutOfRange, "BEYOND_TREE",
+                     "new_size " + std::to_string(new_size) + " is beyond the latest checkpoint (" +
+                         std::to_string(latest) + ")");
+  }
+  auto lookup = [this](uint32_t level, uint64_t index) { return reader_->Node(level, index); };
+  ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof,
+                   audit::StoredConsistencyProof(request.old_size(), new_size, lookup));
+  response->set_old_size(request.old_size());
+  response->set_new_size(new_size);
+  for (const audit::merkle::Hash& hash : proof) response->add_hashes(HashBytes(hash));
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
+                                      const v1::GetEntryRequest& request,
+                                      v1::GetEntryResponse* response) {
+  ASSIGN_OR_RETURN(const ReadScope scope, ScopeOf(caller));
+  const uint64_t latest = services_.audit->LatestCheckpoint().size;
+  if (request.index() == 0 || request.index() > latest) {
+    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+                     "there is no entry " + std::to_string(request.index()));
+  }
+  ASSIGN_OR_RETURN(std::optional<audit::StoredEntry> row, reader_->Entry(request.index()));
+  if (!row) {
+    return MakeError(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_MISSING",
+                     "entry " + std::to_string(request.index()) + " is missing from the store");
+  }
+  v1::AuditEntry entry;
+  if (!row->pruned) {
+    if (!entry.ParseFromString(row->entry_bytes)) {
+      return MakeError(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_CORRUPT",
+                       "entry " + std::to_string(request.index()) + " does not decode");
+    }
+    // Out of scope looks the same as absent: no probing for who did what.
+    if (!scope.Covers(entry)) {
+      return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+                       "there is no entry " + std::to_string(request.index()) + " for you");
+    }
+  }
+  RETURN_IF_ERROR(RecordRead(*caller, "GetEntry", "", v1::AUDIT_REVIEW, "read one entry"));
+  response->set_pruned(row->pruned);
+  response->set_leaf_hash(HashBytes(row->leaf_hash));
+  if (!row->pruned) {
+    response->set_entry_bytes(row->entry_bytes);
+    *response->mutable_entry() = std::move(entry);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
+                                   const v1::AuditQueryRequest& request,
+                                   v1::AuditQueryResponse* response) {
+  ASSIGN_OR_RETURN(const ReadScope scope, ScopeOf(caller));
+  ASSIGN_OR_RETURN(const uint64_t after, DecodePageToken(request.page_token()));
+  if (request.page_size() > kMaxPageSize) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "PAGE_TOO_LARGE",
+                     "page_size is at most " + std::to_string(kMaxPageSize));
+  }
+  if (request.from_unix_micros() < 0 || request.until_unix_micros() < 0 ||
+      (request.until_unix_micros() != 0 &&
+       request.until_unix_micros() <= request.from_unix_micros())) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_TIME_RANGE",
+                     "need 0 <= from < until (0 means unbounded)");
+  }
+  std::string pseudonym;
+  audit::EntryRange range;
+  if (!request.subject_id().empty()) {
+    RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
+    pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
+    range.subject_key = audit::SubjectKey(pseudonym);
+  }
+  const size_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  range.after_index = after;
+  range.through_index = services_.audit->LatestCheckpoint().size;
+  if (request.from_unix_micros() != 0) range.from_unix_micros = request.from_unix_micros();
+  if (request.until_unix_micros() != 0) range.until_unix_micros = request.until_unix_micros();
+  if (!scope.all) range.involving_partner = scope.organisation;
+  range.max_rows = kMaxRowsPerCall;
+
+  v1::AuditEntry entry;
+  uint64_t last_seen = after;
+  uint64_t visited = 0;
+  bool page_full = false;
+  RETURN_IF_ERROR(reader_
+                      ->Scan(range,
+                             [&](const audit::StoredEntry& row) {
+                               last_seen = row.index;
+                               ++visited;
+                               if (entry.ParseFromString(row.entry_bytes) && scope.Covers(entry) &&
+                                   Matches(request, pseudonym, entry)) {
+                                 *response->add_entries() = entry;
+                               }
+                               page_full =
+                                   static_cast<size_t>(response->entries_size()) >= page_size;
+                               return !page_full;
+                             })
+                      .status());
+  // More may follow if the page filled up or this call's row budget ran out.
+  if ((page_full || visited >= kMaxRowsPerCall) && last_seen < range.through_index) {
+    response->set_next_page_token(EncodePageToken(last_seen));
+  }
+  return RecordRead(
+      *caller, "Query", pseudonym, v1::AUDIT_REVIEW,
+      "audit query returned " + std::to_string(response->entries_size()) + " entries");
+}
+
+absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
+                                                    const v1::SubjectAccessReportRequest& request,
+                                                    v1::SubjectAccessReport* response) {
+  RETURN_IF_ERROR(ScopeOf(caller).status());
+  RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
+  const std::string language = request.language().empty() ? "nl" : request.language();
+  const audit::AccessReportCatalogue* catalogue = catalogues_->Find(language);
+  if (catalogue == nullptr) {
+    std::string available;
+    for (const std::string& known : catalogues_->Languages()) {
+      available += (available.empty() ? "" : ", ") + known;
+    }
+    return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_LANGUAGE",
+                     "no report texts in '" + language + "'; available: " + available);
+  }
+  const std::string pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
+  const uint64_t size = services_.audit->LatestCheckpoint().size;
+  audit::EntryRange range;
+  range.subject_key = audit::SubjectKey(pseudonym);
+  range.through_index = size;
+  std::vector<v1::AuditEntry> accesses;
+  v1::AuditEntry entry;
+  RETURN_IF_ERROR(reader_
+                      ->Scan(range,
+                             [&](const audit::StoredEntry& row) {
+                               if (entry.ParseFromString(row.entry_bytes) &&
+                                   entry.subject_pseudonym() == pseudonym &&
+                                   (entry.kind() == v1::AuditEntry::ACCESS ||
+                                    entry.purpose() == v1::AUDIT_REVIEW)) {
+                                 accesses.push_back(entry);
+                               }
+                               return true;
+                             })
+                      .status());
+  // The person will see this report being made, in their next report.
+  RETURN_IF_ERROR(RecordRead(*caller, "GetSubjectAccessReport", pseudonym, v1::SUBJECT_ACCESS,
+                             "subject access report (" + language + ")"));
+  *response = audit::RenderAccessReport(*catalogue, accesses, services_.clock->NowUnixMicros());
+  response->set_tree_size(size);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* context,
+                                                      const v1::GetCheckpointRequest*,
+                                                      v1::GetCheckpointResponse* response) {
+  return Run(context, [&] { return DoGetCheckpoint(Identify(context), response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
+    grpc::CallbackServerContext* context, const v1::GetInclusionProofRequest* request,
+    v1::GetInclusionProofResponse* response) {
+  return Run(context, [&] { return DoGetInclusionProof(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
+    grpc::CallbackServerContext* context, const v1::GetConsistencyProofRequest* request,
+    v1::GetConsistencyProofResponse* response) {
+  return Run(context, [&] { return DoGetConsistencyProof(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetEntry(grpc::CallbackServerContext* context,
+                                                 const v1::GetEntryRequest* request,
+                                                 v1::GetEntryResponse* response) {
+  return Run(context, [&] { return DoGetEntry(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::Query(grpc::CallbackServerContext* context,
+                                              const v1::AuditQueryRequest* request,
+                                              v1::AuditQueryResponse* response) {
+  return Run(context, [&] { return DoQuery(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
+    grpc::CallbackServerContext* context, const v1::SubjectAccessReportRequest* request,
+    v1::SubjectAccessReport* response) {
+  return Run(context,
+             [&] { return DoGetSubjectAccessReport(Identify(context), *request, response); });
+}
+
+}  // namespace ketenpoort::server

@@ -1,0 +1,81 @@
+// gRPC AuditService: checkpoints and proofs for anyone who must be able to
+// trust the log; entries, queries and subject access reports for those who
+// must read it.
+//
+// Who may do what:
+//   GetCheckpoint, GetInclusionProof,
+//   GetConsistencyProof              any known partner (hashes only)
+//   GetEntry, Query                  privacy officers: entries in which the
+//                                    organisation they oversee is requester
+//                                    or source; supervisors: all entries
+//   GetSubjectAccessReport           privacy officers and supervisors, for
+//                                    the person who asked them; the report
+//                                    is complete, whoever accessed the data
+// Every query and report is recorded in the log before it is answered.
+#ifndef KETENPOORT_GATEWAY_SERVER_AUDIT_SERVICE_H_
+#define KETENPOORT_GATEWAY_SERVER_AUDIT_SERVICE_H_
+
+#include "gateway/audit/access_report.h"
+#include "gateway/audit/audit_reader.h"
+#include "gateway/server/get_record_handler.h"
+#include "ketenpoort/v1/audit.grpc.pb.h"
+
+namespace ketenpoort::server {
+
+class AuditService final : public v1::AuditService::CallbackService {
+ public:
+  AuditService(const GatewayServices& services, audit::AuditReader* reader,
+               const audit::AccessReportCatalogues* catalogues)
+      : services_(services), reader_(reader), catalogues_(catalogues) {}
+
+  grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* context,
+                                          const v1::GetCheckpointRequest* request,
+                                          v1::GetCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(grpc::CallbackServerContext* context,
+                                              const v1::GetInclusionProofRequest* request,
+                                              v1::GetInclusionProofResponse* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* context,
+                                                const v1::GetConsistencyProofRequest* request,
+                                                v1::GetConsistencyProofResponse* response) override;
+  grpc::ServerUnaryReactor* GetEntry(grpc::CallbackServerContext* context,
+                                     const v1::GetEntryRequest* request,
+                                     v1::GetEntryResponse* response) override;
+  grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* context,
+                                  const v1::AuditQueryRequest* request,
+                                  v1::AuditQueryResponse* response) override;
+  grpc::ServerUnaryReactor* GetSubjectAccessReport(grpc::CallbackServerContext* context,
+                                                   const v1::SubjectAccessReportRequest* request,
+                                                   v1::SubjectAccessReport* response) override;
+
+  // The pure operations, for tests and the reactors above.
+  absl::Status DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
+                               v1::GetCheckpointResponse* response);
+  absl::Status DoGetInclusionProof(const absl::StatusOr<Caller>& caller,
+                                   const v1::GetInclusionProofRequest& request,
+                                   v1::GetInclusionProofResponse* response);
+  absl::Status DoGetConsistencyProof(const absl::StatusOr<Caller>& caller,
+                                     const v1::GetConsistencyProofRequest& request,
+                                     v1::GetConsistencyProofResponse* response);
+  absl::Status DoGetEntry(const absl::StatusOr<Caller>& caller, const v1::GetEntryRequest& request,
+                          v1::GetEntryResponse* response);
+  absl::Status DoQuery(const absl::StatusOr<Caller>& caller, const v1::AuditQueryRequest& request,
+                       v1::AuditQueryResponse* response);
+  absl::Status DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
+                                        const v1::SubjectAccessReportRequest& request,
+                                        v1::SubjectAccessReport* response);
+
+ private:
+  absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
+  // Records a read of the log (who, what kind, how many) before answering.
+  absl::Status RecordRead(const Caller& caller, const std::string& method,
+                          const std::string& subject_pseudonym, v1::Purpose purpose,
+                          const std::string& detail) const;
+
+  GatewayServices services_;
+  audit::AuditReader* reader_;
+  const audit::AccessReportCatalogues* catalogues_;
+};
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_AUDIT_SERVICE_H_

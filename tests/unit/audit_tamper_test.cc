@@ -1,0 +1,232 @@
+// The tamper suite: with the store's triggers out of the way (dropped, or
+// edited out through writable_schema), every kind of change to the raw
+// store is caught by the verifier.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <functional>
+
+#include "gateway/audit/tree_proofs.h"
+#include "tests/support/audit_fixture.h"
+
+namespace ketenpoort::audit {
+namespace {
+
+using testing::Tamper;
+
+constexpr char kDropTriggers[] =
+    "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_no_delete;"
+    "DROP TRIGGER audit_node_no_update; DROP TRIGGER audit_node_no_delete;"
+    "DROP TRIGGER audit_checkpoint_no_update; DROP TRIGGER audit_checkpoint_no_delete;"
+    "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_no_delete;";
+
+class AuditTamperTest : public testing::AuditFixture {
+ protected:
+  void SetUp() override {
+    AppendEntries(8);
+    ASSERT_TRUE(Verify().ok());
+    ASSERT_EQ(Tamper(path_, kDropTriggers), "");
+  }
+
+  // Rewrites one entry's stored bytes (and, if asked, its leaf hash).
+  void RewriteEntry(uint64_t index, const std::function<void(std::string&)>& edit,
+                    bool recompute_leaf_hash = false) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* read = nullptr;
+    sqlite3_prepare_v2(db, "SELECT entry FROM audit_entry WHERE idx = ?1", -1, &read, nullptr);
+    sqlite3_bind_int64(read, 1, static_cast<sqlite3_int64>(index));
+    ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+    std::string bytes(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                      static_cast<size_t>(sqlite3_column_bytes(read, 0)));
+    sqlite3_finalize(read);
+    edit(bytes);
+    const merkle::Hash leaf = merkle::HashLeaf(bytes);
+    sqlite3_stmt* write = nullptr;
+    sqlite3_prepare_v2(db,
+                       recompute_leaf_hash
+                           ? "UPDATE audit_entry SET entry = ?1, leaf_hash = ?3 WHERE idx = ?2"
+                           : "UPDATE audit_entry SET entry = ?1 WHERE idx = ?2",
+                       -1, &write, nullptr);
+    sqlite3_bind_blob(write, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(write, 2, static_cast<sqlite3_int64>(index));
+    if (recompute_leaf_hash) sqlite3_bind_blob(write, 3, leaf.data(), 32, SQLITE_STATIC);
+    EXPECT_EQ(sqlite3_step(write), SQLITE_DONE);
+    sqlite3_finalize(write);
+    sqlite3_close(db);
+  }
+
+  static void ChangePartner(std::string& bytes) {
+    v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(bytes));
+    entry.set_partner_id("someone-else");
+    bytes = entry.SerializeAsString();
+  }
+
+  void ExpectDetected(uint64_t first_bad_index = 0) {
+    VerifyReport report = Verify();
+    EXPECT_FALSE(report.ok());
+    if (first_bad_index != 0) {
+      EXPECT_EQ(report.first_bad_index, first_bad_index) << Problems(report);
+    }
+  }
+};
+
+TEST_F(AuditTamperTest, AnEditedEntry) {
+  RewriteEntry(3, ChangePartner);
+  ExpectDetected(3);
+}
+
+TEST_F(AuditTamperTest, AnEditedEntryWithItsLeafHashRecomputed) {
+  RewriteEntry(3, ChangePartner, /*recompute_leaf_hash=*/true);
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("signed root"), std::string::npos) << Problems(report);
+}
+
+TEST_F(AuditTamperTest, AFlippedBitInAnEntry) {
+  RewriteEntry(2, [](std::string& bytes) { bytes[bytes.size() / 2] ^= 0x04; });
+  ExpectDetected(2);
+}
+
+TEST_F(AuditTamperTest, AFlippedBitInALeafHash) {
+  ASSERT_EQ(Tamper(path_,
+                   "UPDATE audit_entry SET leaf_hash = "
+                   "(SELECT leaf_hash FROM audit_entry WHERE idx = 1) WHERE idx = 6"),
+            "");
+  ExpectDetected(6);
+}
+
+TEST_F(AuditTamperTest, AFlippedBitInATreeNode) {
+  ASSERT_EQ(Tamper(path_,
+                   "UPDATE audit_node SET hash = "
+                   "(SELECT hash FROM audit_node WHERE level = 1 AND idx = 0) "
+                   "WHERE level = 1 AND idx = 2"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("level 1, index 2"), std::string::npos) << Problems(report);
+}
+
+TEST_F(AuditTamperTest, ADeletedEntry) {
+  ASSERT_EQ(Tamper(path_, "DELETE FROM audit_entry WHERE idx = 2"), "");
+  ExpectDetected(2);
+}
+
+TEST_F(AuditTamperTest, ReorderedEntries) {
+  ASSERT_EQ(Tamper(path_,
+                   "UPDATE audit_entry SET idx = 100 WHERE idx = 2;"
+                   "UPDATE audit_entry SET idx = 2 WHERE idx = 3;"
+                   "UPDATE audit_entry SET idx = 3 WHERE idx = 100;"),
+            "");
+  ExpectDetected(2);
+}
+
+TEST_F(AuditTamperTest, AnInsertedEntry) {
+  // Shift entries 3.. up by one and put a copy of entry 2 at 3.
+  ASSERT_EQ(Tamper(path_,
+                   "UPDATE audit_entry SET idx = idx + 100 WHERE idx >= 3;"
+                   "UPDATE audit_entry SET idx = idx - 99 WHERE idx >= 103;"
+                   "INSERT INTO audit_entry SELECT 3, leaf_hash, entry, time_us, partner_id, "
+                   "source_partner_id, subject_key FROM audit_entry WHERE idx = 2;"),
+            "");
+  ExpectDetected(3);
+}
+
+TEST_F(AuditTamperTest, AnEntryAppendedWithoutACheckpoint) {
+  ASSERT_EQ(Tamper(path_,
+                   "INSERT INTO audit_entry SELECT 9, leaf_hash, entry, time_us, partner_id, "
+                   "source_partner_id, subject_key FROM audit_entry WHERE idx = 8;"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("not covered by any signed checkpoint"), std::string::npos)
+      << Problems(report);
+}
+
+TEST_F(AuditTamperTest, ATruncatedTail) {
+  ASSERT_EQ(Tamper(path_, "DELETE FROM audit_entry WHERE idx >= 7"), "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("truncated"), std::string::npos) << Problems(report);
+}
+
+TEST_F(AuditTamperTest, ATruncationThatRewindsTheCheckpointsIsCaughtByAKeptCheckpoint) {
+  // A thorough tamperer removes entries 6..8 and rewinds every checkpoint
+  // to one that was really signed for 5 entries. Only a checkpoint kept
+  // outside the store can show it.
+  const std::string held_elsewhere = [&] {
+    auto reader = AuditReader::Open(path_);
+    return (*(*reader)->LatestCheckpoint())->note;
+  }();
+  const std::string signed_for_five = testing::TestCheckpointSigner().Sign(5, [&] {
+    auto reader = AuditReader::Open(path_);
+    return *StoredRoot(
+        5, [&](uint32_t level, uint64_t index) { return (*reader)->Node(level, index); });
+  }());
+  ASSERT_EQ(Tamper(path_,
+                   "DELETE FROM audit_entry WHERE idx >= 6;"
+                   "DELETE FROM audit_node WHERE (idx + 1) << level > 5;"
+                   "DELETE FROM audit_checkpoint WHERE size > 5;"
+                   "UPDATE audit_head SET size = 5, root = zeroblob(32), note = '" +
+                       signed_for_five + "';"),
+            "");
+  // Make the head's root column agree with its note, as a tamperer would.
+  {
+    auto key = CheckpointVerifier::FromVerifierKey(testing::TestCheckpointSigner().VerifierKey());
+    auto opened = key->Open(signed_for_five);
+    ASSERT_TRUE(opened.ok());
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE audit_head SET root = ?1", -1, &stmt, nullptr);
+    sqlite3_bind_blob(stmt, 1, opened->root.data(), 32, SQLITE_STATIC);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
+  VerifyReport alone = Verify();
+  EXPECT_TRUE(alone.ok()) << "a consistent rewind cannot be seen from inside: " << Problems(alone);
+  VerifyReport with_kept = Verify(held_elsewhere);
+  EXPECT_FALSE(with_kept.ok());
+  EXPECT_NE(Problems(with_kept).find("trusted checkpoint"), std::string::npos)
+      << Problems(with_kept);
+}
+
+TEST_F(AuditTamperTest, AForgedCheckpoint) {
+  ASSERT_EQ(Tamper(path_,
+                   "UPDATE audit_head SET note = replace(note, char(10) || '8' || char(10), "
+                   "char(10) || '9' || char(10))"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("head checkpoint"), std::string::npos) << Problems(report);
+}
+
+TEST_F(AuditTamperTest, AnEntryEmptiedOutsideRetention) {
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET entry = NULL WHERE idx = 4"), "");
+  ExpectDetected(4);
+}
+
+// writable_schema: the triggers are still listed, but edited to do nothing.
+class WritableSchemaTamperTest : public testing::AuditFixture {};
+
+TEST_F(WritableSchemaTamperTest, AnEditAfterTheTriggersWereNeutered) {
+  AppendEntries(4);
+  ASSERT_EQ(Tamper(path_,
+                   "PRAGMA writable_schema = ON;"
+                   "UPDATE sqlite_master SET sql = 'CREATE TRIGGER audit_entry_no_update "
+                   "BEFORE UPDATE ON audit_entry WHEN 0 BEGIN SELECT 1; END' "
+                   "WHERE name = 'audit_entry_no_update';"
+                   "PRAGMA writable_schema = OFF;"),
+            "");
+  // A fresh connection reads the edited schema.
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET time_us = 42, entry = x'0801' WHERE idx = 2"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_index, 2u) << Problems(report);
+}
+
+}  // namespace
+}  // namespace ketenpoort::audit

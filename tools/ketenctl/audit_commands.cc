@@ -1,0 +1,407 @@
+#include "tools/ketenctl/audit_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/client_context.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "gateway/audit/audit_reader.h"
+#include "gateway/audit/checkpoint.h"
+#include "gateway/audit/log_verifier.h"
+#include "gateway/common/civil_date.h"
+#include "gateway/common/crypto.h"
+#include "gateway/common/ed25519.h"
+#include "ketenpoort/v1/audit.grpc.pb.h"
+
+namespace ketenpoort::ketenctl {
+namespace {
+
+int Fail(std::string_view message, int code = 2);
+int Fail(const absl::Status& status, int code = 2) {
+  return Fail(std::string(status.message()), code);
+}
+int Fail(std::string_view message, int code) {
+  std::fprintf(stderr, "error: %.*s\n", static_cast<int>(message.size()), message.data());
+  return code;
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
+                 const std::string& actor_role) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!actor_id.empty()) context.AddMetadata("x-actor-id", actor_id);
+  if (!actor_role.empty()) context.AddMetadata("x-actor-role", actor_role);
+}
+
+std::string CsvField(const std::string& value) {
+  if (value.find_first_of(",\"\n\r") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+template <typename Repeated>
+std::string Joined(const Repeated& values) {
+  std::string out;
+  for (const auto& value : values) out += (out.empty() ? "" : ";") + value;
+  return out;
+}
+
+constexpr char kCsvHeader[] =
+    "index,time_unix_micros,kind,partner_id,partner_name,partner_oin,actor_id,actor_role,"
+    "subject_pseudonym,purpose,record_type,source,source_partner_id,decision,reason,rule_id,"
+    "legal_basis,law_reference,policy_version,released_categories,released_fields,"
+    "payload_sha256,request_id,method,break_glass_justification,review_required,detail";
+
+std::string CsvRow(const v1::AuditEntry& e) {
+  const std::vector<std::string> fields = {std::to_string(e.index()),
+                                           std::to_string(e.time_unix_micros()),
+                                           v1::AuditEntry::Kind_Name(e.kind()),
+                                           e.partner_id(),
+                                           e.partner_name(),
+                                           e.partner_oin(),
+                                           e.actor_id(),
+                                           e.actor_role(),
+                                           e.subject_pseudonym(),
+                                           v1::Purpose_Name(e.purpose()),
+                                           e.record_type(),
+                                           e.source(),
+                                           e.source_partner_id(),
+                                           v1::AuditEntry::Decision_Name(e.decision()),
+                                           e.reason(),
+                                           e.rule_id(),
+                                           e.legal_basis(),
+                                           e.law_reference(),
+                                           e.policy_version(),
+                                           Joined(e.released_categories()),
+                                           Joined(e.released_fields()),
+                                           crypto::ToHex(e.payload_sha256()),
+                                           e.request_id(),
+                                           e.method(),
+                                           e.break_glass_justification(),
+                                           e.review_required() ? "true" : "false",
+                                           e.detail()};
+  std::string row;
+  for (size_t i = 0; i < fields.size(); ++i) row += (i ? "," : "") + CsvField(fields[i]);
+  return row;
+}
+
+}  // namespace
+
+void AuditCommands::Register(CLI::App& app, ClientOptions& client,
+                             const std::function<void(CLI::App*)>& add_client_options) {
+  CLI::App* audit = app.add_subcommand("audit", "audit log tools");
+  audit->require_subcommand(1);
+  auto add_key_options = [this](CLI::App* command) {
+    command->add_option("--verifier-key", verifier_key_text_,
+                        "checkpoint verifier key (name+id+key), or @file");
+    command->add_option("--signing-key", signing_key_,
+                        "derive the verifier key from this Ed25519 PEM key (dev)");
+    command->add_option("--origin", origin_, "log origin, with --signing-key")
+        ->capture_default_str();
+  };
+
+  verify_ = audit->add_subcommand(
+      "verify", "recompute the whole log from the raw store and check every checkpoint");
+  verify_->add_option("--db", db_, "audit database file")->required();
+  add_key_options(verify_);
+  verify_->add_option("--trusted-checkpoint", trusted_checkpoint_,
+                      "a signed checkpoint kept outside the store (catches truncation)");
+
+  verifier_key_ = audit->add_subcommand("verifier-key", "print the verifier key for a signing key");
+  add_key_options(verifier_key_);
+
+  checkpoint_ = audit->add_subcommand("checkpoint", "fetch and check the latest signed checkpoint");
+  add_client_options(checkpoint_);
+  add_key_options(checkpoint_);
+  checkpoint_->add_option("--out", out_, "also save the note to this file");
+
+  prove_ = audit->add_subcommand("prove", "fetch and check an inclusion proof for one entry");
+  add_client_options(prove_);
+  add_key_options(prove_);
+  prove_->add_option("--index", index_, "entry index (1-based)")->required();
+
+  query_ = audit->add_subcommand("query", "privacy-officer query, exported as JSON lines or CSV");
+  add_client_options(query_);
+  query_->add_option("--from", from_, "from this date (YYYY-MM-DD, UTC)");
+  query_->add_option("--until", until_, "before this date (YYYY-MM-DD, UTC)");
+  query_->add_option("--partner", partner_, "requester or source partner id");
+  query_->add_option("--purpose", purpose_, "purpose, e.g. CONTINUITY_OF_CARE");
+  query_->add_option("--decision", decision_, "PERMIT, DENY, INVALID or FAILED");
+  query_->add_option("--reason", reason_, "decision reason, e.g. NO_CONSENT");
+  query_->add_option("--record", record_type_, "record type");
+  query_->add_flag("--break-glass", break_glass_only_, "only break-glass entries");
+  query_->add_option("--subject", subject_, "subject id (the gateway pseudonymises it)");
+  query_->add_option("--format", format_, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  query_->add_option("--page-size", page_size_, "entries per call")->capture_default_str();
+  query_->add_option("--limit", limit_, "stop after this many entries")->capture_default_str();
+
+  report_ = audit->add_subcommand("report", "subject access report: who used this person's data");
+  add_client_options(report_);
+  report_->add_option("--subject", subject_, "subject id")->required();
+  report_->add_option("--lang", language_, "language of the report (nl, en, ...)")
+      ->capture_default_str();
+
+  for (CLI::App* command : {checkpoint_, prove_, query_, report_}) {
+    command->add_option("--actor-id", actor_id_, "user id at the partner")->capture_default_str();
+    command->add_option("--actor-role", actor_role_, "role, e.g. privacy_officer");
+  }
+  (void)client;
+}
+
+int AuditCommands::RunParsed(const ClientOptions& client) {
+  if (verify_->parsed()) return RunVerify();
+  if (verifier_key_->parsed()) return RunVerifierKey();
+  if (checkpoint_->parsed()) return RunCheckpoint(client);
+  if (prove_->parsed()) return RunProve(client);
+  if (query_->parsed()) return RunQuery(client);
+  if (report_->parsed()) return RunReport(client);
+  return -1;
+}
+
+namespace {
+
+// The verifier key from --verifier-key (text or @file) or --signing-key.
+absl::StatusOr<std::string> ResolveVerifierKey(const std::string& text,
+                                               const std::string& signing_key,
+                                               const std::string& origin) {
+  if (!text.empty()) {
+    if (text[0] != '@') return text;
+    auto contents = ReadFile(text.substr(1));
+    if (!contents) return absl::NotFoundError("cannot read " + text.substr(1));
+    while (!contents->empty() && (contents->back() == '\n' || contents->back() == ' ')) {
+      contents->pop_back();
+    }
+    return *contents;
+  }
+  if (!signing_key.empty()) {
+    auto key = crypto::Ed25519PrivateKey::FromPemFile(signing_key);
+    if (!key.ok()) return key.status();
+    return audit::CheckpointSigner(origin, std::move(*key)).VerifierKey();
+  }
+  return absl::InvalidArgumentError("give --verifier-key or --signing-key");
+}
+
+}  // namespace
+
+int AuditCommands::RunVerifierKey() {
+  auto key = ResolveVerifierKey(verifier_key_text_, signing_key_, origin_);
+  if (!key.ok()) return Fail(key.status());
+  std::printf("%s\n", key->c_str());
+  return 0;
+}
+
+int AuditCommands::RunVerify() {
+  auto key_text = ResolveVerifierKey(verifier_key_text_, signing_key_, origin_);
+  if (!key_text.ok()) return Fail(key_text.status());
+  auto key = audit::CheckpointVerifier::FromVerifierKey(*key_text);
+  if (!key.ok()) return Fail(key.status());
+  audit::VerifyOptions options{.key = &*key, .trusted_checkpoint = std::nullopt};
+  if (!trusted_checkpoint_.empty()) {
+    options.trusted_checkpoint = ReadFile(trusted_checkpoint_);
+    if (!options.trusted_checkpoint) return Fail("cannot read " + trusted_checkpoint_);
+  }
+  auto reader = audit::AuditReader::Open(db_);
+  if (!reader.ok()) return Fail(reader.status());
+  auto report = audit::VerifyLog(**reader, options);
+  if (!report.ok()) return Fail(report.status());
+  if (!report->ok()) {
+    std::printf("FAILED: %zu problem(s)%s\n", report->problems.size(),
+                report->first_bad_index
+                    ? (", first at entry " + std::to_string(report->first_bad_index)).c_str()
+                    : "");
+    for (const std::string& problem : report->problems) std::printf("  - %s\n", problem.c_str());
+    return 1;
+  }
+  std::printf(
+      "OK: %llu entries (%llu pruned under retention), %llu tree nodes, %llu signed checkpoints; "
+      "root %s\n",
+      static_cast<unsigned long long>(report->entries),
+      static_cast<unsigned long long>(report->pruned_entries),
+      static_cast<unsigned long long>(report->nodes),
+      static_cast<unsigned long long>(report->checkpoints), crypto::ToHex(report->root).c_str());
+  return 0;
+}
+
+int AuditCommands::RunCheckpoint(const ClientOptions& client) {
+  auto channel = Connect(client);
+  if (!channel.ok()) return Fail(channel.status());
+  auto stub = v1::AuditService::NewStub(*channel);
+  grpc::ClientContext context;
+  AddMetadata(context, actor_id_, actor_role_);
+  v1::GetCheckpointResponse response;
+  if (grpc::Status status = stub->GetCheckpoint(&context, {}, &response); !status.ok()) {
+    PrintError(status);
+    return 1;
+  }
+  if (!verifier_key_text_.empty() || !signing_key_.empty()) {
+    auto key_text = ResolveVerifierKey(verifier_key_text_, signing_key_, origin_);
+    if (!key_text.ok()) return Fail(key_text.status());
+    auto key = audit::CheckpointVerifier::FromVerifierKey(*key_text);
+    if (!key.ok()) return Fail(key.status());
+    if (auto opened = key->Open(response.note()); !opened.ok()) {
+      return Fail(opened.status(), 1);
+    }
+  }
+  if (!out_.empty()) std::ofstream(out_, std::ios::binary) << response.note();
+  std::printf("%s", response.note().c_str());
+  return 0;
+}
+
+int AuditCommands::RunProve(const ClientOptions& client) {
+  auto key_text = ResolveVerifierKey(verifier_key_text_, signing_key_, origin_);
+  if (!key_text.ok()) return Fail(key_text.status());
+  auto key = audit::CheckpointVerifier::FromVerifierKey(*key_text);
+  if (!key.ok()) return Fail(key.status());
+  auto channel = Connect(client);
+  if (!channel.ok()) return Fail(channel.status());
+  auto stub = v1::AuditService::NewStub(*channel);
+
+  v1::GetCheckpointResponse head;
+  {
+    grpc::ClientContext context;
+    AddMetadata(context, actor_id_, actor_role_);
+    if (grpc::Status status = stub->GetCheckpoint(&context, {}, &head); !status.ok()) {
+      PrintError(status);
+      return 1;
+    }
+  }
+  auto checkpoint = key->Open(head.note());
+  if (!checkpoint.ok()) return Fail(checkpoint.status(), 1);
+  v1::GetInclusionProofRequest request;
+  request.set_index(index_);
+  request.set_tree_size(checkpoint->size);
+  v1::GetInclusionProofResponse proof;
+  {
+    grpc::ClientContext context;
+    AddMetadata(context, actor_id_, actor_role_);
+    if (grpc::Status status = stub->GetInclusionProof(&context, request, &proof); !status.ok()) {
+      PrintError(status);
+      return 1;
+    }
+  }
+  std::vector<audit::merkle::Hash> hashes;
+  for (const std::string& bytes : proof.hashes()) {
+    audit::merkle::Hash hash{};
+    if (bytes.size() != hash.size()) return Fail("proof hash of the wrong length", 1);
+    std::copy(bytes.begin(), bytes.end(), hash.begin());
+    hashes.push_back(hash);
+  }
+  audit::merkle::Hash leaf{};
+  if (proof.leaf_hash().size() != leaf.size()) return Fail("leaf hash of the wrong length", 1);
+  std::copy(proof.leaf_hash().begin(), proof.leaf_hash().end(), leaf.begin());
+  if (!audit::merkle::VerifyInclusion(index_ - 1, checkpoint->size, leaf, hashes,
+                                      checkpoint->root)) {
+    std::printf("FAILED: the proof for entry %llu does not lead to the signed root\n",
+                static_cast<unsigned long long>(index_));
+    return 1;
+  }
+  std::printf("OK: entry %llu (leaf %s) is in the signed tree of %llu entries\n",
+              static_cast<unsigned long long>(index_), crypto::ToHex(proof.leaf_hash()).c_str(),
+              static_cast<unsigned long long>(checkpoint->size));
+  return 0;
+}
+
+int AuditCommands::RunQuery(const ClientOptions& client) {
+  v1::AuditQueryRequest request;
+  auto day_micros = [](const std::string& text) -> std::optional<int64_t> {
+    auto day = ParseCivilDate(text);
+    if (!day) return std::nullopt;
+    return *day * 86'400LL * 1'000'000LL;
+  };
+  if (!from_.empty()) {
+    auto from = day_micros(from_);
+    if (!from) return Fail("--from must be a date, YYYY-MM-DD");
+    request.set_from_unix_micros(*from);
+  }
+  if (!until_.empty()) {
+    auto until = day_micros(until_);
+    if (!until) return Fail("--until must be a date, YYYY-MM-DD");
+    request.set_until_unix_micros(*until);
+  }
+  v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
+  if (!purpose_.empty() && !v1::Purpose_Parse(purpose_, &purpose)) {
+    return Fail("unknown purpose '" + purpose_ + "'");
+  }
+  v1::AuditEntry::Decision decision = v1::AuditEntry::DECISION_UNSPECIFIED;
+  if (!decision_.empty() && !v1::AuditEntry::Decision_Parse(decision_, &decision)) {
+    return Fail("unknown decision '" + decision_ + "'");
+  }
+  request.set_purpose(purpose);
+  request.set_decision(decision);
+  request.set_partner_id(partner_);
+  request.set_reason(reason_);
+  request.set_record_type(record_type_);
+  request.set_break_glass_only(break_glass_only_);
+  request.set_subject_id(subject_);
+  request.set_page_size(page_size_);
+
+  auto channel = Connect(client);
+  if (!channel.ok()) return Fail(channel.status());
+  auto stub = v1::AuditService::NewStub(*channel);
+  if (format_ == "csv") std::printf("%s\n", kCsvHeader);
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  uint64_t printed = 0;
+  do {
+    grpc::ClientContext context;
+    AddMetadata(context, actor_id_, actor_role_);
+    v1::AuditQueryResponse response;
+    if (grpc::Status status = stub->Query(&context, request, &response); !status.ok()) {
+      PrintError(status);
+      return 1;
+    }
+    for (const v1::AuditEntry& entry : response.entries()) {
+      if (printed++ >= limit_) return 0;
+      if (format_ == "csv") {
+        std::printf("%s\n", CsvRow(entry).c_str());
+      } else {
+        std::string json;
+        if (!google::protobuf::util::MessageToJsonString(entry, &json, print).ok()) {
+          return Fail("cannot render an entry as JSON", 1);
+        }
+        std::printf("%s\n", json.c_str());
+      }
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return 0;
+}
+
+int AuditCommands::RunReport(const ClientOptions& client) {
+  auto channel = Connect(client);
+  if (!channel.ok()) return Fail(channel.status());
+  auto stub = v1::AuditService::NewStub(*channel);
+  grpc::ClientContext context;
+  AddMetadata(context, actor_id_, actor_role_);
+  v1::SubjectAccessReportRequest request;
+  request.set_subject_id(subject_);
+  request.set_language(language_);
+  v1::SubjectAccessReport report;
+  if (grpc::Status status = stub->GetSubjectAccessReport(&context, request, &report);
+      !status.ok()) {
+    PrintError(status);
+    return 1;
+  }
+  std::printf("%s\n\n%s\n\n", report.title().c_str(), report.introduction().c_str());
+  for (const auto& access : report.accesses()) std::printf("- %s\n", access.text().c_str());
+  if (report.accesses_size() > 0) std::printf("\n");
+  std::printf("%s\n", report.closing().c_str());
+  return 0;
+}
+
+}  // namespace ketenpoort::ketenctl
