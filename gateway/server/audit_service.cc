@@ -316,7 +316,8 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
                                if (entry.ParseFromString(row.entry_bytes) &&
                                    entry.subject_pseudonym() == pseudonym &&
                                    (entry.kind() == v1::AuditEntry::ACCESS ||
-                                    entry.purpose() == v1::AUDIT_REVIEW)) {
+                                    entry.purpose() == v1::AUDIT_REVIEW ||
+                                    entry.purpose() == v1::SUBJECT_ACCESS)) {
                                  accesses.push_back(entry);
                                }
                                return true;

@@ -19,6 +19,7 @@
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "records/v1/noa.pb.h"
+#include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
@@ -33,57 +34,9 @@ using testing::TempDir;
 constexpr uint64_t kSeed = 11;
 constexpr uint64_t kPersons = 50;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// The ErrorInfo reason carried in grpc-status-details-bin, or "".
-std::string ReasonOf(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
-
-std::string WriteConfig(const TempDir& dir, const std::string& policies_dir) {
-  return dir.Write("gateway.yaml",
-                   "listen: 127.0.0.1:0\n"
-                   "tls:\n"
-                   "  server_cert: " +
-                       CertsDir() +
-                       "/server.crt\n"
-                       "  server_key: " +
-                       CertsDir() +
-                       "/server.key\n"
-                       "  client_ca: " +
-                       CertsDir() +
-                       "/ca.crt\n"
-                       "policies_dir: " +
-                       policies_dir +
-                       "\n"
-                       "audit:\n"
-                       "  database: audit.db\n"
-                       "  pseudonym_key_file: " +
-                       CertsDir() +
-                       "/pseudonym.key\n"
-                       "  checkpoint_key_file: " +
-                       CertsDir() +
-                       "/checkpoint.key\n"
-                       "state:\n"
-                       "  database: state.db\n"
-                       "sources:\n"
-                       "  - name: coa-fixtures\n"
-                       "    owner: coa\n"
-                       "    kind: sqlite_fixture\n"
-                       "    database: fixtures.db\n"
-                       "    record_types: [coa.Koppeling, noa.Assessment]\n");
-}
+using testing::ReadFile;
+using testing::ReasonOf;
+using testing::WriteConfig;
 
 class GatewayIntegrationTest : public ::testing::Test {
  protected:

@@ -1,0 +1,333 @@
+// AuditService against the real gateway: checkpoints and proofs that verify
+// with the published key, privacy-officer scoping, queries and exports,
+// and the subject access report.
+#include <gtest/gtest.h>
+
+#include "adapters/synthetic/synthetic_population.h"
+#include "gateway/audit/checkpoint.h"
+#include "gateway/audit/merkle.h"
+#include "gateway/common/civil_date.h"
+#include "ketenpoort/v1/audit.grpc.pb.h"
+#include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "ketenpoort/v1/relationship.grpc.pb.h"
+#include "tests/support/gateway_env.h"
+#include "tests/support/gateway_process.h"
+
+namespace ketenpoort {
+namespace {
+
+using testing::ChannelAs;
+using testing::ReasonOf;
+
+constexpr uint64_t kSeed = 11;
+
+audit::merkle::Hash ToHash(const std::string& bytes) {
+  audit::merkle::Hash hash{};
+  if (bytes.size() == hash.size()) std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
+}
+
+class AuditServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir_.File("fixtures.db"), kSeed, 20).ok());
+    const synthetic::SyntheticPopulation population(kSeed);
+    linked_ = population.Person(3).v_number;
+    other_ = population.Person(5).v_number;
+    std::string error;
+    gateway_ = testing::GatewayProcess::Start(testing::WriteConfig(dir_, testing::PoliciesDir()),
+                                              dir_.path().string(), &error);
+    ASSERT_NE(gateway_, nullptr) << error;
+
+    // COA links one person to Woerden; Woerden asks for both people.
+    v1::SetKoppelingRequest koppeling;
+    koppeling.mutable_koppeling()->set_subject_id(linked_);
+    koppeling.mutable_koppeling()->set_municipality_code("0632");
+    koppeling.mutable_koppeling()->set_linked_on(Today(-30));
+    koppeling.mutable_koppeling()->set_expected_move_date(Today(7));
+    grpc::ClientContext context;
+    context.AddMetadata("x-actor-role", "casemanager");
+    v1::Koppeling stored;
+    ASSERT_TRUE(v1::RelationshipService::NewStub(Channel("coa"))
+                    ->SetKoppeling(&context, koppeling, &stored)
+                    .ok());
+    ASSERT_TRUE(Fetch(linked_).ok());
+    EXPECT_EQ(Fetch(other_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  void TearDown() override {
+    if (gateway_) {
+      EXPECT_EQ(gateway_->Stop(), 0) << gateway_->StderrText();
+    }
+  }
+
+  static std::string Today(int days) {
+    const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() /
+                          24;
+    return FormatCivilDate(today + days);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& partner) {
+    return ChannelAs(gateway_->address(), partner);
+  }
+  std::unique_ptr<v1::AuditService::Stub> AuditAs(const std::string& partner) {
+    return v1::AuditService::NewStub(Channel(partner));
+  }
+  static void Prepare(grpc::ClientContext& context, const std::string& role = "privacy_officer") {
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-id", "fg-1");
+    context.AddMetadata("x-actor-role", role);
+  }
+
+  grpc::Status Fetch(const std::string& subject) {
+    v1::GetRecordRequest request;
+    request.set_subject_id(subject);
+    request.set_record_type("noa.Assessment");
+    request.set_purpose(v1::WORK_REINTEGRATION);
+    grpc::ClientContext context;
+    Prepare(context, "werkconsulent");
+    v1::GetRecordResponse response;
+    return v1::DossierService::NewStub(Channel("gemeente-woerden"))
+        ->GetRecord(&context, request, &response);
+  }
+
+  v1::GetCheckpointResponse Checkpoint() {
+    grpc::ClientContext context;
+    Prepare(context);
+    v1::GetCheckpointResponse response;
+    EXPECT_TRUE(AuditAs("gemeente-woerden")->GetCheckpoint(&context, {}, &response).ok());
+    return response;
+  }
+
+  std::vector<v1::AuditEntry> QueryAll(const std::string& partner, v1::AuditQueryRequest request,
+                                       grpc::Status* status = nullptr) {
+    std::vector<v1::AuditEntry> entries;
+    auto stub = AuditAs(partner);
+    do {
+      grpc::ClientContext context;
+      Prepare(context);
+      v1::AuditQueryResponse response;
+      grpc::Status result = stub->Query(&context, request, &response);
+      if (status != nullptr) *status = result;
+      if (!result.ok()) break;
+      entries.insert(entries.end(), response.entries().begin(), response.entries().end());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    return entries;
+  }
+
+  testing::ExitResult Ketenctl(std::vector<std::string> args) {
+    args.insert(args.end(), {"--addr", gateway_->address(), "--certs-dir", testing::CertsDir()});
+    return testing::RunToExit(testing::KetenctlBinary(), args);
+  }
+
+  testing::TempDir dir_;
+  std::string linked_;
+  std::string other_;
+  std::unique_ptr<testing::GatewayProcess> gateway_;
+};
+
+TEST_F(AuditServiceTest, CheckpointsAndProofsVerifyWithThePinnedKey) {
+  const testing::ExitResult pinned = testing::RunToExit(
+      testing::KetenctlBinary(),
+      {"audit", "verifier-key", "--signing-key", testing::CertsDir() + "/checkpoint.key"});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.stderr_text;
+  auto key = audit::CheckpointVerifier::FromVerifierKey(
+      pinned.stderr_text.substr(0, pinned.stderr_text.find('\n')));
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  const v1::GetCheckpointResponse old_head = Checkpoint();
+  auto old_checkpoint = key->Open(old_head.note());
+  ASSERT_TRUE(old_checkpoint.ok()) << old_checkpoint.status();
+  ASSERT_TRUE(Fetch(linked_).ok());
+  const v1::GetCheckpointResponse head = Checkpoint();
+  auto checkpoint = key->Open(head.note());
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  ASSERT_GT(checkpoint->size, old_checkpoint->size);
+
+  auto stub = AuditAs("gemeente-woerden");
+  for (uint64_t index = 1; index <= checkpoint->size; ++index) {
+    v1::GetInclusionProofRequest request;
+    request.set_index(index);
+    request.set_tree_size(checkpoint->size);
+    v1::GetInclusionProofResponse proof;
+    grpc::ClientContext context;
+    Prepare(context);
+    ASSERT_TRUE(stub->GetInclusionProof(&context, request, &proof).ok());
+    std::vector<audit::merkle::Hash> hashes;
+    for (const std::string& hash : proof.hashes()) hashes.push_back(ToHash(hash));
+    EXPECT_TRUE(audit::merkle::VerifyInclusion(index - 1, checkpoint->size,
+                                               ToHash(proof.leaf_hash()), hashes, checkpoint->root))
+        << "entry " << index;
+  }
+
+  v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_checkpoint->size);
+  request.set_new_size(checkpoint->size);
+  v1::GetConsistencyProofResponse proof;
+  grpc::ClientContext context;
+  Prepare(context);
+  ASSERT_TRUE(stub->GetConsistencyProof(&context, request, &proof).ok());
+  std::vector<audit::merkle::Hash> hashes;
+  for (const std::string& hash : proof.hashes()) hashes.push_back(ToHash(hash));
+  EXPECT_TRUE(audit::merkle::VerifyConsistency(old_checkpoint->size, checkpoint->size,
+                                               old_checkpoint->root, checkpoint->root, hashes));
+}
+
+TEST_F(AuditServiceTest, ProofRequestsOutsideTheTreeAreClearErrors) {
+  auto stub = AuditAs("gemeente-woerden");
+  const uint64_t size = Checkpoint().tree_size();
+  for (auto [index, tree_size, code, reason] :
+       std::vector<std::tuple<uint64_t, uint64_t, grpc::StatusCode, std::string>>{
+           {0, 0, grpc::StatusCode::INVALID_ARGUMENT, "BAD_INDEX"},
+           {size + 1, 0, grpc::StatusCode::OUT_OF_RANGE, "BEYOND_TREE"},
+           {1, size + 100, grpc::StatusCode::OUT_OF_RANGE, "BEYOND_TREE"}}) {
+    v1::GetInclusionProofRequest request;
+    request.set_index(index);
+    request.set_tree_size(tree_size);
+    v1::GetInclusionProofResponse proof;
+    grpc::ClientContext context;
+    Prepare(context);
+    grpc::Status status = stub->GetInclusionProof(&context, request, &proof);
+    EXPECT_EQ(status.error_code(), code) << index;
+    EXPECT_EQ(ReasonOf(status), reason) << index;
+  }
+}
+
+TEST_F(AuditServiceTest, PrivacyOfficersSeeOnlyTheirOrganisationsEntries) {
+  const std::vector<v1::AuditEntry> woerden = QueryAll("fg-gemeente-woerden", {});
+  const std::vector<v1::AuditEntry> coa = QueryAll("fg-coa", {});
+  const std::vector<v1::AuditEntry> all = QueryAll("autoriteit-persoonsgegevens", {});
+  ASSERT_FALSE(woerden.empty());
+  ASSERT_FALSE(coa.empty());
+  for (const v1::AuditEntry& entry : woerden) {
+    EXPECT_TRUE(entry.partner_id() == "gemeente-woerden" ||
+                entry.source_partner_id() == "gemeente-woerden")
+        << entry.ShortDebugString();
+  }
+  bool coa_sees_its_source = false;
+  for (const v1::AuditEntry& entry : coa) {
+    EXPECT_TRUE(entry.partner_id() == "coa" || entry.source_partner_id() == "coa");
+    coa_sees_its_source |= entry.partner_id() == "gemeente-woerden";
+  }
+  EXPECT_TRUE(coa_sees_its_source) << "COA's data was released to Woerden";
+  EXPECT_GT(all.size(), woerden.size());
+  EXPECT_GT(all.size(), coa.size());
+
+  // An out-of-scope entry looks absent; a partner that is no officer is refused.
+  uint64_t koppeling_index = 0;
+  for (const v1::AuditEntry& entry : all) {
+    if (entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE) koppeling_index = entry.index();
+  }
+  ASSERT_NE(koppeling_index, 0u);
+  v1::GetEntryRequest request;
+  request.set_index(koppeling_index);
+  v1::GetEntryResponse response;
+  grpc::ClientContext context;
+  Prepare(context);
+  grpc::Status hidden = AuditAs("fg-gemeente-woerden")->GetEntry(&context, request, &response);
+  EXPECT_EQ(hidden.error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status refused;
+  QueryAll("gemeente-woerden", {}, &refused);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(refused), "AUDIT_READ_NOT_ENTITLED");
+}
+
+TEST_F(AuditServiceTest, QueriesFilterBySubjectAndDecisionAndPageThroughEverything) {
+  v1::AuditQueryRequest by_subject;
+  by_subject.set_subject_id(other_);
+  const std::vector<v1::AuditEntry> other = QueryAll("autoriteit-persoonsgegevens", by_subject);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].decision(), v1::AuditEntry::DENY);
+  EXPECT_FALSE(other[0].subject_pseudonym().empty());
+
+  v1::AuditQueryRequest denied;
+  denied.set_decision(v1::AuditEntry::DENY);
+  for (const v1::AuditEntry& entry : QueryAll("autoriteit-persoonsgegevens", denied)) {
+    EXPECT_EQ(entry.decision(), v1::AuditEntry::DENY);
+  }
+
+  v1::AuditQueryRequest paged;
+  paged.set_page_size(2);
+  const std::vector<v1::AuditEntry> pages = QueryAll("autoriteit-persoonsgegevens", paged);
+  const std::vector<v1::AuditEntry> whole = QueryAll("autoriteit-persoonsgegevens", {});
+  ASSERT_GE(pages.size(), 4u);
+  for (size_t i = 0; i < std::min(pages.size(), whole.size()); ++i) {
+    EXPECT_EQ(pages[i].index(), whole[i].index());
+  }
+
+  v1::AuditQueryRequest bad;
+  bad.set_page_token("not-a-token");
+  grpc::Status status;
+  QueryAll("autoriteit-persoonsgegevens", bad, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(status), "BAD_PAGE_TOKEN");
+}
+
+TEST_F(AuditServiceTest, KetenctlExportsJsonLinesAndCsv) {
+  testing::ExitResult csv = Ketenctl({"audit", "query", "--as", "fg-gemeente-woerden", "--format",
+                                      "csv", "--actor-role", "privacy_officer"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_EQ(csv.stderr_text.rfind("index,time_unix_micros,kind,", 0), 0u) << csv.stderr_text;
+  EXPECT_NE(csv.stderr_text.find(",gemeente-woerden,"), std::string::npos);
+
+  testing::ExitResult jsonl =
+      Ketenctl({"audit", "query", "--as", "fg-gemeente-woerden", "--decision", "PERMIT"});
+  ASSERT_EQ(jsonl.exit_code, 0) << jsonl.stderr_text;
+  EXPECT_EQ(jsonl.stderr_text.rfind("{\"index\":", 0), 0u) << jsonl.stderr_text;
+  EXPECT_EQ(jsonl.stderr_text.find("\"decision\":\"DENY\""), std::string::npos);
+}
+
+TEST_F(AuditServiceTest, TheSubjectAccessReportTellsThePersonInTheirLanguage) {
+  testing::ExitResult english = Ketenctl(
+      {"audit", "report", "--as", "fg-gemeente-woerden", "--subject", linked_, "--lang", "en"});
+  ASSERT_EQ(english.exit_code, 0) << english.stderr_text;
+  const std::string& text = english.stderr_text;
+  EXPECT_NE(text.find("Who has used your data?"), std::string::npos) << text;
+  EXPECT_NE(text.find("Gemeente Woerden (work consultant) asked for the results of your NOA "
+                      "interviews, for help with finding work. This was allowed"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find(linked_), std::string::npos) << "the report names no ids";
+
+  testing::ExitResult dutch =
+      Ketenctl({"audit", "report", "--as", "autoriteit-persoonsgegevens", "--subject", linked_});
+  ASSERT_EQ(dutch.exit_code, 0) << dutch.stderr_text;
+  EXPECT_NE(dutch.stderr_text.find("Wie heeft uw gegevens gebruikt?"), std::string::npos);
+  // The first report is itself in the second.
+  EXPECT_NE(dutch.stderr_text.find("het overzicht van wie uw gegevens gebruikte"),
+            std::string::npos)
+      << dutch.stderr_text;
+
+  testing::ExitResult unknown = Ketenctl(
+      {"audit", "report", "--as", "fg-gemeente-woerden", "--subject", linked_, "--lang", "xx"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.stderr_text.find("UNKNOWN_LANGUAGE"), std::string::npos) << unknown.stderr_text;
+}
+
+TEST_F(AuditServiceTest, AKeptCheckpointVerifiesTheStoreAfterShutdown) {
+  const std::string kept = dir_.File("kept-checkpoint.txt");
+  testing::ExitResult saved =
+      Ketenctl({"audit", "checkpoint", "--as", "gemeente-woerden", "--signing-key",
+                testing::CertsDir() + "/checkpoint.key", "--out", kept});
+  ASSERT_EQ(saved.exit_code, 0) << saved.stderr_text;
+  testing::ExitResult proved =
+      Ketenctl({"audit", "prove", "--as", "gemeente-woerden", "--index", "2", "--signing-key",
+                testing::CertsDir() + "/checkpoint.key"});
+  ASSERT_EQ(proved.exit_code, 0) << proved.stderr_text;
+  EXPECT_NE(proved.stderr_text.find("OK: entry 2"), std::string::npos) << proved.stderr_text;
+
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  testing::ExitResult verified =
+      testing::RunToExit(testing::KetenctlBinary(),
+                         {"audit", "verify", "--db", dir_.File("audit.db"), "--signing-key",
+                          testing::CertsDir() + "/checkpoint.key", "--trusted-checkpoint", kept});
+  EXPECT_EQ(verified.exit_code, 0) << verified.stderr_text;
+  EXPECT_NE(verified.stderr_text.find("OK: "), std::string::npos) << verified.stderr_text;
+}
+
+}  // namespace
+}  // namespace ketenpoort
