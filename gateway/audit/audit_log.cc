@@ -21,16 +21,28 @@ absl::Status Inconsistent(const std::string& what) {
                        "; run `ketenctl audit verify` and restore the store");
 }
 
-StoredEntry RowFor(const v1::AuditEntry& entry) {
+// Serializes the entry without its index, which the writer adds later:
+// `index` is field 1, and protobuf writes fields in number order, so
+// prefixing "index" to the rest gives exactly the full serialization.
+StoredEntry PrepareRow(v1::AuditEntry& entry) {
   StoredEntry row;
-  row.index = entry.index();
+  entry.clear_index();
   entry.SerializeToString(&row.entry_bytes);
-  row.leaf_hash = merkle::HashLeaf(row.entry_bytes);
   row.time_unix_micros = entry.time_unix_micros();
   row.partner_id = entry.partner_id();
   row.source_partner_id = entry.source_partner_id();
   row.subject_key = SubjectKey(entry.subject_pseudonym());
   return row;
+}
+
+void PrefixIndex(uint64_t index, std::string& bytes) {
+  std::string prefix(1, '\x08');  // field 1, varint
+  do {
+    const auto low = static_cast<uint8_t>(index & 0x7f);
+    index >>= 7;
+    prefix.push_back(static_cast<char>(index ? (low | 0x80) : low));
+  } while (index);
+  bytes.insert(0, prefix);
 }
 
 }  // namespace
@@ -57,9 +69,10 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::Append(v1::AuditEntry entry, AppendCallback done) {
+  Pending pending{PrepareRow(entry), std::move(done)};
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(Pending{std::move(entry), std::move(done)});
+    queue_.push_back(std::move(pending));
   }
   wake_.notify_one();
 }
@@ -147,9 +160,11 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   if (status.ok()) {
     rows.reserve(batch.size());
     for (Pending& pending : batch) {
-      pending.entry.set_index(frontier.size() + 1);
-      rows.push_back(RowFor(pending.entry));
-      frontier.Append(rows.back().leaf_hash, &nodes);
+      StoredEntry& row = rows.emplace_back(std::move(pending.row));
+      row.index = frontier.size() + 1;
+      PrefixIndex(row.index, row.entry_bytes);
+      row.leaf_hash = merkle::HashLeaf(row.entry_bytes);
+      frontier.Append(row.leaf_hash, &nodes);
     }
     checkpoint.size = frontier.size();
     checkpoint.root = frontier.Root();

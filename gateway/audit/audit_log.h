@@ -72,7 +72,9 @@ class AuditLog {
 
  private:
   struct Pending {
-    v1::AuditEntry entry;
+    // Prepared on the caller's thread, so the writer thread (the
+    // bottleneck) only adds the index and hashes.
+    StoredEntry row;  // entry_bytes without the index field
     AppendCallback done;
   };
 

@@ -27,10 +27,10 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string
     *out = std::move(*statement);
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(
-      prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1", &reader->select_leaf_));
-  RETURN_IF_ERROR(
-      prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2", &reader->select_node_));
+  if (absl::Status prepared = reader->nodes_.Prepare(*reader->db_); !prepared.ok()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "NOT_AN_AUDIT_STORE",
+                     path + " is not a Ketenpoort audit store: " + std::string(prepared.message()));
+  }
   RETURN_IF_ERROR(
       prepare(std::string("SELECT ") + kEntryColumns + " FROM audit_entry WHERE idx = ?1",
               &reader->select_entry_));
@@ -58,24 +58,7 @@ absl::StatusOr<std::optional<StoredCheckpoint>> AuditReader::LatestCheckpoint() 
 
 absl::StatusOr<merkle::Hash> AuditReader::Node(uint32_t level, uint64_t index) {
   std::lock_guard<std::mutex> lock(mutex_);
-  store::Statement& stmt = level == 0 ? select_leaf_ : select_node_;
-  stmt.Reset();
-  if (level == 0) {
-    stmt.BindInt64(1, static_cast<int64_t>(index + 1));
-  } else {
-    stmt.BindInt64(1, level);
-    stmt.BindInt64(2, static_cast<int64_t>(index));
-  }
-  const int rc = stmt.Step();
-  if (rc == SQLITE_DONE) {
-    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_NODE",
-                     "the audit tree has no node at level " + std::to_string(level) + ", index " +
-                         std::to_string(index));
-  }
-  if (rc != SQLITE_ROW) return db_->Error("read node");
-  merkle::Hash hash = HashColumn(stmt, 0);
-  stmt.Reset();
-  return hash;
+  return nodes_.Lookup(level, index);
 }
 
 absl::StatusOr<std::optional<StoredEntry>> AuditReader::Entry(uint64_t index) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
 #include "gateway/store/sqlite_database.h"
 
@@ -76,8 +77,7 @@ class AuditReader {
 
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;
-  store::Statement select_leaf_;
-  store::Statement select_node_;
+  NodeReader nodes_;
   store::Statement select_entry_;
 };
 

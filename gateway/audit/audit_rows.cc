@@ -1,7 +1,13 @@
 #include "gateway/audit/audit_rows.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <charconv>
+
+#include "gateway/audit/audit_schema.h"
+#include "gateway/common/error.h"
+#include "gateway/common/status_macros.h"
 
 namespace ketenpoort::audit {
 
@@ -31,6 +37,62 @@ StoredEntry EntryFromRow(const store::Statement& statement) {
   entry.source_partner_id = std::string(statement.ColumnBlob(5));
   if (!statement.ColumnIsNull(6)) entry.subject_key = statement.ColumnInt64(6);
   return entry;
+}
+
+namespace {
+
+absl::Status NoSuchNode(uint32_t level, uint64_t index) {
+  return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_NODE",
+                   "the audit tree has no node at level " + std::to_string(level) + ", index " +
+                       std::to_string(index));
+}
+
+}  // namespace
+
+absl::Status NodeReader::Prepare(store::SqliteDatabase& db) {
+  db_ = &db;
+  ASSIGN_OR_RETURN(leaf_, db.Prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1"));
+  ASSIGN_OR_RETURN(leaf_range_, db.Prepare("SELECT idx, leaf_hash FROM audit_entry "
+                                           "WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx"));
+  ASSIGN_OR_RETURN(node_, db.Prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<merkle::Hash> NodeReader::Lookup(uint32_t level, uint64_t index) {
+  if (level > 0 && level < kLowestStoredNodeLevel) return FromLeaves(level, index);
+  store::Statement& stmt = level == 0 ? leaf_ : node_;
+  stmt.Reset();
+  if (level == 0) {
+    stmt.BindInt64(1, static_cast<int64_t>(index + 1));  // entry indexes are leaf + 1
+  } else {
+    stmt.BindInt64(1, level);
+    stmt.BindInt64(2, static_cast<int64_t>(index));
+  }
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return NoSuchNode(level, index);
+  if (rc != SQLITE_ROW) return db_->Error("read node");
+  merkle::Hash hash = HashColumn(stmt, 0);
+  stmt.Reset();
+  return hash;
+}
+
+absl::StatusOr<merkle::Hash> NodeReader::FromLeaves(uint32_t level, uint64_t index) {
+  const uint64_t count = uint64_t{1} << level;
+  const uint64_t first = (index << level) + 1;
+  leaf_range_.Reset();
+  leaf_range_.BindInt64(1, static_cast<int64_t>(first));
+  leaf_range_.BindInt64(2, static_cast<int64_t>(first + count - 1));
+  std::vector<merkle::Hash> leaves;
+  leaves.reserve(count);
+  int rc;
+  while ((rc = leaf_range_.Step()) == SQLITE_ROW) {
+    if (static_cast<uint64_t>(leaf_range_.ColumnInt64(0)) != first + leaves.size()) break;
+    leaves.push_back(HashColumn(leaf_range_, 1));
+  }
+  leaf_range_.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("read leaves");
+  if (leaves.size() != count) return NoSuchNode(level, index);
+  return merkle::RootOf(leaves, 0, count);
 }
 
 }  // namespace ketenpoort::audit

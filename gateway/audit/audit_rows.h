@@ -13,6 +13,24 @@ merkle::Hash HashColumn(const store::Statement& statement, int column);
 // Reads a row selected with kEntryColumns.
 StoredEntry EntryFromRow(const store::Statement& statement);
 
+// Looks up perfect subtree roots on one connection: leaves and stored
+// nodes directly, the levels in between from their leaves. Not
+// thread-safe; its owner serialises calls.
+class NodeReader {
+ public:
+  absl::Status Prepare(store::SqliteDatabase& db);
+  // NOT_FOUND if the tree has no such node.
+  absl::StatusOr<merkle::Hash> Lookup(uint32_t level, uint64_t index);
+
+ private:
+  absl::StatusOr<merkle::Hash> FromLeaves(uint32_t level, uint64_t index);
+
+  store::SqliteDatabase* db_ = nullptr;
+  store::Statement leaf_;
+  store::Statement leaf_range_;
+  store::Statement node_;
+};
+
 }  // namespace ketenpoort::audit
 
 #endif  // KETENPOORT_GATEWAY_AUDIT_AUDIT_ROWS_H_

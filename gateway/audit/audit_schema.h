@@ -8,6 +8,8 @@
 #ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_SCHEMA_H_
 #define KETENPOORT_GATEWAY_AUDIT_AUDIT_SCHEMA_H_
 
+#include <cstdint>
+
 namespace ketenpoort::audit {
 
 inline constexpr char kAuditSchema[] = R"sql(
@@ -23,7 +25,8 @@ CREATE TABLE IF NOT EXISTS audit_entry (
 CREATE INDEX IF NOT EXISTS audit_entry_by_subject
   ON audit_entry (subject_key) WHERE subject_key IS NOT NULL;
 
--- Roots of perfect Merkle subtrees of level >= 1 (level 0 is leaf_hash).
+-- Roots of perfect Merkle subtrees of level >= 4; lower ones are computed
+-- from at most 8 leaf hashes when needed.
 CREATE TABLE IF NOT EXISTS audit_node (
   level INTEGER NOT NULL,
   idx   INTEGER NOT NULL,
@@ -88,6 +91,10 @@ CREATE TRIGGER IF NOT EXISTS audit_retention_no_delete
   BEFORE DELETE ON audit_retention
   BEGIN SELECT RAISE(ABORT, 'audit_retention is append-only: DELETE refused'); END;
 )sql";
+
+// Perfect subtrees below this level are not stored: they cost an insert
+// per entry, and are cheap to recompute from at most 8 adjacent leaves.
+inline constexpr uint32_t kLowestStoredNodeLevel = 4;
 
 // The columns every entry read selects, in this order.
 inline constexpr char kEntryColumns[] =

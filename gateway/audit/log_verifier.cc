@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "gateway/audit/audit_schema.h"
 #include "gateway/common/status_macros.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
@@ -133,6 +134,7 @@ class Verification {
   }
 
   void CheckNode(const MerkleNode& node) {
+    if (node.level < kLowestStoredNodeLevel) return;  // not stored
     ++report_.nodes;
     if (broken_levels_.count(node.level) != 0) return;
     std::unique_ptr<AuditReader::NodeStream>& stream = streams_[node.level];
@@ -212,9 +214,9 @@ class Verification {
       }
     }
     // Levels the tree never reached must be empty too.
-    for (uint32_t level = static_cast<uint32_t>(std::bit_width(report_.entries)); level < 64;
-         ++level) {
-      if (level == 0) continue;
+    for (uint32_t level = std::max<uint32_t>(
+             kLowestStoredNodeLevel, static_cast<uint32_t>(std::bit_width(report_.entries)));
+         level < 64; ++level) {
       auto stream = reader_.OpenNodeStream(level);
       if (!stream.ok()) return stream.status();
       uint64_t index = 0;

@@ -35,10 +35,7 @@ absl::Status SqliteAuditStore::Prepare() {
       db_->Prepare("INSERT INTO audit_head (id, size, root, note) "
                    "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
                    "size = excluded.size, root = excluded.root, note = excluded.note"));
-  ASSIGN_OR_RETURN(select_leaf_, db_->Prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1"));
-  ASSIGN_OR_RETURN(select_node_,
-                   db_->Prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2"));
-  return absl::OkStatus();
+  return nodes_.Prepare(*db_);
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::QueryCount(std::string_view sql) {
@@ -70,22 +67,7 @@ absl::StatusOr<std::optional<StoredCheckpoint>> SqliteAuditStore::LatestCheckpoi
 
 absl::StatusOr<merkle::Hash> SqliteAuditStore::Node(uint32_t level, uint64_t index) {
   std::lock_guard<std::mutex> lock(mutex_);
-  store::Statement& stmt = level == 0 ? select_leaf_ : select_node_;
-  stmt.Reset();
-  if (level == 0) {
-    stmt.BindInt64(1, static_cast<int64_t>(index + 1));
-  } else {
-    stmt.BindInt64(1, level);
-    stmt.BindInt64(2, static_cast<int64_t>(index));
-  }
-  const int rc = stmt.Step();
-  if (rc == SQLITE_DONE) {
-    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_NODE",
-                     "the audit tree has no node at level " + std::to_string(level) + ", index " +
-                         std::to_string(index));
-  }
-  if (rc != SQLITE_ROW) return db_->Error("read node");
-  return HashColumn(stmt, 0);
+  return nodes_.Lookup(level, index);
 }
 
 absl::Status SqliteAuditStore::InTransaction(const std::function<absl::Status()>& write) {
@@ -107,7 +89,7 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
       stmt.Reset();
       stmt.BindInt64(1, static_cast<int64_t>(entry.index));
       stmt.BindBlob(2, crypto::AsBytes(entry.leaf_hash));
-      stmt.BindBlob(3, entry.entry_bytes);
+      stmt.BindBlobStatic(3, entry.entry_bytes);
       stmt.BindInt64(4, entry.time_unix_micros);
       if (!entry.partner_id.empty()) stmt.BindText(5, entry.partner_id);
       if (!entry.source_partner_id.empty()) stmt.BindText(6, entry.source_partner_id);
@@ -115,6 +97,7 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
       if (stmt.Step() != SQLITE_DONE) return db_->Error("insert entry");
     }
     for (const MerkleNode& node : nodes) {
+      if (node.level < kLowestStoredNodeLevel) continue;
       insert_node_.Reset();
       insert_node_.BindInt64(1, node.level);
       insert_node_.BindInt64(2, static_cast<int64_t>(node.index));

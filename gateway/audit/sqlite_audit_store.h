@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
 #include "gateway/store/sqlite_database.h"
 
@@ -42,8 +43,7 @@ class SqliteAuditStore final : public AuditStore {
   store::Statement insert_node_;
   store::Statement insert_checkpoint_;
   store::Statement upsert_head_;
-  store::Statement select_leaf_;
-  store::Statement select_node_;
+  NodeReader nodes_;
 };
 
 }  // namespace ketenpoort::audit

@@ -31,6 +31,10 @@ void Statement::BindBlob(int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
 }
 
+void Statement::BindBlobStatic(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+}
+
 void Statement::BindInt64(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 
 void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }

@@ -30,6 +30,8 @@ class Statement {
   void Reset();
   void BindText(int index, std::string_view text);
   void BindBlob(int index, std::string_view bytes);
+  // Without a copy: `bytes` must outlive the next Step().
+  void BindBlobStatic(int index, std::string_view bytes);
   void BindInt64(int index, int64_t value);
   void BindNull(int index);
   // SQLITE_ROW, SQLITE_DONE, or an error code.

@@ -33,7 +33,7 @@ TEST_F(AuditLogTest, AssignsContiguousIndexesAndTheLogVerifies) {
   VerifyReport report = Verify();
   EXPECT_TRUE(report.ok()) << Problems(report);
   EXPECT_EQ(report.entries, 5u);
-  EXPECT_EQ(report.nodes, 3u);        // 5 leaves: two pairs, and one subtree of four
+  EXPECT_EQ(report.nodes, 0u);        // subtrees below 16 leaves are not stored
   EXPECT_GE(report.checkpoints, 2u);  // at least one kept, plus the head
 }
 
@@ -96,6 +96,20 @@ TEST_F(AuditLogTest, ConcurrentWritersGetUniqueIndexesInOneTree) {
   EXPECT_TRUE(report.ok()) << Problems(report);
 }
 
+TEST_F(AuditLogTest, TheStoredBytesAreTheEntryWithItsIndex) {
+  AppendEntries(300);  // indexes past 127 take two varint bytes
+  auto reader = AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  for (uint64_t index : {1, 127, 128, 300}) {
+    auto row = (*reader)->Entry(index);
+    ASSERT_TRUE(row.ok() && *row);
+    v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString((*row)->entry_bytes));
+    EXPECT_EQ(entry.index(), index);
+    EXPECT_EQ(entry.SerializeAsString(), (*row)->entry_bytes) << index;
+  }
+}
+
 TEST_F(AuditLogTest, StoredProofsVerifyAgainstEveryTreeSize) {
   AppendEntries(37);
   auto reader = AuditReader::Open(path_);
@@ -124,7 +138,7 @@ TEST_F(AuditLogTest, StoredProofsVerifyAgainstEveryTreeSize) {
 }
 
 TEST_F(AuditLogTest, TriggersRefuseUpdatesDeletesAndReplacements) {
-  AppendEntries(3);
+  AppendEntries(20);  // enough for a stored node
   for (const char* sql : {
            "UPDATE audit_entry SET entry = x'00' WHERE idx = 2",
            "DELETE FROM audit_entry WHERE idx = 2",
@@ -143,7 +157,7 @@ TEST_F(AuditLogTest, TriggersRefuseUpdatesDeletesAndReplacements) {
   }
   VerifyReport report = Verify();
   EXPECT_TRUE(report.ok()) << Problems(report);
-  EXPECT_EQ(report.entries, 3u);
+  EXPECT_EQ(report.entries, 20u);
 }
 
 TEST_F(AuditLogTest, FailsClosedWhileTheStoreFailsAndRecoversAfter) {
@@ -171,10 +185,10 @@ TEST_F(AuditLogTest, FailsClosedWhileTheStoreFailsAndRecoversAfter) {
 }
 
 TEST_F(AuditLogTest, RefusesToExtendATreeThatNoLongerMatchesItsCheckpoint) {
-  AppendEntries(4);
+  AppendEntries(16);
   ASSERT_EQ(Tamper(path_,
                    "DROP TRIGGER audit_node_no_update;"
-                   "UPDATE audit_node SET hash = zeroblob(32) WHERE level = 2 AND idx = 0;"),
+                   "UPDATE audit_node SET hash = zeroblob(32) WHERE level = 4 AND idx = 0;"),
             "");
   auto store = SqliteAuditStore::Open(path_);
   ASSERT_TRUE(store.ok());

@@ -23,7 +23,7 @@ constexpr char kDropTriggers[] =
 class AuditTamperTest : public testing::AuditFixture {
  protected:
   void SetUp() override {
-    AppendEntries(8);
+    AppendEntries(40);  // enough for stored nodes (level 4 and up)
     ASSERT_TRUE(Verify().ok());
     ASSERT_EQ(Tamper(path_, kDropTriggers), "");
   }
@@ -100,12 +100,12 @@ TEST_F(AuditTamperTest, AFlippedBitInALeafHash) {
 TEST_F(AuditTamperTest, AFlippedBitInATreeNode) {
   ASSERT_EQ(Tamper(path_,
                    "UPDATE audit_node SET hash = "
-                   "(SELECT hash FROM audit_node WHERE level = 1 AND idx = 0) "
-                   "WHERE level = 1 AND idx = 2"),
+                   "(SELECT hash FROM audit_node WHERE level = 4 AND idx = 0) "
+                   "WHERE level = 4 AND idx = 1"),
             "");
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
-  EXPECT_NE(Problems(report).find("level 1, index 2"), std::string::npos) << Problems(report);
+  EXPECT_NE(Problems(report).find("level 4, index 1"), std::string::npos) << Problems(report);
 }
 
 TEST_F(AuditTamperTest, ADeletedEntry) {
@@ -135,8 +135,8 @@ TEST_F(AuditTamperTest, AnInsertedEntry) {
 
 TEST_F(AuditTamperTest, AnEntryAppendedWithoutACheckpoint) {
   ASSERT_EQ(Tamper(path_,
-                   "INSERT INTO audit_entry SELECT 9, leaf_hash, entry, time_us, partner_id, "
-                   "source_partner_id, subject_key FROM audit_entry WHERE idx = 8;"),
+                   "INSERT INTO audit_entry SELECT 41, leaf_hash, entry, time_us, partner_id, "
+                   "source_partner_id, subject_key FROM audit_entry WHERE idx = 40;"),
             "");
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
@@ -145,14 +145,14 @@ TEST_F(AuditTamperTest, AnEntryAppendedWithoutACheckpoint) {
 }
 
 TEST_F(AuditTamperTest, ATruncatedTail) {
-  ASSERT_EQ(Tamper(path_, "DELETE FROM audit_entry WHERE idx >= 7"), "");
+  ASSERT_EQ(Tamper(path_, "DELETE FROM audit_entry WHERE idx >= 37"), "");
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
   EXPECT_NE(Problems(report).find("truncated"), std::string::npos) << Problems(report);
 }
 
 TEST_F(AuditTamperTest, ATruncationThatRewindsTheCheckpointsIsCaughtByAKeptCheckpoint) {
-  // A thorough tamperer removes entries 6..8 and rewinds every checkpoint
+  // A thorough tamperer removes entries 6..40 and rewinds every checkpoint
   // to one that was really signed for 5 entries. Only a checkpoint kept
   // outside the store can show it.
   const std::string held_elsewhere = [&] {
@@ -195,8 +195,8 @@ TEST_F(AuditTamperTest, ATruncationThatRewindsTheCheckpointsIsCaughtByAKeptCheck
 
 TEST_F(AuditTamperTest, AForgedCheckpoint) {
   ASSERT_EQ(Tamper(path_,
-                   "UPDATE audit_head SET note = replace(note, char(10) || '8' || char(10), "
-                   "char(10) || '9' || char(10))"),
+                   "UPDATE audit_head SET note = replace(note, char(10) || '40' || char(10), "
+                   "char(10) || '41' || char(10))"),
             "");
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
