@@ -90,6 +90,11 @@ uint64_t AuditLog::committed_count() const {
   return committed_;
 }
 
+uint64_t AuditLog::commit_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return commits_;
+}
+
 StoredCheckpoint AuditLog::LatestCheckpoint() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return head_;
@@ -190,6 +195,7 @@ void AuditLog::WriteBatch(std::deque<Pending>& batch) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     committed_ += rows.size();
+    ++commits_;
     head_ = std::move(checkpoint);
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(rows[i].index);

@@ -59,8 +59,9 @@ class AuditLog {
   // Appends and waits until durable.
   absl::StatusOr<uint64_t> AppendAndWait(v1::AuditEntry entry);
 
-  // Entries made durable since start.
+  // Entries made durable since start, and the transactions that did it.
   uint64_t committed_count() const;
+  uint64_t commit_count() const;
   // The latest signed checkpoint (size 0 and no note for an empty log).
   StoredCheckpoint LatestCheckpoint() const;
   const CheckpointSigner& signer() const { return signer_; }
@@ -93,6 +94,7 @@ class AuditLog {
   std::deque<Pending> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   uint64_t committed_ = 0;     // guarded by mutex_
+  uint64_t commits_ = 0;       // guarded by mutex_
   StoredCheckpoint head_;      // guarded by mutex_
 
   // Owned by the writer thread (and by Open, before it starts).

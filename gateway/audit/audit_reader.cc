@@ -4,6 +4,7 @@
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_schema.h"
+#include "gateway/audit/tree_proofs.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 
@@ -59,6 +60,33 @@ absl::StatusOr<std::optional<StoredCheckpoint>> AuditReader::LatestCheckpoint() 
 absl::StatusOr<merkle::Hash> AuditReader::Node(uint32_t level, uint64_t index) {
   std::lock_guard<std::mutex> lock(mutex_);
   return nodes_.Lookup(level, index);
+}
+
+template <typename Work>
+auto AuditReader::InReadTransaction(Work work) -> decltype(work()) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  RETURN_IF_ERROR(db_->Exec("BEGIN"));
+  auto result = work();
+  db_->Exec("COMMIT").IgnoreError();  // a read transaction has nothing to lose
+  return result;
+}
+
+absl::StatusOr<std::vector<merkle::Hash>> AuditReader::InclusionProof(uint64_t leaf_index,
+                                                                      uint64_t size) {
+  return InReadTransaction([&] {
+    return StoredInclusionProof(leaf_index, size, [this](uint32_t level, uint64_t index) {
+      return nodes_.Lookup(level, index);
+    });
+  });
+}
+
+absl::StatusOr<std::vector<merkle::Hash>> AuditReader::ConsistencyProof(uint64_t old_size,
+                                                                        uint64_t new_size) {
+  return InReadTransaction([&] {
+    return StoredConsistencyProof(old_size, new_size, [this](uint32_t level, uint64_t index) {
+      return nodes_.Lookup(level, index);
+    });
+  });
 }
 
 absl::StatusOr<std::optional<StoredEntry>> AuditReader::Entry(uint64_t index) {

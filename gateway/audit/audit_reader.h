@@ -45,6 +45,10 @@ class AuditReader {
   absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint();
   // NOT_FOUND as in AuditStore::Node.
   absl::StatusOr<merkle::Hash> Node(uint32_t level, uint64_t index);
+  // Proofs over the stored tree, each read in one read transaction (one
+  // snapshot, one file lock rather than one per node).
+  absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(uint64_t leaf_index, uint64_t size);
+  absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size);
   absl::StatusOr<std::optional<StoredEntry>> Entry(uint64_t index);
   // Visits matching rows in index order until `visit` returns false.
   // Returns the index of the last row visited (0 if none).
@@ -74,6 +78,8 @@ class AuditReader {
 
  private:
   explicit AuditReader(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
+  template <typename Work>
+  auto InReadTransaction(Work work) -> decltype(work());
 
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;

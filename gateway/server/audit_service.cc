@@ -160,10 +160,8 @@ absl::Status AuditService::DoGetInclusionProof(const absl::StatusOr<Caller>& cal
                          std::to_string(latest) + ")");
   }
   const uint64_t leaf = request.index() - 1;
-  auto lookup = [this](uint32_t level, uint64_t index) { return reader_->Node(level, index); };
   ASSIGN_OR_RETURN(audit::merkle::Hash leaf_hash, reader_->Node(0, leaf));
-  ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof,
-                   audit::StoredInclusionProof(leaf, size, lookup));
+  ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof, reader_->InclusionProof(leaf, size));
   response->set_leaf_index(leaf);
   response->set_tree_size(size);
   response->set_leaf_hash(HashBytes(leaf_hash));
@@ -186,9 +184,8 @@ absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& c
                      "new_size " + std::to_string(new_size) + " is beyond the latest checkpoint (" +
                          std::to_string(latest) + ")");
   }
-  auto lookup = [this](uint32_t level, uint64_t index) { return reader_->Node(level, index); };
   ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof,
-                   audit::StoredConsistencyProof(request.old_size(), new_size, lookup));
+                   reader_->ConsistencyProof(request.old_size(), new_size));
   response->set_old_size(request.old_size());
   response->set_new_size(new_size);
   for (const audit::merkle::Hash& hash : proof) response->add_hashes(HashBytes(hash));
