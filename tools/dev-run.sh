@@ -45,8 +45,15 @@ Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic p
   # why is a request permitted or denied?
   $K policy explain policies/tests/noa-assessment.yaml --case "GP without consent is denied"
 
-  # verify the audit log's hash chain
-  $K audit verify --db var/audit.db
+  # the audit log: a subject access report, in plain English, as the person would read it
+  $K audit report --as fg-gemeente-woerden --actor-role privacy_officer --subject $subject --lang en
+
+  # a privacy officer's export (own organisation only), and an inclusion proof
+  $K audit query --as fg-gemeente-woerden --format csv
+  $K audit prove --as coa --index 2 --signing-key certs-dev/out/checkpoint.key
+
+  # verify the whole audit log offline: every entry, node and signed checkpoint
+  $K audit verify --db var/audit.db --signing-key certs-dev/out/checkpoint.key
 
 HELP
 exec build/gateway/ketenpoort-gateway --config config/dev.yaml

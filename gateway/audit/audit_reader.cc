@@ -131,12 +131,27 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
   return last;
 }
 
-absl::Status AuditReader::ScanAll(const std::function<bool(const StoredEntry&)>& visit) {
-  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(std::string("SELECT ") + kEntryColumns +
-                                                       " FROM audit_entry ORDER BY idx"));
+absl::Status AuditReader::BeginRead() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return db_->Exec("BEGIN");
+}
+
+void AuditReader::EndRead() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  db_->Exec("COMMIT").IgnoreError();
+}
+
+absl::Status AuditReader::ScanAll(const std::function<bool(const RawRow&)>& visit) {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT idx, leaf_hash, entry FROM audit_entry ORDER BY idx"));
   int rc;
+  RawRow row;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
-    if (!visit(EntryFromRow(stmt))) return absl::OkStatus();
+    row.index = static_cast<uint64_t>(stmt.ColumnInt64(0));
+    row.leaf_hash = stmt.ColumnBlob(1);
+    row.pruned = stmt.ColumnIsNull(2);
+    row.entry_bytes = stmt.ColumnBlob(2);
+    if (!visit(row)) return absl::OkStatus();
   }
   if (rc != SQLITE_DONE) return db_->Error("scan");
   return absl::OkStatus();

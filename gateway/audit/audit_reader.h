@@ -55,9 +55,20 @@ class AuditReader {
   absl::StatusOr<uint64_t> Scan(const EntryRange& range,
                                 const std::function<bool(const StoredEntry&)>& visit);
 
-  // For the verifier: every row of a table in key order, as stored,
-  // including rows whose constraints a tamperer has broken.
-  absl::Status ScanAll(const std::function<bool(const StoredEntry&)>& visit);
+  // For the verifier: every entry row in index order, as stored, including
+  // rows whose constraints a tamperer has broken. The views are valid
+  // only during the call.
+  struct RawRow {
+    uint64_t index = 0;
+    std::string_view leaf_hash;  // 32 bytes unless tampered with
+    std::string_view entry_bytes;
+    bool pruned = false;
+  };
+  absl::Status ScanAll(const std::function<bool(const RawRow&)>& visit);
+  // Holds one read transaction open, so a series of reads sees one
+  // snapshot. Not with concurrent calls from other threads.
+  absl::Status BeginRead();
+  void EndRead();
   absl::Status ScanCheckpoints(const std::function<bool(const StoredCheckpoint&)>& visit);
   absl::StatusOr<std::vector<RetentionRecord>> RetentionRecords();
 

@@ -60,6 +60,10 @@ absl::Status NodeReader::Prepare(store::SqliteDatabase& db) {
 
 absl::StatusOr<merkle::Hash> NodeReader::Lookup(uint32_t level, uint64_t index) {
   if (level > 0 && level < kLowestStoredNodeLevel) return FromLeaves(level, index);
+  const uint64_t key = (uint64_t{level} << 58) | index;
+  if (level >= kCachedFromLevel) {
+    if (auto cached = cache_.find(key); cached != cache_.end()) return cached->second;
+  }
   store::Statement& stmt = level == 0 ? leaf_ : node_;
   stmt.Reset();
   if (level == 0) {
@@ -73,6 +77,7 @@ absl::StatusOr<merkle::Hash> NodeReader::Lookup(uint32_t level, uint64_t index) 
   if (rc != SQLITE_ROW) return db_->Error("read node");
   merkle::Hash hash = HashColumn(stmt, 0);
   stmt.Reset();
+  if (level >= kCachedFromLevel) cache_.emplace(key, hash);
   return hash;
 }
 

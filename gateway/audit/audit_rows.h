@@ -2,6 +2,8 @@
 #ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_ROWS_H_
 #define KETENPOORT_GATEWAY_AUDIT_AUDIT_ROWS_H_
 
+#include <unordered_map>
+
 #include "gateway/audit/audit_store.h"
 #include "gateway/store/sqlite_database.h"
 
@@ -24,6 +26,11 @@ class NodeReader {
 
  private:
   absl::StatusOr<merkle::Hash> FromLeaves(uint32_t level, uint64_t index);
+
+  // Stored nodes never change, so the high ones (at most one per 256
+  // entries) are kept once read: a proof then reads only its low levels.
+  static constexpr uint32_t kCachedFromLevel = 8;
+  std::unordered_map<uint64_t, merkle::Hash> cache_;
 
   store::SqliteDatabase* db_ = nullptr;
   store::Statement leaf_;

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "gateway/common/error.h"
@@ -12,14 +13,34 @@ namespace ketenpoort::crypto {
 
 Sha256Digest Sha256(std::string_view data) { return Sha256({data}); }
 
+namespace {
+
+// OpenSSL 3 looks a digest up (under a lock) on every EVP_sha256() init,
+// and a fresh context costs an allocation: the audit log hashes millions
+// of leaves, so fetch once and keep one context per thread.
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct ContextFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+EVP_MD_CTX* ThreadContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextFree> ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+}  // namespace
+
 Sha256Digest Sha256(std::initializer_list<std::string_view> parts) {
   Sha256Digest out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = ThreadContext();
+  EVP_DigestInit_ex2(ctx, Sha256Algorithm(), nullptr);
   for (std::string_view part : parts) EVP_DigestUpdate(ctx, part.data(), part.size());
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
   return out;
 }
 
