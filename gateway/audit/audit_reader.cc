@@ -40,21 +40,12 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string
 
 absl::StatusOr<uint64_t> AuditReader::Size() {
   std::lock_guard<std::mutex> lock(mutex_);
-  ASSIGN_OR_RETURN(store::Statement stmt,
-                   db_->Prepare("SELECT coalesce(max(idx), 0) FROM audit_entry"));
-  if (stmt.Step() != SQLITE_ROW) return db_->Error("read size");
-  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+  return ReadSize(*db_);
 }
 
 absl::StatusOr<std::optional<StoredCheckpoint>> AuditReader::LatestCheckpoint() {
   std::lock_guard<std::mutex> lock(mutex_);
-  ASSIGN_OR_RETURN(store::Statement stmt,
-                   db_->Prepare("SELECT size, root, note FROM audit_head WHERE id = 1"));
-  const int rc = stmt.Step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) return db_->Error("read checkpoint");
-  return StoredCheckpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
-                          std::string(stmt.ColumnBlob(2))};
+  return ReadHead(*db_);
 }
 
 absl::StatusOr<merkle::Hash> AuditReader::Node(uint32_t level, uint64_t index) {

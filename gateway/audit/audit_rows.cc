@@ -49,6 +49,23 @@ absl::Status NoSuchNode(uint32_t level, uint64_t index) {
 
 }  // namespace
 
+absl::StatusOr<uint64_t> ReadSize(store::SqliteDatabase& db) {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db.Prepare("SELECT coalesce(max(idx), 0) FROM audit_entry"));
+  if (stmt.Step() != SQLITE_ROW) return db.Error("read size");
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+absl::StatusOr<std::optional<StoredCheckpoint>> ReadHead(store::SqliteDatabase& db) {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db.Prepare("SELECT size, root, note FROM audit_head WHERE id = 1"));
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return db.Error("read checkpoint");
+  return StoredCheckpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
+                          std::string(stmt.ColumnBlob(2))};
+}
+
 absl::Status NodeReader::Prepare(store::SqliteDatabase& db) {
   db_ = &db;
   ASSIGN_OR_RETURN(leaf_, db.Prepare("SELECT leaf_hash FROM audit_entry WHERE idx = ?1"));

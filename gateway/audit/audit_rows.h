@@ -15,6 +15,10 @@ merkle::Hash HashColumn(const store::Statement& statement, int column);
 // Reads a row selected with kEntryColumns.
 StoredEntry EntryFromRow(const store::Statement& statement);
 
+// The number of entries, and the head checkpoint (nullopt when empty).
+absl::StatusOr<uint64_t> ReadSize(store::SqliteDatabase& db);
+absl::StatusOr<std::optional<StoredCheckpoint>> ReadHead(store::SqliteDatabase& db);
+
 // Looks up perfect subtree roots on one connection: leaves and stored
 // nodes directly, the levels in between from their leaves. Not
 // thread-safe; its owner serialises calls.

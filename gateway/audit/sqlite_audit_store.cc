@@ -46,7 +46,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::QueryCount(std::string_view sql) {
 
 absl::StatusOr<uint64_t> SqliteAuditStore::Size() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return QueryCount("SELECT coalesce(max(idx), 0) FROM audit_entry");
+  return ReadSize(*db_);
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::PrunedThrough() {
@@ -56,13 +56,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PrunedThrough() {
 
 absl::StatusOr<std::optional<StoredCheckpoint>> SqliteAuditStore::LatestCheckpoint() {
   std::lock_guard<std::mutex> lock(mutex_);
-  ASSIGN_OR_RETURN(store::Statement stmt,
-                   db_->Prepare("SELECT size, root, note FROM audit_head WHERE id = 1"));
-  const int rc = stmt.Step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) return db_->Error("read checkpoint");
-  return StoredCheckpoint{static_cast<uint64_t>(stmt.ColumnInt64(0)), HashColumn(stmt, 1),
-                          std::string(stmt.ColumnBlob(2))};
+  return ReadHead(*db_);
 }
 
 absl::StatusOr<merkle::Hash> SqliteAuditStore::Node(uint32_t level, uint64_t index) {

@@ -8,6 +8,7 @@
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/server/change_audit.h"
+#include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
@@ -43,13 +44,6 @@ absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller) {
       return MakeError(absl::StatusCode::kPermissionDenied, "AUDIT_READ_NOT_ENTITLED",
                        "only privacy officers and supervisors may read audit entries");
   }
-}
-
-template <typename Work>
-grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(work()));
-  return reactor;
 }
 
 std::string HashBytes(const audit::merkle::Hash& hash) {
@@ -331,38 +325,40 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* context,
                                                       const v1::GetCheckpointRequest*,
                                                       v1::GetCheckpointResponse* response) {
-  return Run(context, [&] { return DoGetCheckpoint(Identify(context), response); });
+  return RunUnary(context, [&] { return DoGetCheckpoint(Identify(context), response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* context, const v1::GetInclusionProofRequest* request,
     v1::GetInclusionProofResponse* response) {
-  return Run(context, [&] { return DoGetInclusionProof(Identify(context), *request, response); });
+  return RunUnary(context,
+                  [&] { return DoGetInclusionProof(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::GetConsistencyProofResponse* response) {
-  return Run(context, [&] { return DoGetConsistencyProof(Identify(context), *request, response); });
+  return RunUnary(context,
+                  [&] { return DoGetConsistencyProof(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetEntry(grpc::CallbackServerContext* context,
                                                  const v1::GetEntryRequest* request,
                                                  v1::GetEntryResponse* response) {
-  return Run(context, [&] { return DoGetEntry(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoGetEntry(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::Query(grpc::CallbackServerContext* context,
                                               const v1::AuditQueryRequest* request,
                                               v1::AuditQueryResponse* response) {
-  return Run(context, [&] { return DoQuery(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoQuery(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
     grpc::CallbackServerContext* context, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReport* response) {
-  return Run(context,
-             [&] { return DoGetSubjectAccessReport(Identify(context), *request, response); });
+  return RunUnary(context,
+                  [&] { return DoGetSubjectAccessReport(Identify(context), *request, response); });
 }
 
 }  // namespace ketenpoort::server

@@ -8,6 +8,7 @@
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/consent/consent_validation.h"
+#include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
@@ -46,13 +47,6 @@ std::string Iso8601(int64_t unix_micros) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buffer;
-}
-
-template <typename Work>
-grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(work()));
-  return reactor;
 }
 
 }  // namespace
@@ -163,25 +157,25 @@ absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
 grpc::ServerUnaryReactor* ConsentService::Grant(grpc::CallbackServerContext* context,
                                                 const v1::GrantConsentRequest* request,
                                                 v1::Consent* response) {
-  return Run(context, [&] { return DoGrant(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoGrant(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::Revoke(grpc::CallbackServerContext* context,
                                                  const v1::RevokeConsentRequest* request,
                                                  v1::Consent* response) {
-  return Run(context, [&] { return DoRevoke(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoRevoke(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::List(grpc::CallbackServerContext* context,
                                                const v1::ListConsentsRequest* request,
                                                v1::ListConsentsResponse* response) {
-  return Run(context, [&] { return DoList(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoList(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::GetReceipt(grpc::CallbackServerContext* context,
                                                      const v1::GetConsentReceiptRequest* request,
                                                      v1::ConsentReceipt* response) {
-  return Run(context, [&] { return DoGetReceipt(Identify(context), *request, response); });
+  return RunUnary(context, [&] { return DoGetReceipt(Identify(context), *request, response); });
 }
 
 std::string ConsentReceiptJson(const v1::Consent& consent,

@@ -2,6 +2,7 @@
 
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
+#include "gateway/server/unary_call.h"
 
 namespace ketenpoort::server {
 namespace {
