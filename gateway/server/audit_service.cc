@@ -212,7 +212,10 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
                        "there is no entry " + std::to_string(request.index()) + " for you");
     }
   }
-  RETURN_IF_ERROR(RecordRead(*caller, "GetEntry", "", v1::AUDIT_REVIEW, "read one entry"));
+  // Reading an entry about a person is a use of their data: it shows in
+  // their access report.
+  RETURN_IF_ERROR(RecordRead(*caller, "GetEntry", entry.subject_pseudonym(), v1::AUDIT_REVIEW,
+                             "read one entry"));
   response->set_pruned(row->pruned);
   response->set_leaf_hash(HashBytes(row->leaf_hash));
   if (!row->pruned) {
