@@ -25,6 +25,7 @@
 #include "gateway/audit/pseudonymizer.h"
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/audit/tree_proofs.h"
+#include "tests/support/rfc8032_key.h"
 
 namespace ketenpoort {
 namespace {
@@ -37,15 +38,8 @@ constexpr int kSubjects = 100'000;
 // A fixed key (RFC 8032 test 1), so a store built by one run verifies in
 // the next.
 const crypto::Ed25519PrivateKey& SigningKey() {
-  static const crypto::Ed25519PrivateKey key = [] {
-    const std::string pkcs8 =
-        std::string("\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20", 16) +
-        "\x9d\x61\xb1\x9d\xef\xfd\x5a\x60\xba\x84\x4a\xf4\x92\xec\x2c\xc4"
-        "\x44\x49\xc5\x69\x7b\x32\x69\x19\x70\x3b\xac\x03\x1c\xae\x7f\x60";
-    return *crypto::Ed25519PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\n" +
-                                               crypto::Base64Encode(pkcs8) +
-                                               "\n-----END PRIVATE KEY-----\n");
-  }();
+  static const crypto::Ed25519PrivateKey key =
+      *crypto::Ed25519PrivateKey::FromPem(testing::Rfc8032TestKeyPem());
   return key;
 }
 audit::CheckpointSigner Signer() { return audit::CheckpointSigner("bench/audit", SigningKey()); }

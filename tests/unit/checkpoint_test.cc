@@ -4,6 +4,7 @@
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
+#include "tests/support/rfc8032_key.h"
 #include "tests/support/test_signer.h"
 
 namespace ketenpoort::audit {
@@ -11,19 +12,8 @@ namespace {
 
 merkle::Hash SomeRoot() { return merkle::HashLeaf("some entry"); }
 
-// RFC 8032 section 7.1, test 1, as a PKCS#8 PEM.
-std::string Rfc8032TestKeyPem() {
-  const std::string der_prefix =
-      std::string("\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20", 16);
-  const std::string seed =
-      "\x9d\x61\xb1\x9d\xef\xfd\x5a\x60\xba\x84\x4a\xf4\x92\xec\x2c\xc4"
-      "\x44\x49\xc5\x69\x7b\x32\x69\x19\x70\x3b\xac\x03\x1c\xae\x7f\x60";
-  return "-----BEGIN PRIVATE KEY-----\n" + crypto::Base64Encode(der_prefix + seed) +
-         "\n-----END PRIVATE KEY-----\n";
-}
-
 TEST(Ed25519Test, SignsTheRfc8032TestVector) {
-  auto key = crypto::Ed25519PrivateKey::FromPem(Rfc8032TestKeyPem());
+  auto key = crypto::Ed25519PrivateKey::FromPem(testing::Rfc8032TestKeyPem());
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_EQ(crypto::ToHex(key->PublicKey()),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
