@@ -123,7 +123,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
   const int rc = first_kept.Step();
   if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
   if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
-  return QueryCount("SELECT coalesce(max(idx), 0) FROM audit_entry");
+  return ReadSize(*db_);
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
