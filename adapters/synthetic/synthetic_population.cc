@@ -3,39 +3,18 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <filesystem>
 #include <span>
 
-#include "adapters/fixture/fixture_schema.h"
+#include "adapters/synthetic/random.h"
+#include "adapters/synthetic/record_generators.h"
 #include "gateway/common/civil_date.h"
-#include "gateway/common/error.h"
 
 namespace ketenpoort::synthetic {
 namespace {
 
-// SplitMix64: tiny, fast and identical on every platform (unlike the
-// standard distributions, whose output is implementation-defined).
-class Random {
- public:
-  explicit Random(uint64_t state) : state_(state) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [lo, hi].
-  int Between(int lo, int hi) {
-    return lo + static_cast<int>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  bool Chance(int percent) { return Between(1, 100) <= percent; }
-  template <typename T>
-  const T& Pick(std::span<const T> items) {
-    return items[Next() % items.size()];
-  }
-
- private:
-  uint64_t state_;
+struct Municipality {
+  const char* code;  // CBS gemeentecode
+  const char* name;
 };
 
 struct Nationality {
@@ -124,6 +103,14 @@ std::string VNumber(uint64_t seed, uint64_t index) {
   return "2" + std::string(9 - digits.size(), '0') + digits;
 }
 
+// A child's V-nummer: 10 digits starting with 3, unique per (index, child).
+std::string ChildVNumber(uint64_t seed, uint64_t index, int child) {
+  const uint64_t body =
+      ((index * 8 + static_cast<uint64_t>(child)) * 7919 + seed * 104729) % 1000000000ULL;
+  std::string digits = std::to_string(body);
+  return "3" + std::string(9 - digits.size(), '0') + digits;
+}
+
 // A BSN unique per index, or "" when the prefix has no valid check digit
 // (about one in eleven: those persons are not yet registered).
 std::string Bsn(uint64_t seed, uint64_t index) {
@@ -139,7 +126,7 @@ std::string Bsn(uint64_t seed, uint64_t index) {
 }  // namespace
 
 SyntheticPerson SyntheticPopulation::Person(uint64_t index) const {
-  Random random(seed_ * 0x100000001b3ULL ^ (index + 1) * 0xff51afd7ed558ccdULL);
+  Random random = Random::For(seed_, index, kStreamPerson);
   SyntheticPerson person;
   person.v_number = VNumber(seed_, index);
   person.bsn = Bsn(seed_, index);
@@ -151,8 +138,9 @@ SyntheticPerson SyntheticPopulation::Person(uint64_t index) const {
   const int64_t born =
       DaysFromCivil(random.Between(1965, 2004), random.Between(1, 12), random.Between(1, 28));
   const Municipality& municipality = random.Pick(Span(kMunicipalities));
-  // Linked in 2026; the move follows 6 to 14 weeks later.
-  const int64_t linked_on = DaysFromCivil(2026, 1, 1) + random.Between(0, 300);
+  // Linked between March 2023 and the end of 2026, so the population holds
+  // every stage of inburgering; the move follows 6 to 14 weeks later.
+  const int64_t linked_on = DaysFromCivil(2023, 3, 1) + random.Between(0, 1400);
   const int64_t move = linked_on + random.Between(42, 98);
 
   auto& k = person.koppeling;
@@ -187,6 +175,7 @@ SyntheticPerson SyntheticPopulation::Person(uint64_t index) const {
       child->set_date_of_birth(
           FormatCivilDate(DaysFromCivil(2026, 1, 1) - random.Between(200, 6200)));
       child->set_nareiziger(partner->nareiziger() && random.Chance(70));
+      child->set_v_number(ChildVNumber(seed_, index, c));
     }
   }
   household->set_size(1 + household->members_size());
@@ -229,67 +218,23 @@ SyntheticPerson SyntheticPopulation::Person(uint64_t index) const {
   education->set_country(nationality.country);
   education->set_completed(random.Chance(70));
   a.set_plans_for_future(random.Pick(Span(kPlans)));
+
+  // Arrival in Ter Apel, 2 to 13 months before the koppeling.
+  person.arrived_on =
+      FormatCivilDate(linked_on - Random::For(seed_, index, kStreamArrival).Between(60, 400));
+
+  GenerateMedicalDossier(Random::For(seed_, index, kStreamMedical), person);
+  GenerateTbcScreening(Random::For(seed_, index, kStreamTbc), person);
+  GenerateVaccinations(Random::For(seed_, index, kStreamVaccinations), person);
+  GenerateJgzDossier(Random::For(seed_, index, kStreamJgz), person);
+  GenerateVoorinburgering(Random::For(seed_, index, kStreamVoorinburgering), person);
+  GenerateInburgeringStatus(Random::For(seed_, index, kStreamInburgering), person);
+  GenerateSocialGuidance(Random::For(seed_, index, kStreamSocialGuidance), person);
+  GenerateRiskSignals(Random::For(seed_, index, kStreamRiskSignals), person);
   return person;
 }
 
-absl::Status WriteFixtureDatabase(const std::string& path, uint64_t seed, uint64_t count) {
-  std::error_code ignored;
-  std::filesystem::remove(path, ignored);
-  std::filesystem::remove(path + "-wal", ignored);
-  std::filesystem::remove(path + "-shm", ignored);
-  sqlite3* db = nullptr;
-  auto fail = [&](std::string_view what) {
-    absl::Status status = MakeError(absl::StatusCode::kUnavailable, "FIXTURE_WRITE_FAILED",
-                                    "writing " + path + ": " + std::string(what) + ": " +
-                                        (db ? sqlite3_errmsg(db) : "cannot open"));
-    sqlite3_close(db);
-    return status;
-  };
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return fail("open");
-  if (sqlite3_exec(db, adapters::kFixtureSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return fail("schema");
-  }
-  if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("begin");
-  sqlite3_stmt* subject = nullptr;
-  sqlite3_stmt* record = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO subject VALUES (?1, ?2)", -1, &subject, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO record VALUES (?1, ?2, ?3)", -1, &record, nullptr);
-  const SyntheticPopulation population(seed);
-  bool ok = subject != nullptr && record != nullptr;
-  std::string payload;
-  auto insert_subject = [&](const std::string& id, uint64_t person) {
-    sqlite3_reset(subject);
-    sqlite3_bind_text(subject, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(subject, 2, static_cast<sqlite3_int64>(person));
-    return sqlite3_step(subject) == SQLITE_DONE;
-  };
-  auto insert_record = [&](uint64_t person, const char* type,
-                           const google::protobuf::Message& message) {
-    message.SerializeToString(&payload);
-    sqlite3_reset(record);
-    sqlite3_bind_int64(record, 1, static_cast<sqlite3_int64>(person));
-    sqlite3_bind_text(record, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(record, 3, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
-    return sqlite3_step(record) == SQLITE_DONE;
-  };
-  for (uint64_t i = 0; ok && i < count; ++i) {
-    const SyntheticPerson person = population.Person(i);
-    ok = insert_subject(person.v_number, i) &&
-         (person.bsn.empty() || insert_subject(person.bsn, i)) &&
-         insert_record(i, "coa.Koppeling", person.koppeling) &&
-         insert_record(i, "noa.Assessment", person.assessment);
-  }
-  sqlite3_finalize(subject);
-  sqlite3_finalize(record);
-  if (!ok) return fail("insert");
-  const std::string meta = "INSERT INTO meta VALUES ('seed', '" + std::to_string(seed) +
-                           "'), ('persons', '" + std::to_string(count) + "')";
-  if (sqlite3_exec(db, meta.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return fail("meta");
-  }
-  if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("commit");
-  sqlite3_close(db);
-  return absl::OkStatus();
-}
+int64_t Day(const std::string& iso_date) { return ParseCivilDate(iso_date).value_or(0); }
+int64_t AsOfDay() { return Day(kFixtureAsOf); }
 
 }  // namespace ketenpoort::synthetic

@@ -2,7 +2,11 @@
 
 #include "gateway/common/error.h"
 #include "records/v1/coa.pb.h"
+#include "records/v1/duo.pb.h"
+#include "records/v1/gca.pb.h"
+#include "records/v1/ggd.pb.h"
 #include "records/v1/noa.pb.h"
+#include "records/v1/vwn.pb.h"
 
 namespace ketenpoort::records {
 
@@ -14,7 +18,15 @@ const RecordCatalog& RecordCatalog::Builtin() {
   // self-registration that a static library could silently drop).
   static const RecordCatalog* catalog = new RecordCatalog({
       records::v1::coa::Koppeling::descriptor(),
+      records::v1::coa::Voorinburgering::descriptor(),
+      records::v1::coa::RiskSignal::descriptor(),
       records::v1::noa::Assessment::descriptor(),
+      records::v1::gca::MedicalDossier::descriptor(),
+      records::v1::ggd::TbcScreening::descriptor(),
+      records::v1::ggd::Vaccinations::descriptor(),
+      records::v1::ggd::JgzDossier::descriptor(),
+      records::v1::duo::InburgeringStatus::descriptor(),
+      records::v1::vwn::SocialGuidanceDossier::descriptor(),
   });
   return *catalog;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace ketenpoort::records {
 namespace {
 
@@ -20,10 +22,23 @@ void ExpectEveryFieldCategorised(const Descriptor* type, const std::string& pref
   }
 }
 
-TEST(RecordCatalogTest, KnowsTheSkeletonRecordTypes) {
+// Collects the categories of every field beneath `type`.
+void CollectCategories(const Descriptor* type, std::set<DataCategory>& out) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    out.insert(RecordCatalog::CategoryOf(type->field(i)));
+    if (type->field(i)->message_type() != nullptr) {
+      CollectCategories(type->field(i)->message_type(), out);
+    }
+  }
+}
+
+TEST(RecordCatalogTest, KnowsEveryRecordTypeOfTheChain) {
   const RecordCatalog& catalog = RecordCatalog::Builtin();
-  ASSERT_NE(catalog.Find("coa.Koppeling"), nullptr);
-  ASSERT_NE(catalog.Find("noa.Assessment"), nullptr);
+  EXPECT_EQ(catalog.RecordTypes(),
+            (std::vector<std::string>{"coa.Koppeling", "coa.RiskSignal", "coa.Voorinburgering",
+                                      "duo.InburgeringStatus", "gca.MedicalDossier",
+                                      "ggd.JgzDossier", "ggd.TbcScreening", "ggd.Vaccinations",
+                                      "noa.Assessment", "vwn.SocialGuidanceDossier"}));
   EXPECT_EQ(catalog.Find("noa.assessment"), nullptr);
   EXPECT_EQ(catalog.Find("ketenpoort.records.v1.noa.Assessment"), nullptr);
 }
@@ -40,6 +55,29 @@ TEST(RecordCatalogTest, MentalHealthScoresAreMarkedMentalHealth) {
   EXPECT_EQ(RecordCatalog::CategoryOf(assessment->FindFieldByName("ptsd_score")), MENTAL_HEALTH);
   EXPECT_EQ(RecordCatalog::CategoryOf(assessment->FindFieldByName("emotional_stability_score")),
             MENTAL_HEALTH);
+}
+
+TEST(RecordCatalogTest, RiskSignalsCarryNoMedicalContent) {
+  // COA only has a "medical guide" role: it passes a signal, not a diagnosis.
+  std::set<DataCategory> categories;
+  CollectCategories(RecordCatalog::Builtin().Find("coa.RiskSignal"), categories);
+  for (DataCategory special : {HEALTH, MENTAL_HEALTH, YOUTH_HEALTH}) {
+    EXPECT_EQ(categories.count(special), 0u) << DataCategory_Name(special);
+  }
+}
+
+TEST(RecordCatalogTest, ClinicalRecordsAreSpecialCategories) {
+  const RecordCatalog& catalog = RecordCatalog::Builtin();
+  const Descriptor* dossier = catalog.Find("gca.MedicalDossier");
+  EXPECT_EQ(RecordCatalog::CategoryOf(dossier->FindFieldByName("medication")), HEALTH);
+  EXPECT_EQ(RecordCatalog::CategoryOf(dossier->FindFieldByName("ggz_treatment")), MENTAL_HEALTH);
+  EXPECT_EQ(RecordCatalog::CategoryOf(
+                catalog.Find("ggd.JgzDossier")->FindFieldByName("children")),
+            YOUTH_HEALTH);
+  // The ground of an inburgering exemption can be medical.
+  EXPECT_EQ(RecordCatalog::CategoryOf(
+                catalog.Find("duo.InburgeringStatus")->FindFieldByName("exemption_ground")),
+            HEALTH);
 }
 
 TEST(RecordCatalogTest, ResolvesNestedPaths) {
