@@ -144,6 +144,7 @@ World Build(int rules) {
                               .purpose = shape.purpose,
                               .record_type = shape.record_type,
                               .subject_id = subject_ids[(i * 7919) % kSubjects],
+                              .authenticated_subject = "",
                               .today = today,
                               .break_glass = false,
                               .facts = world.facts.get()});

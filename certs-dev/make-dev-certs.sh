@@ -2,6 +2,10 @@
 # Creates a development PKI for Ketenpoort with the OpenSSL CLI:
 #   ca.crt                  the dev partner CA (trusted by the gateway)
 #   server.crt/.key         the gateway, for localhost / 127.0.0.1 / ::1
+#   source.crt/.key         the reference source server, for the same names
+#   ketenpoort-gateway.crt/.key
+#                           the gateway's own client certificate, which it
+#                           presents to upstream sources
 #   <partner>.crt/.key      one client certificate per partner, with the
 #                           partner's 20-digit OIN in the subject serialNumber
 #   foreign-ca.crt, foreign-coa.crt/.key
@@ -21,7 +25,8 @@ out="${1:-$(dirname "$0")/out}"
 mkdir -p "$out"
 cd "$out"
 
-if [ -f ca.crt ] && [ -f pseudonym.key ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
+# source.crt is the newest file: an older dev PKI without it is redone.
+if [ -f ca.crt ] && [ -f source.crt ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
   echo "dev certificates already in $out (use --force to recreate)"
   exit 0
 fi
@@ -53,6 +58,10 @@ sign ca server "/C=NL/O=Ketenpoort Dev/CN=localhost" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
+sign ca source "/C=NL/O=Ketenpoort Dev/CN=localhost" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
 
 # name | organisation | OIN (synthetic, never a real organisation's)
 while IFS='|' read -r name org oin; do
@@ -62,6 +71,7 @@ done <<'PARTNERS'
 coa|Centraal Orgaan opvang asielzoekers|00000099000000000101
 gca|Gezondheidscentrum Asielzoekers|00000099000000000201
 ggd-regio-utrecht|GGD regio Utrecht|00000099000000000301
+ggd-pga|GGD GHOR Nederland - Publieke Gezondheid Asielzoekers|00000099000000000302
 duo|Dienst Uitvoering Onderwijs|00000099000000000401
 vwn-midden-nederland|VluchtelingenWerk Midden-Nederland|00000099000000000501
 gemeente-woerden|Gemeente Woerden|00000099000000000632
@@ -71,6 +81,8 @@ jgz-woerden|Jeugdgezondheidszorg Woerden|00000099000000020632
 fg-gemeente-woerden|Gemeente Woerden - Functionaris Gegevensbescherming|00000099000000030632
 fg-coa|COA - Functionaris Gegevensbescherming|00000099000000030101
 autoriteit-persoonsgegevens|Autoriteit Persoonsgegevens|00000099000000000901
+inzageportaal|Inzageportaal statushouders|00000099000000000801
+ketenpoort-gateway|Ketenpoort|00000099000000000001
 unknown-party|Onbekende Partij|00000099999999999999
 PARTNERS
 

@@ -28,8 +28,7 @@ namespace {
 
 bool RecipientMatches(const CompiledConsent& consent, const identity::Partner& partner) {
   if (!consent.recipient_partner_id.empty()) return consent.recipient_partner_id == partner.id;
-  return consent.recipient_type == partner.type &&
-         consent.recipient_municipality == partner.municipality_code;
+  return consent.recipient_type == partner.type && partner.Serves(consent.recipient_municipality);
 }
 
 // 0 when the consent does not cover the query; otherwise its specificity.

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "records/v1/duo.pb.h"
 #include "records/v1/noa.pb.h"
 
 namespace ketenpoort::filter {
@@ -34,8 +35,25 @@ void WorkCapabilityCategory(const google::protobuf::Message& source,
   to->set_work_capability_category(hours >= 32 ? 1 : hours >= 16 ? 2 : hours >= 1 ? 3 : 4);
 }
 
-const std::array<Derivation, 2>& All() {
-  static const std::array<Derivation, 2> derivations{{
+void LoanUseBand(const google::protobuf::Message& source, google::protobuf::Message* released,
+                 const DerivationParams&) {
+  using records::v1::duo::InburgeringStatus;
+  const auto* from = google::protobuf::DynamicCastToGenerated<InburgeringStatus>(&source);
+  auto* to = google::protobuf::DynamicCastToGenerated<InburgeringStatus>(released);
+  if (from == nullptr || to == nullptr) return;
+  if (!from->has_loan_used_eur() || from->loan_granted_eur() <= 0) return;
+  const int64_t used = from->loan_used_eur();
+  const int64_t granted = from->loan_granted_eur();
+  // Compared in whole euros times four, so no rounding decides a band.
+  to->set_loan_use_band(used <= 0                 ? "geen"
+                        : used * 4 <= granted     ? "tot 25%"
+                        : used * 4 <= granted * 2 ? "25-50%"
+                        : used * 4 <= granted * 3 ? "50-75%"
+                                                  : "meer dan 75%");
+}
+
+const std::array<Derivation, 3>& All() {
+  static const std::array<Derivation, 3> derivations{{
       {"care_signal",
        "noa.Assessment",
        "care_signal",
@@ -46,6 +64,7 @@ const std::array<Derivation, 2>& All() {
        "work_capability_category",
        {},
        &WorkCapabilityCategory},
+      {"loan_use_band", "duo.InburgeringStatus", "loan_use_band", {}, &LoanUseBand},
   }};
   return derivations;
 }

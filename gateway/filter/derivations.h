@@ -9,6 +9,9 @@
 //       1..4 from occupational_health.capacity_hours_per_week
 //       (>= 32: 1, >= 16: 2, >= 1: 3, 0: 4 = exempt from the work
 //       obligation); no diagnosis is released.
+//   loan_use_band             duo.InburgeringStatus -> loan_use_band (INBURGERING)
+//       share of loan_granted_eur used, in quarters ("geen", "tot 25%",
+//       "25-50%", "50-75%", "meer dan 75%"); neither amount is released.
 #ifndef KETENPOORT_GATEWAY_FILTER_DERIVATIONS_H_
 #define KETENPOORT_GATEWAY_FILTER_DERIVATIONS_H_
 

@@ -6,7 +6,7 @@
 namespace ketenpoort::identity {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, PartnerType>, 10> kTypeNames{{
+constexpr std::array<std::pair<std::string_view, PartnerType>, kPartnerTypeCount> kTypeNames{{
     {"coa", PartnerType::kCoa},
     {"gca", PartnerType::kGca},
     {"ggd", PartnerType::kGgd},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<std::string_view, PartnerType>, 10> kTypeNames{{
     {"jgz", PartnerType::kJgz},
     {"privacy_officer", PartnerType::kPrivacyOfficer},
     {"supervisor", PartnerType::kSupervisor},
+    {"subject_portal", PartnerType::kSubjectPortal},
 }};
 
 }  // namespace

@@ -2,10 +2,12 @@
 #ifndef KETENPOORT_GATEWAY_IDENTITY_PARTNER_H_
 #define KETENPOORT_GATEWAY_IDENTITY_PARTNER_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ketenpoort::identity {
 
@@ -20,8 +22,9 @@ enum class PartnerType {
   kJgz,             // youth health care of a municipality
   kPrivacyOfficer,  // functionaris gegevensbescherming of a partner
   kSupervisor,      // supervisory authority
+  kSubjectPortal,   // where the person signs in to see their own data
 };
-inline constexpr size_t kPartnerTypeCount = 10;
+inline constexpr size_t kPartnerTypeCount = 11;
 
 std::optional<PartnerType> ParsePartnerType(std::string_view name);
 std::string_view PartnerTypeName(PartnerType type);
@@ -33,8 +36,17 @@ struct Partner {
   PartnerType type = PartnerType::kGemeente;
   // CBS municipality code ("0632") for partners bound to a municipality.
   std::string municipality_code;
+  // For a regional partner (a GGD): the municipalities of its region.
+  std::vector<std::string> region;
   // For a privacy officer: the partner id of the organisation it oversees.
   std::string organisation;
+
+  // Whether the subject of a koppeling to `code` is this partner's to serve:
+  // its own municipality, or one in its region.
+  bool Serves(std::string_view code) const {
+    return (!municipality_code.empty() && code == municipality_code) ||
+           std::find(region.begin(), region.end(), code) != region.end();
+  }
 };
 
 }  // namespace ketenpoort::identity

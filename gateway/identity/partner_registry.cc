@@ -26,8 +26,8 @@ absl::StatusOr<PartnerRegistry> PartnerRegistry::LoadFile(const std::string& pat
 
   PartnerRegistry registry;
   for (const YAML::Node& node : list) {
-    RETURN_IF_ERROR(
-        file.OnlyKeys(node, {"id", "name", "oin", "type", "municipality_code", "organisation"}));
+    RETURN_IF_ERROR(file.OnlyKeys(
+        node, {"id", "name", "oin", "type", "municipality_code", "region", "organisation"}));
     Partner partner;
     ASSIGN_OR_RETURN(partner.id, file.RequiredString(node, "id"));
     ASSIGN_OR_RETURN(partner.name, file.RequiredString(node, "name"));
@@ -41,6 +41,18 @@ absl::StatusOr<PartnerRegistry> PartnerRegistry::LoadFile(const std::string& pat
     partner.type = *type;
     ASSIGN_OR_RETURN(partner.municipality_code, file.OptionalString(node, "municipality_code"));
     ASSIGN_OR_RETURN(partner.organisation, file.OptionalString(node, "organisation"));
+    ASSIGN_OR_RETURN(partner.region, file.StringList(node, "region"));
+    if (!partner.region.empty() && partner.type != PartnerType::kGgd) {
+      return file.ErrorAt(node["region"], "only a GGD serves a region of municipalities");
+    }
+    for (const std::string& code : partner.region) {
+      if (code.size() != 4 || !std::all_of(code.begin(), code.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+          })) {
+        return file.ErrorAt(node["region"], "region holds 4-digit CBS municipality codes; '" +
+                                                code + "' is not one");
+      }
+    }
     const bool bound_to_municipality = partner.type == PartnerType::kGemeente ||
                                        partner.type == PartnerType::kHuisarts ||
                                        partner.type == PartnerType::kJgz;

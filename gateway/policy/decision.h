@@ -24,6 +24,7 @@ inline constexpr std::string_view kNotRegisteredWithGp = "NOT_REGISTERED_WITH_GP
 inline constexpr std::string_view kConsentRequired = "CONSENT_REQUIRED";
 inline constexpr std::string_view kConsentRevoked = "CONSENT_REVOKED";
 inline constexpr std::string_view kConsentObjection = "CONSENT_OBJECTION";
+inline constexpr std::string_view kNotTheSubject = "NOT_THE_SUBJECT";
 }  // namespace reason
 
 struct DecisionRequest {
@@ -32,6 +33,9 @@ struct DecisionRequest {
   v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
   std::string_view record_type;
   std::string_view subject_id;
+  // The person signed in at a subject portal, as the portal asserts it
+  // (x-authenticated-subject); empty for every other caller.
+  std::string_view authenticated_subject;
   int64_t today = 0;             // days since epoch
   bool break_glass = false;      // only vital_interest rules apply, and only then
   const Facts* facts = nullptr;  // required

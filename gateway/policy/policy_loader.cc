@@ -33,6 +33,7 @@ class PolicyLoader {
   absl::Status ParseRelease(const YamlFile& file, const YAML::Node& node, Rule& rule);
   absl::Status ParseReleaseField(const YamlFile& file, const YAML::Node& item, Rule& rule);
   absl::Status ParseDerive(const YamlFile& file, const YAML::Node& item, Rule& rule);
+  absl::Status ParseAllFields(const YamlFile& file, const YAML::Node& item, Rule& rule);
   absl::Status CheckSpecialCategories(const YamlFile& file, const YAML::Node& node,
                                       const Rule& rule);
 
@@ -146,7 +147,8 @@ absl::Status PolicyLoader::ParseConditions(const YamlFile& file, const YAML::Nod
   const YAML::Node conditions = node["conditions"];
   if (!conditions) return absl::OkStatus();
   RETURN_IF_ERROR(file.OnlyKeys(
-      conditions, {"linked_to_requester_municipality", "registered_with_requesting_gp", "window"}));
+      conditions, {"linked_to_requester_municipality", "registered_with_requesting_gp",
+                   "requester_is_subject", "window"}));
   auto flag = [&](std::string_view key, bool* out) -> absl::Status {
     const YAML::Node value = conditions[std::string(key)];
     if (!value) return absl::OkStatus();
@@ -159,13 +161,20 @@ absl::Status PolicyLoader::ParseConditions(const YamlFile& file, const YAML::Nod
       flag("linked_to_requester_municipality", &rule.conditions.linked_to_requester_municipality));
   RETURN_IF_ERROR(
       flag("registered_with_requesting_gp", &rule.conditions.registered_with_requesting_gp));
+  RETURN_IF_ERROR(flag("requester_is_subject", &rule.conditions.requester_is_subject));
   const bool municipal_requester = rule.partner_type == identity::PartnerType::kGemeente ||
                                    rule.partner_type == identity::PartnerType::kHuisarts ||
-                                   rule.partner_type == identity::PartnerType::kJgz;
+                                   rule.partner_type == identity::PartnerType::kJgz ||
+                                   rule.partner_type == identity::PartnerType::kGgd;
   if (rule.conditions.linked_to_requester_municipality && !municipal_requester) {
     return file.ErrorAt(conditions["linked_to_requester_municipality"],
                         "linked_to_requester_municipality needs a requester partner_type bound "
-                        "to a municipality (gemeente, huisarts or jgz)");
+                        "to a municipality (gemeente, huisarts or jgz) or a region (ggd)");
+  }
+  if (rule.conditions.requester_is_subject &&
+      rule.partner_type != identity::PartnerType::kSubjectPortal) {
+    return file.ErrorAt(conditions["requester_is_subject"],
+                        "requester_is_subject needs requester partner_type subject_portal");
   }
   if (rule.conditions.registered_with_requesting_gp &&
       rule.partner_type != identity::PartnerType::kHuisarts) {
@@ -268,6 +277,30 @@ absl::Status PolicyLoader::ParseDerive(const YamlFile& file, const YAML::Node& i
   return absl::OkStatus();
 }
 
+absl::Status PolicyLoader::ParseAllFields(const YamlFile& file, const YAML::Node& item,
+                                          Rule& rule) {
+  bool all = false;
+  if (!item["all_fields"].IsScalar() || !YAML::convert<bool>::decode(item["all_fields"], all) ||
+      !all) {
+    return file.ErrorAt(item["all_fields"], "'all_fields' can only be true");
+  }
+  if (rule.purpose != v1::SUBJECT_ACCESS) {
+    // Everything, special categories included, is only ever the person's own.
+    return file.ErrorAt(item, "all_fields is only for purpose SUBJECT_ACCESS; name the fields");
+  }
+  if (item["transform"] || item["to"] || item["params"]) {
+    return file.ErrorAt(item, "all_fields are released as they are (keep)");
+  }
+  const google::protobuf::Descriptor* type = rule.record_descriptor;
+  for (int i = 0; i < type->field_count(); ++i) {
+    ASSIGN_OR_RETURN(records::FieldPath path,
+                     records::RecordCatalog::ResolvePath(type, type->field(i)->name()));
+    rule.selection.Add(path);
+  }
+  rule.release.push_back({"*", "keep"});
+  return absl::OkStatus();
+}
+
 absl::Status PolicyLoader::ParseRelease(const YamlFile& file, const YAML::Node& node, Rule& rule) {
   const YAML::Node release = node["release"];
   if (!release || !release.IsSequence() || release.size() == 0) {
@@ -276,15 +309,18 @@ absl::Status PolicyLoader::ParseRelease(const YamlFile& file, const YAML::Node& 
   }
   std::set<DataCategory> categories;
   for (const YAML::Node& item : release) {
-    RETURN_IF_ERROR(
-        file.OnlyKeys(item, {"field", "category", "transform", "to", "derive", "params"}));
-    const int kinds =
-        (item["field"] ? 1 : 0) + (item["category"] ? 1 : 0) + (item["derive"] ? 1 : 0);
+    RETURN_IF_ERROR(file.OnlyKeys(
+        item, {"field", "category", "transform", "to", "derive", "params", "all_fields"}));
+    const int kinds = (item["field"] ? 1 : 0) + (item["category"] ? 1 : 0) +
+                      (item["derive"] ? 1 : 0) + (item["all_fields"] ? 1 : 0);
     if (kinds != 1) {
       return file.ErrorAt(item,
-                          "a release item names exactly one of 'field', 'category' or 'derive'");
+                          "a release item names exactly one of 'field', 'category', 'derive' "
+                          "or 'all_fields'");
     }
-    if (item["field"]) {
+    if (item["all_fields"]) {
+      RETURN_IF_ERROR(ParseAllFields(file, item, rule));
+    } else if (item["field"]) {
       RETURN_IF_ERROR(ParseReleaseField(file, item, rule));
     } else if (item["derive"]) {
       RETURN_IF_ERROR(ParseDerive(file, item, rule));

@@ -39,7 +39,17 @@ void PolicySet::BuildIndex() {
 namespace {
 
 // How far a rule got before it failed; the furthest failure is reported.
-enum Stage { kRequester = 0, kBreakGlass, kActorRole, kLinked, kWindow, kGp, kConsent, kPermit };
+enum Stage {
+  kRequester = 0,
+  kBreakGlass,
+  kActorRole,
+  kSubject,
+  kLinked,
+  kWindow,
+  kGp,
+  kConsent,
+  kPermit
+};
 
 // The outcome of checking one rule. No strings: explanations are built
 // only for the failure that is reported (Explain), keeping the hot path
@@ -72,10 +82,14 @@ Check Evaluate(const Rule& rule, const DecisionRequest& request) {
     return {kActorRole, reason::kActorRole};
   }
   const Conditions& conditions = rule.conditions;
+  if (conditions.requester_is_subject && (request.authenticated_subject.empty() ||
+                                          request.authenticated_subject != request.subject_id)) {
+    return {kSubject, reason::kNotTheSubject};
+  }
   if (conditions.linked_to_requester_municipality || conditions.window) {
     const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
     if (conditions.linked_to_requester_municipality &&
-        (!koppeling || koppeling->municipality_code != partner.municipality_code)) {
+        (!koppeling || !partner.Serves(koppeling->municipality_code))) {
       return {kLinked, reason::kNotLinked};
     }
     if (conditions.window) {
@@ -120,8 +134,15 @@ std::string Explain(const Rule& rule, const DecisionRequest& request, const Chec
     case kActorRole:
       return "rule '" + rule.id + "' requires actor role " + Join(rule.actor_roles) +
              "; the request's actor role is not one of them";
+    case kSubject:
+      return "rule '" + rule.id +
+             "' is for the person's own access; the request is not about the person signed in";
     case kLinked:
-      return "the subject is not linked (gekoppeld) to municipality " + partner.municipality_code;
+      return partner.region.empty()
+                 ? "the subject is not linked (gekoppeld) to municipality " +
+                       partner.municipality_code
+                 : "the subject is not linked (gekoppeld) to a municipality in the region of " +
+                       partner.id;
     case kWindow:
       return "rule '" + rule.id + "' applies from " +
              std::to_string(rule.conditions.window->days_before) + " days before to " +

@@ -13,7 +13,8 @@ DecisionRequest PolicyCase::Request() const {
           .actor_role = actor_role,
           .purpose = purpose,
           .record_type = record_type,
-          .subject_id = "2000000001",
+          .subject_id = kCaseSubject,
+          .authenticated_subject = subject_signed_in ? kCaseSubject : "",
           .today = today,
           .break_glass = break_glass,
           .facts = &facts};
@@ -117,8 +118,8 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
 
     const YAML::Node request = node["request"];
     if (!request) return file.ErrorAt(node, "missing required key 'request'");
-    RETURN_IF_ERROR(
-        file.OnlyKeys(request, {"partner", "actor_role", "purpose", "record_type", "break_glass"}));
+    RETURN_IF_ERROR(file.OnlyKeys(request, {"partner", "actor_role", "purpose", "record_type",
+                                            "break_glass", "subject_signed_in"}));
     ASSIGN_OR_RETURN(std::string partner, file.RequiredString(request, "partner"));
     test.partner = policies.partners().FindById(partner);
     if (test.partner == nullptr) {
@@ -132,6 +133,9 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
     ASSIGN_OR_RETURN(test.record_type, file.RequiredString(request, "record_type"));
     ASSIGN_OR_RETURN(std::string break_glass, file.OptionalString(request, "break_glass", "false"));
     test.break_glass = break_glass == "true";
+    ASSIGN_OR_RETURN(std::string signed_in,
+                     file.OptionalString(request, "subject_signed_in", "false"));
+    test.subject_signed_in = signed_in == "true";
 
     const YAML::Node given = node["given"];
     if (!given) return file.ErrorAt(node, "missing required key 'given' (at least 'today')");

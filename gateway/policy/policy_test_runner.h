@@ -7,7 +7,7 @@
 //     - name: linked work consultant gets the work fields
 //       request: {partner: gemeente-woerden, actor_role: werkconsulent,
 //                 purpose: WORK_REINTEGRATION, record_type: noa.Assessment,
-//                 break_glass: false}
+//                 break_glass: false, subject_signed_in: false}
 //       given:
 //         today: "2026-05-01"
 //         koppeling: {municipality_code: "0632", expected_move_date: "2026-05-20"}
@@ -31,6 +31,9 @@
 
 namespace ketenpoort::policy {
 
+// The subject every case asks about.
+inline constexpr char kCaseSubject[] = "2000000001";
+
 struct PolicyCase {
   std::string name;
   std::string location;  // file:line
@@ -39,6 +42,9 @@ struct PolicyCase {
   v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
   std::string record_type;
   bool break_glass = false;
+  // The subject portal asserts that the case's subject is the person
+  // signed in (requester_is_subject).
+  bool subject_signed_in = false;
   int64_t today = 0;
   FixedFacts facts;
   // Expectations; empty strings are not checked.

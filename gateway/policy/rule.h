@@ -33,6 +33,8 @@ struct MoveWindow {
 struct Conditions {
   bool linked_to_requester_municipality = false;
   bool registered_with_requesting_gp = false;
+  // The request is about the person who is signed in (subject access).
+  bool requester_is_subject = false;
   std::optional<MoveWindow> window;
   // Implied by a consent basis: a valid consent must cover recipient,
   // purpose and the released categories.

@@ -49,6 +49,8 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   ASSIGN_OR_RETURN(caller.actor_role, MetadataValue(context, kActorRoleHeader, limit));
   ASSIGN_OR_RETURN(caller.request_id, MetadataValue(context, kRequestIdHeader, limit));
   if (caller.request_id.empty()) caller.request_id = NewRequestId();
+  ASSIGN_OR_RETURN(caller.authenticated_subject,
+                   MetadataValue(context, kAuthenticatedSubjectHeader, limit));
   return caller;
 }
 

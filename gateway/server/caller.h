@@ -17,6 +17,10 @@ namespace ketenpoort::server {
 inline constexpr char kActorIdHeader[] = "x-actor-id";
 inline constexpr char kActorRoleHeader[] = "x-actor-role";
 inline constexpr char kRequestIdHeader[] = "x-request-id";
+// Set by a subject portal: the subject id of the person signed in there.
+// Only rules with requester_is_subject read it; it is not recorded (the
+// audit entry already holds the subject's pseudonym).
+inline constexpr char kAuthenticatedSubjectHeader[] = "x-authenticated-subject";
 
 struct Caller {
   identity::PeerCertificate certificate;
@@ -25,6 +29,7 @@ struct Caller {
   std::string actor_id;
   std::string actor_role;
   std::string request_id;
+  std::string authenticated_subject;
 };
 
 // UNAUTHENTICATED without a verified certificate. Metadata values over

@@ -67,7 +67,7 @@ bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) c
   if (recipient.partner_id() == partner.id) return true;
   return recipient.partner_id().empty() &&
          recipient.partner_type() == identity::PartnerTypeName(partner.type) &&
-         recipient.municipality_code() == partner.municipality_code;
+         partner.Serves(recipient.municipality_code());
 }
 
 absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,

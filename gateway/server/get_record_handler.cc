@@ -120,14 +120,16 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
 
   // 3. Decide.
   const int64_t today = now / (86'400LL * 1'000'000LL);
-  const policy::Decision decision = policies->Decide({.partner = caller->partner,
-                                                      .actor_role = caller->actor_role,
-                                                      .purpose = request.purpose(),
-                                                      .record_type = request.record_type(),
-                                                      .subject_id = request.subject_id(),
-                                                      .today = today,
-                                                      .break_glass = request.break_glass(),
-                                                      .facts = services_.facts});
+  const policy::Decision decision =
+      policies->Decide({.partner = caller->partner,
+                        .actor_role = caller->actor_role,
+                        .purpose = request.purpose(),
+                        .record_type = request.record_type(),
+                        .subject_id = request.subject_id(),
+                        .authenticated_subject = caller->authenticated_subject,
+                        .today = today,
+                        .break_glass = request.break_glass(),
+                        .facts = services_.facts});
   if (!decision.permit) {
     absl::Status denied =
         MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,

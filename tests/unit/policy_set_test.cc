@@ -35,6 +35,7 @@ DecisionRequest Req(const identity::Partner* partner, std::string_view role, v1:
           .purpose = purpose,
           .record_type = record_type,
           .subject_id = "2000000001",
+          .authenticated_subject = "",
           .today = *ParseCivilDate("2026-05-01"),
           .break_glass = false,
           .facts = &facts};
@@ -246,6 +247,69 @@ TEST_F(BadPolicyTest, GpConditionNeedsAGpRequester) {
                                                        "      registered_with_requesting_gp: true\n"
                                                        "    release: [{field: education}]\n"),
                 8, "needs requester partner_type huisarts");
+}
+
+TEST_F(BadPolicyTest, AllFieldsOnlyForTheSubjectsOwnAccess) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: WORK_REINTEGRATION\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: consent}\n"
+                                                       "    release:\n"
+                                                       "      - all_fields: true\n"),
+                8, "only for purpose SUBJECT_ACCESS");
+}
+
+TEST_F(BadPolicyTest, SubjectConditionNeedsASubjectPortal) {
+  ExpectErrorAt(LoadWithRules(std::string(kRuleHead) + "    purpose: SUBJECT_ACCESS\n"
+                                                       "    record_type: noa.Assessment\n"
+                                                       "    legal_basis: {kind: consent}\n"
+                                                       "    conditions:\n"
+                                                       "      requester_is_subject: true\n"
+                                                       "    release: [{field: education}]\n"),
+                8, "needs requester partner_type subject_portal");
+}
+
+TEST_F(BadPolicyTest, OnlyAGgdServesARegion) {
+  dir_.Write("partners.yaml",
+             "partners:\n"
+             "  - id: x\n"
+             "    name: X\n"
+             "    oin: \"00000099000000000999\"\n"
+             "    type: coa\n"
+             "    region: [\"0632\"]\n");
+  absl::Status status = PolicySet::LoadDirectory(dir_.path().string(), Catalog()).status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(std::string(status.message()).rfind(dir_.File("partners.yaml") + ":6:", 0), 0u)
+      << status.message();
+  dir_.Write("partners.yaml",
+             "partners:\n"
+             "  - id: x\n"
+             "    name: X\n"
+             "    oin: \"00000099000000000999\"\n"
+             "    type: ggd\n"
+             "    region: [\"Woerden\"]\n");
+  status = PolicySet::LoadDirectory(dir_.path().string(), Catalog()).status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("'Woerden' is not one"), std::string::npos)
+      << status.message();
+}
+
+TEST(PolicySetTest, RegionalGgdServesEveryMunicipalityOfItsRegionOnly) {
+  auto set = LoadShipped();
+  ASSERT_NE(set, nullptr);
+  const identity::Partner* ggd = set->partners().FindById("ggd-regio-utrecht");
+  ASSERT_NE(ggd, nullptr);
+  FixedFacts facts;
+  const DecisionRequest request =
+      Req(ggd, "tbc-arts", v1::PUBLIC_HEALTH, "ggd.TbcScreening", facts);
+  for (const char* code : {"0632", "0344", "0310"}) {
+    facts.koppeling = KoppelingFact{code, std::nullopt};
+    EXPECT_TRUE(set->Decide(request).permit) << code;
+  }
+  facts.koppeling = KoppelingFact{"0363", std::nullopt};
+  const Decision outside = set->Decide(request);
+  EXPECT_FALSE(outside.permit);
+  EXPECT_EQ(outside.reason, reason::kNotLinked);
+  EXPECT_NE(outside.explanation.find("region of ggd-regio-utrecht"), std::string::npos);
 }
 
 TEST_F(BadPolicyTest, DuplicateRuleIdsAreRefused) {

@@ -4,6 +4,7 @@
 
 #include "gateway/common/civil_date.h"
 #include "records/v1/coa.pb.h"
+#include "records/v1/duo.pb.h"
 #include "records/v1/noa.pb.h"
 
 namespace ketenpoort::filter {
@@ -133,6 +134,29 @@ TEST(TransformsTest, WorkCapabilityCategoryFromCapacityWithoutDiagnosis) {
   Assessment without_advice, released;
   ApplyTransforms({Derive("work_capability_category")}, without_advice, &released, kContext);
   EXPECT_FALSE(released.has_work_capability_category());
+}
+
+TEST(TransformsTest, LoanUseBandInQuartersWithoutTheAmounts) {
+  records::v1::duo::InburgeringStatus source;
+  source.set_loan_granted_eur(10000);
+  for (auto [used, band] : {std::pair<int, const char*>{0, "geen"},
+                            {1, "tot 25%"},
+                            {2500, "tot 25%"},
+                            {2501, "25-50%"},
+                            {5000, "25-50%"},
+                            {7500, "50-75%"},
+                            {7501, "meer dan 75%"},
+                            {10000, "meer dan 75%"}}) {
+    source.set_loan_used_eur(used);
+    records::v1::duo::InburgeringStatus released;
+    ApplyTransforms({Derive("loan_use_band")}, source, &released, kContext);
+    EXPECT_EQ(released.loan_use_band(), band) << used;
+    EXPECT_FALSE(released.has_loan_used_eur());
+    EXPECT_FALSE(released.has_loan_granted_eur());
+  }
+  records::v1::duo::InburgeringStatus no_loan, released;
+  ApplyTransforms({Derive("loan_use_band")}, no_loan, &released, kContext);
+  EXPECT_FALSE(released.has_loan_use_band());
 }
 
 }  // namespace
