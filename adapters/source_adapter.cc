@@ -1,6 +1,7 @@
 #include "adapters/source_adapter.h"
 
 #include "adapters/fixture/sqlite_fixture_source.h"
+#include "adapters/upstream/grpc_upstream_source.h"
 #include "gateway/common/error.h"
 
 namespace ketenpoort::adapters {
@@ -22,6 +23,12 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   registry.Register("sqlite_fixture",
                     [](const SourceConfig& config) -> absl::StatusOr<SourceAdapterPtr> {
                       auto source = SqliteFixtureSource::Open(config.name, config.database);
+                      if (!source.ok()) return source.status();
+                      return SourceAdapterPtr(std::move(*source));
+                    });
+  registry.Register("grpc_upstream",
+                    [](const SourceConfig& config) -> absl::StatusOr<SourceAdapterPtr> {
+                      auto source = GrpcUpstreamSource::Create(config);
                       if (!source.ok()) return source.status();
                       return SourceAdapterPtr(std::move(*source));
                     });

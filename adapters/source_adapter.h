@@ -4,13 +4,14 @@
 // partner keeps it. Adapters are created from configuration through an
 // AdapterRegistry; the built-in kinds are registered explicitly in
 // RegisterBuiltinAdapters() (static self-registration silently drops out
-// of static libraries). Fetch must be thread-safe.
+// of static libraries). Fetch and FetchAsync must be thread-safe.
 #ifndef KETENPOORT_ADAPTERS_SOURCE_ADAPTER_H_
 #define KETENPOORT_ADAPTERS_SOURCE_ADAPTER_H_
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,11 +23,23 @@
 
 namespace ketenpoort::adapters {
 
+// How to reach a partner's SourceService (kind grpc_upstream).
+struct UpstreamConfig {
+  std::string target;     // host:port
+  std::string ca_file;    // CA that issued the source's server certificate
+  std::string cert_file;  // the gateway's client certificate and key
+  std::string key_file;
+  std::string server_name;  // expected name in the source's certificate, if not the host
+  int timeout_ms = 2000;    // per fetch, all attempts together
+  int max_attempts = 3;     // including the first; retried on UNAVAILABLE only
+};
+
 struct SourceConfig {
   std::string name;                       // e.g. "fixtures"
   std::string owner;                      // partner id of the organisation it speaks for
   std::string kind;                       // e.g. "sqlite_fixture"
   std::string database;                   // path, for file-backed kinds
+  UpstreamConfig upstream;                // for kind grpc_upstream
   std::vector<std::string> record_types;  // what this source serves
 };
 
@@ -34,7 +47,13 @@ struct FetchRequest {
   std::string_view subject_id;
   std::string_view record_type;
   const google::protobuf::Descriptor* descriptor = nullptr;  // of the record type
+  // When the caller stops waiting; a source must answer (or give up) before.
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+  std::string_view request_id;  // trace id, passed on to upstream sources
 };
+
+using FetchResult = absl::StatusOr<std::unique_ptr<google::protobuf::Message>>;
+using FetchDone = std::function<void(FetchResult)>;
 
 class SourceAdapter {
  public:
@@ -42,8 +61,12 @@ class SourceAdapter {
   virtual std::string_view name() const = 0;
   // NOT_FOUND when the source holds no such record for the subject;
   // UNAVAILABLE (naming the source) when the source cannot answer.
-  virtual absl::StatusOr<std::unique_ptr<google::protobuf::Message>> Fetch(
-      const FetchRequest& request) = 0;
+  virtual FetchResult Fetch(const FetchRequest& request) = 0;
+  // The same, without blocking the calling thread: `done` is called exactly
+  // once, possibly on another thread. The request's views need only live
+  // until FetchAsync returns. By default it calls Fetch inline, which suits
+  // sources that answer from local storage in microseconds.
+  virtual void FetchAsync(const FetchRequest& request, FetchDone done) { done(Fetch(request)); }
 };
 
 using SourceAdapterPtr = std::unique_ptr<SourceAdapter>;

@@ -22,6 +22,60 @@ absl::StatusOr<std::string> RequiredPath(const YamlFile& file, const YAML::Node&
   return Resolve(base, value);
 }
 
+// The settings of a grpc_upstream source: where it is and how to reach it.
+absl::Status ParseUpstream(const YamlFile& file, const YAML::Node& node, const fs::path& base,
+                           adapters::UpstreamConfig& upstream) {
+  ASSIGN_OR_RETURN(upstream.target, file.RequiredString(node, "target"));
+  const YAML::Node tls = node["tls"];
+  if (!tls) return file.ErrorAt(node, "a grpc_upstream source needs 'tls' (ca, cert, key)");
+  RETURN_IF_ERROR(file.OnlyKeys(tls, {"ca", "cert", "key", "server_name"}));
+  ASSIGN_OR_RETURN(upstream.ca_file, RequiredPath(file, tls, "ca", base));
+  ASSIGN_OR_RETURN(upstream.cert_file, RequiredPath(file, tls, "cert", base));
+  ASSIGN_OR_RETURN(upstream.key_file, RequiredPath(file, tls, "key", base));
+  ASSIGN_OR_RETURN(upstream.server_name, file.OptionalString(tls, "server_name"));
+  ASSIGN_OR_RETURN(int64_t timeout, file.OptionalInt(node, "timeout_ms", upstream.timeout_ms));
+  if (timeout < 10 || timeout > 60000) {
+    return file.ErrorAt(node["timeout_ms"], "timeout_ms must be between 10 and 60000");
+  }
+  ASSIGN_OR_RETURN(int64_t attempts, file.OptionalInt(node, "max_attempts", upstream.max_attempts));
+  if (attempts < 1 || attempts > 5) {
+    return file.ErrorAt(node["max_attempts"], "max_attempts must be between 1 and 5");
+  }
+  upstream.timeout_ms = static_cast<int>(timeout);
+  upstream.max_attempts = static_cast<int>(attempts);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<adapters::SourceConfig> ParseSource(const YamlFile& file, const YAML::Node& node,
+                                                   const fs::path& base) {
+  RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "owner", "kind", "database", "target", "tls",
+                                       "timeout_ms", "max_attempts", "record_types"}));
+  adapters::SourceConfig source;
+  ASSIGN_OR_RETURN(source.name, file.RequiredString(node, "name"));
+  ASSIGN_OR_RETURN(source.owner, file.RequiredString(node, "owner"));
+  ASSIGN_OR_RETURN(source.kind, file.RequiredString(node, "kind"));
+  if (source.kind == "grpc_upstream") {
+    RETURN_IF_ERROR(ParseUpstream(file, node, base, source.upstream));
+  } else {
+    for (const char* key : {"target", "tls", "timeout_ms", "max_attempts"}) {
+      if (node[key]) {
+        return file.ErrorAt(node[key], "'" + std::string(key) +
+                                           "' belongs to kind grpc_upstream, not " + source.kind);
+      }
+    }
+  }
+  if (source.kind == "sqlite_fixture") {
+    ASSIGN_OR_RETURN(source.database, RequiredPath(file, node, "database", base));
+  } else if (node["database"]) {
+    return file.ErrorAt(node["database"], "'database' belongs to kind sqlite_fixture");
+  }
+  ASSIGN_OR_RETURN(source.record_types, file.StringList(node, "record_types"));
+  if (source.record_types.empty()) {
+    return file.ErrorAt(node, "source '" + source.name + "' needs 'record_types'");
+  }
+  return source;
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
@@ -74,17 +128,7 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
     return file.ErrorAt(sources ? sources : root, "'sources' must be a non-empty list");
   }
   for (const YAML::Node& node : sources) {
-    RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "owner", "kind", "database", "record_types"}));
-    adapters::SourceConfig source;
-    ASSIGN_OR_RETURN(source.name, file.RequiredString(node, "name"));
-    ASSIGN_OR_RETURN(source.owner, file.RequiredString(node, "owner"));
-    ASSIGN_OR_RETURN(source.kind, file.RequiredString(node, "kind"));
-    ASSIGN_OR_RETURN(std::string database, file.OptionalString(node, "database"));
-    source.database = Resolve(base, database);
-    ASSIGN_OR_RETURN(source.record_types, file.StringList(node, "record_types"));
-    if (source.record_types.empty()) {
-      return file.ErrorAt(node, "source '" + source.name + "' needs 'record_types'");
-    }
+    ASSIGN_OR_RETURN(adapters::SourceConfig source, ParseSource(file, node, base));
     config.sources.push_back(std::move(source));
   }
 

@@ -10,7 +10,7 @@ grpc::ServerUnaryReactor* DossierService::GetRecord(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
   absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies->partners(), services_.limits);
-  get_record_.Handle(policies, caller, *request, response,
+  get_record_.Handle(policies, caller, *request, context->deadline(), response,
                      [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }

@@ -89,8 +89,9 @@ void GetRecordHandler::AuditThenFail(AuditEntry entry, absl::Status error, Done 
 
 void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& policies,
                               const absl::StatusOr<Caller>& caller,
-                              const v1::GetRecordRequest& request, v1::GetRecordResponse* response,
-                              Done done) const {
+                              const v1::GetRecordRequest& request,
+                              std::chrono::system_clock::time_point deadline,
+                              v1::GetRecordResponse* response, Done done) const {
   const int64_t now = services_.clock->NowUnixMicros();
   AuditEntry entry = NewAccessEntry(caller, request, now, policies->version());
   entry.set_record_type(
@@ -146,7 +147,7 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
     entry.set_review_required(true);
   }
 
-  // 4. Fetch.
+  // 4. Fetch, without holding this thread while an upstream source answers.
   const sources::SourceRouter::Route* route = services_.sources->Find(request.record_type());
   if (route == nullptr) {
     absl::Status unavailable = MakeError(absl::StatusCode::kUnavailable, "NO_SOURCE",
@@ -156,18 +157,34 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
   }
   entry.set_source(std::string(route->source->name()));
   entry.set_source_partner_id(route->owner);
-  auto record =
-      route->source->Fetch({request.subject_id(), request.record_type(), rule.record_descriptor});
-  if (!record.ok()) {
-    SetOutcome(entry, AuditEntry::FAILED, record.status());
-    return AuditThenFail(std::move(entry), record.status(), std::move(done));
-  }
+  // The policy snapshot stays alive until the release: rule and partner
+  // point into it.
+  route->source->FetchAsync(
+      {.subject_id = request.subject_id(),
+       .record_type = request.record_type(),
+       .descriptor = rule.record_descriptor,
+       .deadline = deadline,
+       .request_id = caller->request_id},
+      [this, policies, &rule, partner = caller->partner, today, response, entry = std::move(entry),
+       done = std::move(done)](adapters::FetchResult record) mutable {
+        if (!record.ok()) {
+          SetOutcome(entry, AuditEntry::FAILED, record.status());
+          return AuditThenFail(std::move(entry), record.status(), std::move(done));
+        }
+        Release(*policies, rule, *partner, today, **record, std::move(entry), response,
+                std::move(done));
+      });
+}
 
+void GetRecordHandler::Release(const policy::PolicySet& policies, const policy::Rule& rule,
+                               const identity::Partner& partner, int64_t today,
+                               const google::protobuf::Message& record, AuditEntry entry,
+                               v1::GetRecordResponse* response, Done done) const {
   // 5. Filter: build the released record from the granted fields only.
-  std::unique_ptr<google::protobuf::Message> released((*record)->New());
-  rule.selection.CopySelected(**record, released.get());
-  filter::ApplyTransforms(rule.transforms, **record, released.get(),
-                          {caller->partner->id, services_.recipient_pseudonym_key, today});
+  std::unique_ptr<google::protobuf::Message> released(record.New());
+  rule.selection.CopySelected(record, released.get());
+  filter::ApplyTransforms(rule.transforms, record, released.get(),
+                          {partner.id, services_.recipient_pseudonym_key, today});
   response->mutable_record()->PackFrom(*released);
   for (const policy::ReleasedFieldSpec& spec : rule.release) {
     v1::ReleasedField* field = response->add_released_fields();
@@ -183,7 +200,7 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
   response->set_legal_basis(entry.legal_basis() + (entry.law_reference().empty()
                                                        ? ""
                                                        : " (" + entry.law_reference() + ")"));
-  response->set_policy_version(policies->version());
+  response->set_policy_version(policies.version());
   entry.set_decision(AuditEntry::PERMIT);
   const crypto::Sha256Digest digest = crypto::Sha256(response->record().value());
   entry.set_payload_sha256(std::string(crypto::AsBytes(digest)));

@@ -9,6 +9,7 @@
 #ifndef KETENPOORT_GATEWAY_SERVER_GET_RECORD_HANDLER_H_
 #define KETENPOORT_GATEWAY_SERVER_GET_RECORD_HANDLER_H_
 
+#include <chrono>
 #include <functional>
 
 #include "absl/status/status.h"
@@ -48,13 +49,21 @@ class GetRecordHandler {
   // `caller` is the outcome of identification against `policies` (the one
   // snapshot used for the whole request): when identification itself
   // failed, pass that status (it is audited and returned). `done` is called
-  // exactly once, possibly on another thread.
+  // exactly once, possibly on another thread. `deadline` is the caller's,
+  // passed on to the source. `request`, `response` and this handler must
+  // live until then.
   void Handle(const std::shared_ptr<const policy::PolicySet>& policies,
               const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
-              v1::GetRecordResponse* response, Done done) const;
+              std::chrono::system_clock::time_point deadline, v1::GetRecordResponse* response,
+              Done done) const;
 
  private:
   absl::Status Validate(const v1::GetRecordRequest& request) const;
+  // Steps 5 to 7 once the source has answered: filter, audit, respond.
+  void Release(const policy::PolicySet& policies, const policy::Rule& rule,
+               const identity::Partner& partner, int64_t today,
+               const google::protobuf::Message& record, v1::AuditEntry entry,
+               v1::GetRecordResponse* response, Done done) const;
   // Audits `entry` and then reports `error`; or, if the audit write fails,
   // reports UNAVAILABLE instead.
   void AuditThenFail(v1::AuditEntry entry, absl::Status error, Done done) const;

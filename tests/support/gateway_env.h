@@ -36,7 +36,48 @@ inline std::string ReasonOf(const grpc::Status& status) {
   return "";
 }
 
-inline std::string WriteConfig(const TempDir& dir, const std::string& policies_dir) {
+// The `sources:` list of a gateway config: one source per partner that
+// holds records, as in config/dev.yaml. With `upstream_target` empty they
+// read fixtures.db in the config's directory; otherwise they are
+// grpc_upstream sources at that address (a reference source server).
+inline std::string ChainSources(const std::string& upstream_target = "",
+                                const std::string& upstream_extra = "") {
+  struct Source {
+    const char* name;
+    const char* owner;
+    const char* record_types;
+  };
+  static constexpr Source kSources[] = {
+      {"coa-tvs", "coa", "[coa.Koppeling, coa.Voorinburgering, coa.RiskSignal, noa.Assessment]"},
+      {"gca-his", "gca", "[gca.MedicalDossier]"},
+      {"ggd-pga", "ggd-pga", "[ggd.TbcScreening, ggd.Vaccinations, ggd.JgzDossier]"},
+      {"duo-inburgering", "duo", "[duo.InburgeringStatus]"},
+      {"vwn-dossiers", "vwn-midden-nederland", "[vwn.SocialGuidanceDossier]"},
+  };
+  std::string yaml = "sources:\n";
+  for (const Source& source : kSources) {
+    yaml += std::string("  - name: ") + source.name + "\n    owner: " + source.owner + "\n";
+    if (upstream_target.empty()) {
+      yaml += "    kind: sqlite_fixture\n    database: fixtures.db\n";
+    } else {
+      yaml += "    kind: grpc_upstream\n    target: " + upstream_target +
+              "\n    tls: {ca: " + CertsDir() + "/ca.crt, cert: " + CertsDir() +
+              "/ketenpoort-gateway.crt, key: " + CertsDir() +
+              "/ketenpoort-gateway.key, server_name: localhost}\n" + upstream_extra;
+    }
+    yaml += std::string("    record_types: ") + source.record_types + "\n";
+  }
+  return yaml;
+}
+
+inline std::string WriteConfig(const TempDir& dir, const std::string& policies_dir,
+                               const std::string& sources_yaml =
+                                   "sources:\n"
+                                   "  - name: coa-fixtures\n"
+                                   "    owner: coa\n"
+                                   "    kind: sqlite_fixture\n"
+                                   "    database: fixtures.db\n"
+                                   "    record_types: [coa.Koppeling, noa.Assessment]\n") {
   return dir.Write("gateway.yaml",
                    "listen: 127.0.0.1:0\n"
                    "tls:\n"
@@ -61,13 +102,8 @@ inline std::string WriteConfig(const TempDir& dir, const std::string& policies_d
                        CertsDir() +
                        "/checkpoint.key\n"
                        "state:\n"
-                       "  database: state.db\n"
-                       "sources:\n"
-                       "  - name: coa-fixtures\n"
-                       "    owner: coa\n"
-                       "    kind: sqlite_fixture\n"
-                       "    database: fixtures.db\n"
-                       "    record_types: [coa.Koppeling, noa.Assessment]\n");
+                       "  database: state.db\n" +
+                       sources_yaml);
 }
 
 // A channel to `address` presenting partner `name`'s dev certificate.

@@ -63,12 +63,19 @@ std::unique_ptr<GatewayProcess> GatewayProcess::Start(const std::string& config_
                                                       const std::string& work_dir,
                                                       std::string* error,
                                                       std::chrono::seconds timeout) {
-  const std::string ready = work_dir + "/gateway.ready";
-  const std::string stderr_path = work_dir + "/gateway.stderr";
+  return StartServer(GatewayBinary(), {"--config", config_path, "--listen", "127.0.0.1:0"},
+                     work_dir, "gateway", error, timeout);
+}
+
+std::unique_ptr<GatewayProcess> GatewayProcess::StartServer(
+    const std::string& binary, std::vector<std::string> args, const std::string& work_dir,
+    const std::string& name, std::string* error, std::chrono::seconds timeout) {
+  const std::string ready = work_dir + "/" + name + ".ready";
+  const std::string stderr_path = work_dir + "/" + name + ".stderr";
   std::filesystem::remove(ready);
-  const pid_t pid = Spawn(
-      GatewayBinary(), {"--config", config_path, "--listen", "127.0.0.1:0", "--ready-file", ready},
-      stderr_path);
+  args.push_back("--ready-file");
+  args.push_back(ready);
+  const pid_t pid = Spawn(binary, args, stderr_path);
   std::unique_ptr<GatewayProcess> process(new GatewayProcess(pid, stderr_path));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -77,12 +84,12 @@ std::unique_ptr<GatewayProcess> GatewayProcess::Start(const std::string& config_
       return process;
     }
     if (auto exited = WaitFor(pid, std::chrono::milliseconds(20))) {
-      *error = "gateway exited with " + std::to_string(*exited) + ": " + ReadFile(stderr_path);
+      *error = name + " exited with " + std::to_string(*exited) + ": " + ReadFile(stderr_path);
       process->pid_ = 0;
       return nullptr;
     }
   }
-  *error = "gateway did not become ready: " + ReadFile(stderr_path);
+  *error = name + " did not become ready: " + ReadFile(stderr_path);
   return nullptr;
 }
 

@@ -25,6 +25,13 @@ class GatewayProcess {
   static std::unique_ptr<GatewayProcess> Start(
       const std::string& config_path, const std::string& work_dir, std::string* error,
       std::chrono::seconds timeout = std::chrono::seconds(20));
+  // Starts any server binary that takes --ready-file and writes its bound
+  // port there once serving (the gateway, the reference source server).
+  // `name` keeps the ready and stderr files of several servers apart.
+  static std::unique_ptr<GatewayProcess> StartServer(
+      const std::string& binary, std::vector<std::string> args, const std::string& work_dir,
+      const std::string& name, std::string* error,
+      std::chrono::seconds timeout = std::chrono::seconds(20));
   ~GatewayProcess();
 
   int port() const { return port_; }

@@ -13,6 +13,7 @@ inline std::string PoliciesDir() { return SourceDir() + "/policies"; }
 inline std::string CertsDir() { return KETENPOORT_TEST_CERTS_DIR; }
 inline std::string GatewayBinary() { return KETENPOORT_GATEWAY_BINARY; }
 inline std::string KetenctlBinary() { return KETENPOORT_KETENCTL_BINARY; }
+inline std::string SourceBinary() { return KETENPOORT_SOURCE_BINARY; }
 
 }  // namespace ketenpoort::testing
 

@@ -14,8 +14,75 @@ TEST(GatewayConfigTest, ShippedDevConfigLoadsWithPathsResolvedAgainstItsDirector
   EXPECT_EQ(config->listen, "127.0.0.1:50051");
   EXPECT_EQ(config->policies_dir, testing::SourceDir() + "/policies");
   EXPECT_EQ(config->tls.client_ca, testing::SourceDir() + "/certs-dev/out/ca.crt");
-  ASSERT_EQ(config->sources.size(), 1u);
-  EXPECT_EQ(config->sources[0].kind, "sqlite_fixture");
+  // One source per partner that holds records, all from the fixture file.
+  std::vector<std::string> owners;
+  for (const auto& source : config->sources) {
+    EXPECT_EQ(source.kind, "sqlite_fixture");
+    EXPECT_EQ(source.database, testing::SourceDir() + "/var/fixtures.db");
+    owners.push_back(source.owner);
+  }
+  EXPECT_EQ(owners,
+            (std::vector<std::string>{"coa", "gca", "ggd-pga", "duo", "vwn-midden-nederland"}));
+}
+
+constexpr char kConfigHead[] =
+    "listen: 127.0.0.1:0\n"
+    "tls: {server_cert: a, server_key: b, client_ca: c}\n"
+    "policies_dir: p\n"
+    "audit: {database: a.db, pseudonym_key_file: k, checkpoint_key_file: c}\n"
+    "state: {database: s.db}\n"
+    "sources:\n";
+
+TEST(GatewayConfigTest, UpstreamSourceSettingsResolveAgainstTheConfigDirectory) {
+  testing::TempDir dir;
+  auto config = LoadGatewayConfig(
+      dir.Write("gateway.yaml", std::string(kConfigHead) +
+                                    "  - name: gca-his\n"
+                                    "    owner: gca\n"
+                                    "    kind: grpc_upstream\n"
+                                    "    target: 127.0.0.1:50061\n"
+                                    "    tls: {ca: ca.crt, cert: gw.crt, key: gw.key,\n"
+                                    "          server_name: localhost}\n"
+                                    "    timeout_ms: 750\n"
+                                    "    max_attempts: 4\n"
+                                    "    record_types: [gca.MedicalDossier]\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const adapters::UpstreamConfig& upstream = config->sources.at(0).upstream;
+  EXPECT_EQ(upstream.target, "127.0.0.1:50061");
+  EXPECT_EQ(upstream.ca_file, dir.File("ca.crt"));
+  EXPECT_EQ(upstream.key_file, dir.File("gw.key"));
+  EXPECT_EQ(upstream.server_name, "localhost");
+  EXPECT_EQ(upstream.timeout_ms, 750);
+  EXPECT_EQ(upstream.max_attempts, 4);
+}
+
+TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
+  testing::TempDir dir;
+  const std::string path =
+      dir.Write("gateway.yaml", std::string(kConfigHead) +
+                                    "  - name: gca-his\n"
+                                    "    owner: gca\n"
+                                    "    kind: grpc_upstream\n"
+                                    "    target: 127.0.0.1:50061\n"
+                                    "    tls: {ca: a, cert: b, key: c}\n"
+                                    "    max_attempts: 9\n"
+                                    "    record_types: [gca.MedicalDossier]\n");
+  auto config = LoadGatewayConfig(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(std::string(config.status().message()).rfind(path + ":12:", 0), 0u) << config.status();
+
+  const std::string mixed = dir.Write("mixed.yaml", std::string(kConfigHead) +
+                                                        "  - name: fixtures\n"
+                                                        "    owner: coa\n"
+                                                        "    kind: sqlite_fixture\n"
+                                                        "    database: f.db\n"
+                                                        "    target: 127.0.0.1:1\n"
+                                                        "    record_types: [coa.Koppeling]\n");
+  config = LoadGatewayConfig(mixed);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(std::string(config.status().message()).find("belongs to kind grpc_upstream"),
+            std::string::npos)
+      << config.status();
 }
 
 TEST(GatewayConfigTest, ErrorsNameFileAndLine) {

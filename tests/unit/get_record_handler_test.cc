@@ -60,12 +60,13 @@ class GetRecordHandlerTest : public ::testing::Test {
           if (!inner.ok()) return inner.status();
           return std::make_unique<CountingSource>(std::move(*inner), &fetches_);
         });
-    auto router = sources::SourceRouter::Create({{"fixtures",
-                                                  "coa",
-                                                  "counting",
-                                                  dir_.File("fixtures.db"),
-                                                  {"noa.Assessment", "coa.Koppeling"}}},
-                                                registry, catalog());
+    adapters::SourceConfig source;
+    source.name = "fixtures";
+    source.owner = "coa";
+    source.kind = "counting";
+    source.database = dir_.File("fixtures.db");
+    source.record_types = {"noa.Assessment", "coa.Koppeling"};
+    auto router = sources::SourceRouter::Create({source}, registry, catalog());
     ASSERT_TRUE(router.ok()) << router.status();
     router_ = std::make_unique<sources::SourceRouter>(std::move(*router));
 
@@ -112,8 +113,10 @@ class GetRecordHandlerTest : public ::testing::Test {
   absl::Status Run(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
                    v1::GetRecordResponse* response) {
     std::promise<absl::Status> done;
-    GetRecordHandler(services_).Handle(policies_->Current(), caller, request, response,
-                                       [&done](absl::Status status) { done.set_value(status); });
+    const GetRecordHandler handler(services_);
+    handler.Handle(policies_->Current(), caller, request,
+                   std::chrono::system_clock::now() + std::chrono::seconds(10), response,
+                   [&done](absl::Status status) { done.set_value(status); });
     return done.get_future().get();
   }
 

@@ -71,8 +71,7 @@ TEST(RecordCatalogTest, ClinicalRecordsAreSpecialCategories) {
   const Descriptor* dossier = catalog.Find("gca.MedicalDossier");
   EXPECT_EQ(RecordCatalog::CategoryOf(dossier->FindFieldByName("medication")), HEALTH);
   EXPECT_EQ(RecordCatalog::CategoryOf(dossier->FindFieldByName("ggz_treatment")), MENTAL_HEALTH);
-  EXPECT_EQ(RecordCatalog::CategoryOf(
-                catalog.Find("ggd.JgzDossier")->FindFieldByName("children")),
+  EXPECT_EQ(RecordCatalog::CategoryOf(catalog.Find("ggd.JgzDossier")->FindFieldByName("children")),
             YOUTH_HEALTH);
   // The ground of an inburgering exemption can be medical.
   EXPECT_EQ(RecordCatalog::CategoryOf(

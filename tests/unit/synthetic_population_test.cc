@@ -22,6 +22,14 @@ int64_t Day(const std::string& date) {
   return day.value_or(0);
 }
 
+adapters::FetchRequest Ask(std::string_view subject_id, std::string_view record_type) {
+  adapters::FetchRequest request;
+  request.subject_id = subject_id;
+  request.record_type = record_type;
+  request.descriptor = records::RecordCatalog::Builtin().Find(record_type);
+  return request;
+}
+
 TEST(SyntheticPopulationTest, IsDeterministicPerSeedAndIndex) {
   const SyntheticPopulation population(kSeed);
   const SyntheticPerson a = population.Person(42);
@@ -136,7 +144,7 @@ TEST(SyntheticPopulationTest, FixtureDatabaseServesEveryRecordTypeByVNummerAndBs
   for (uint64_t i = 0; i < 60; ++i) {
     const SyntheticPerson person = population.Person(i);
     for (const std::string& type : catalog.RecordTypes()) {
-      auto record = (*source)->Fetch({person.v_number, type, catalog.Find(type)});
+      auto record = (*source)->Fetch(Ask(person.v_number, type));
       if (record.ok()) {
         served.insert(type);
         EXPECT_EQ((*record)->GetDescriptor(), catalog.Find(type));
@@ -145,8 +153,7 @@ TEST(SyntheticPopulationTest, FixtureDatabaseServesEveryRecordTypeByVNummerAndBs
       }
     }
     if (!person.bsn.empty()) {
-      auto by_bsn =
-          (*source)->Fetch({person.bsn, "gca.MedicalDossier", catalog.Find("gca.MedicalDossier")});
+      auto by_bsn = (*source)->Fetch(Ask(person.bsn, "gca.MedicalDossier"));
       ASSERT_TRUE(by_bsn.ok()) << by_bsn.status();
       EXPECT_EQ((*by_bsn)->SerializeAsString(), person.medical.SerializeAsString());
     }
