@@ -11,7 +11,7 @@ BUILD_DIR=build tools/build.sh
 certs-dev/make-dev-certs.sh
 mkdir -p var
 build/tools/ketenpoort-fixtures --db var/fixtures.db --state-db var/state.db --persons 1000 \
-  --show 100 > var/fixtures.txt
+  --show 1000 > var/fixtures.txt
 head -2 var/fixtures.txt
 # A synthetic person linked to Woerden; preferably one whose move is near
 # enough to today for the GP rule's window (4 weeks before to 12 after).
@@ -41,6 +41,25 @@ Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic p
       --category SIGNAL --category LANGUAGE --from $(date +%F) --until $(date -d '+1 year' +%F) \\
       --language ti --interpreter --evidence form-0001
   # ... and the GP's request above is permitted (within 4 weeks before to 12 weeks after the move)
+
+  # the medical dossier: GCA records the person's consent, and the registered GP receives it
+  $K consent grant --as gca --actor-role casemanager --subject $subject \
+      --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \
+      --record-type gca.MedicalDossier --from $(date +%F) --until $(date -d '+1 year' +%F) \
+      --language ar --evidence form-0002
+  $K get --as huisartsenpraktijk-woerden --actor-role huisarts \
+      --subject $subject --record gca.MedicalDossier --purpose CONTINUITY_OF_CARE
+
+  # statutory flows: TBC follow-up to the GGD of the new region, inburgering progress
+  # (the loan as a band) to the municipality
+  $K get --as ggd-regio-utrecht --actor-role tbc-arts \
+      --subject $subject --record ggd.TbcScreening --purpose PUBLIC_HEALTH
+  $K get --as gemeente-woerden --actor-role klantmanager-inburgering \
+      --subject $subject --record duo.InburgeringStatus --purpose CIVIC_INTEGRATION
+
+  # the person's own access, through the subject portal where they signed in
+  $K get --as inzageportaal --signed-in-as $subject \
+      --subject $subject --record noa.Assessment --purpose SUBJECT_ACCESS
 
   # why is a request permitted or denied?
   $K policy explain policies/tests/noa-assessment.yaml --case "GP without consent is denied"

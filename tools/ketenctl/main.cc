@@ -29,6 +29,7 @@ struct GetOptions {
   std::string actor_id = "ketenctl";
   std::string actor_role;
   std::string request_id;
+  std::string signed_in_as;
 };
 
 int RunGet(const ClientOptions& client, const GetOptions& options) {
@@ -54,6 +55,9 @@ int RunGet(const ClientOptions& client, const GetOptions& options) {
   if (!options.actor_id.empty()) context.AddMetadata("x-actor-id", options.actor_id);
   if (!options.actor_role.empty()) context.AddMetadata("x-actor-role", options.actor_role);
   if (!options.request_id.empty()) context.AddMetadata("x-request-id", options.request_id);
+  if (!options.signed_in_as.empty()) {
+    context.AddMetadata("x-authenticated-subject", options.signed_in_as);
+  }
   ketenpoort::v1::GetRecordResponse response;
   grpc::Status status = stub->GetRecord(&context, request, &response);
   if (!status.ok()) {
@@ -99,6 +103,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   get_command->add_option("--actor-role", get.actor_role, "role, e.g. werkconsulent");
   get_command->add_option("--request-id", get.request_id, "trace id to record");
+  get_command->add_option("--signed-in-as", get.signed_in_as,
+                          "as a subject portal: the person signed in (x-authenticated-subject)");
 
   CLI::App* policy_command = app.add_subcommand("policy", "policy tools (offline)");
   policy_command->require_subcommand(1);
