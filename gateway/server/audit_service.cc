@@ -7,6 +7,7 @@
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
+#include "gateway/policy/decision.h"
 #include "gateway/server/change_audit.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
@@ -44,6 +45,20 @@ absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller) {
       return MakeError(absl::StatusCode::kPermissionDenied, "AUDIT_READ_NOT_ENTITLED",
                        "only privacy officers and supervisors may read audit entries");
   }
+}
+
+// Who may have a person's access report: the person, through the subject
+// portal where they signed in, or a privacy officer or supervisor.
+absl::Status MayReportOn(const absl::StatusOr<Caller>& caller, const std::string& subject_id) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  if (caller->partner->type != identity::PartnerType::kSubjectPortal) {
+    return ScopeOf(caller).status();
+  }
+  if (caller->authenticated_subject.empty() || caller->authenticated_subject != subject_id) {
+    return MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotTheSubject,
+                     "a subject portal gets the report of the person signed in, no one else's");
+  }
+  return absl::OkStatus();
 }
 
 std::string HashBytes(const audit::merkle::Hash& hash) {
@@ -285,7 +300,7 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
 absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
                                                     const v1::SubjectAccessReportRequest& request,
                                                     v1::SubjectAccessReport* response) {
-  RETURN_IF_ERROR(ScopeOf(caller).status());
+  RETURN_IF_ERROR(MayReportOn(caller, request.subject_id()));
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
   const std::string language = request.language().empty() ? "nl" : request.language();
   const audit::AccessReportCatalogue* catalogue = catalogues_->Find(language);

@@ -307,6 +307,27 @@ TEST_F(AuditServiceTest, TheSubjectAccessReportTellsThePersonInTheirLanguage) {
   EXPECT_NE(unknown.stderr_text.find("UNKNOWN_LANGUAGE"), std::string::npos) << unknown.stderr_text;
 }
 
+TEST_F(AuditServiceTest, ThePersonGetsTheirOwnReportThroughTheSubjectPortalAndNoOneElses) {
+  testing::ExitResult own = Ketenctl({"audit", "report", "--as", "inzageportaal", "--signed-in-as",
+                                      linked_, "--subject", linked_, "--lang", "en"});
+  ASSERT_EQ(own.exit_code, 0) << own.stderr_text;
+  EXPECT_NE(own.stderr_text.find("Gemeente Woerden (work consultant) asked for the results"),
+            std::string::npos)
+      << own.stderr_text;
+
+  testing::ExitResult other = Ketenctl(
+      {"audit", "report", "--as", "inzageportaal", "--signed-in-as", linked_, "--subject", other_});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.stderr_text.find("NOT_THE_SUBJECT"), std::string::npos) << other.stderr_text;
+  testing::ExitResult nobody =
+      Ketenctl({"audit", "report", "--as", "inzageportaal", "--subject", linked_});
+  EXPECT_NE(nobody.stderr_text.find("NOT_THE_SUBJECT"), std::string::npos) << nobody.stderr_text;
+  // The portal reads no one's entries.
+  testing::ExitResult query = Ketenctl({"audit", "query", "--as", "inzageportaal"});
+  EXPECT_NE(query.stderr_text.find("AUDIT_READ_NOT_ENTITLED"), std::string::npos)
+      << query.stderr_text;
+}
+
 TEST_F(AuditServiceTest, AKeptCheckpointVerifiesTheStoreAfterShutdown) {
   const std::string kept = dir_.File("kept-checkpoint.txt");
   testing::ExitResult saved =

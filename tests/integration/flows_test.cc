@@ -4,7 +4,6 @@
 // source server (ketenpoort-source) over mutual TLS.
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 
@@ -20,6 +19,7 @@
 #include "records/v1/ggd.pb.h"
 #include "records/v1/noa.pb.h"
 #include "records/v1/vwn.pb.h"
+#include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 #include "tests/support/temp_dir.h"
@@ -81,16 +81,9 @@ class FlowsTest : public ::testing::TestWithParam<SourceMode> {
 
     // COA links the person to Woerden, moving in a week; the Woerden
     // practice registers them as its patient.
-    v1::SetKoppelingRequest koppeling;
-    koppeling.mutable_koppeling()->set_subject_id(person_.v_number);
-    koppeling.mutable_koppeling()->set_municipality_code("0632");
-    koppeling.mutable_koppeling()->set_linked_on(DateFromToday(-30));
-    koppeling.mutable_koppeling()->set_expected_move_date(DateFromToday(7));
-    v1::Koppeling stored;
-    grpc::ClientContext koppeling_context;
-    ASSERT_TRUE(v1::RelationshipService::NewStub(Channel("coa"))
-                    ->SetKoppeling(&koppeling_context, koppeling, &stored)
-                    .ok());
+    const grpc::Status linked = testing::LinkToMunicipality(
+        gateway_->address(), person_.v_number, "0632", DateFromToday(-30), DateFromToday(7));
+    ASSERT_TRUE(linked.ok()) << linked.error_message();
     v1::SetGpRegistrationRequest registration;
     registration.mutable_registration()->set_subject_id(person_.v_number);
     registration.mutable_registration()->set_practice_partner_id("huisartsenpraktijk-woerden");
@@ -186,22 +179,6 @@ class FlowsTest : public ::testing::TestWithParam<SourceMode> {
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
-  // The audit entry at `index`, read from the live store.
-  v1::AuditEntry AuditEntryAt(uint64_t index) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(dir_.File("audit.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT entry FROM audit_entry WHERE idx = ?1", -1, &stmt, nullptr);
-    sqlite3_bind_int64(stmt, 1, static_cast<sqlite3_int64>(index));
-    v1::AuditEntry entry;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      entry.ParseFromArray(sqlite3_column_blob(stmt, 0), sqlite3_column_bytes(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return entry;
-  }
-
   testing::TempDir dir_;
   synthetic::SyntheticPerson person_;
   std::unique_ptr<GatewayProcess> source_;
@@ -230,7 +207,8 @@ TEST_P(FlowsTest, GcaHandsTheMedicalDossierToTheRegisteredGpWithConsentUntilRevo
   }
   EXPECT_EQ(dossier.ggz_treatment().in_treatment(), person_.medical.ggz_treatment().in_treatment());
   EXPECT_EQ(dossier.family_name(), person_.medical.family_name());
-  const v1::AuditEntry entry = AuditEntryAt(response.audit_index());
+  const v1::AuditEntry entry =
+      testing::ReadAuditEntry(dir_.File("audit.db"), response.audit_index());
   EXPECT_EQ(entry.source(), "gca-his");
   EXPECT_EQ(entry.source_partner_id(), "gca");
   EXPECT_EQ(entry.decision(), v1::AuditEntry::PERMIT);

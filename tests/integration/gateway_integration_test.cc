@@ -19,6 +19,7 @@
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "records/v1/noa.pb.h"
+#include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 #include "tests/support/temp_dir.h"
@@ -48,16 +49,8 @@ class GatewayIntegrationTest : public ::testing::Test {
                                      dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
     // COA links the person to Woerden, moving in a week.
-    v1::SetKoppelingRequest koppeling;
-    koppeling.mutable_koppeling()->set_subject_id(person_.v_number);
-    koppeling.mutable_koppeling()->set_municipality_code("0632");
-    koppeling.mutable_koppeling()->set_linked_on(DateFromToday(-30));
-    koppeling.mutable_koppeling()->set_expected_move_date(DateFromToday(7));
-    grpc::ClientContext context;
-    context.AddMetadata("x-actor-role", "casemanager");
-    v1::Koppeling stored;
-    grpc::Status status = v1::RelationshipService::NewStub(ChannelWith("coa", "coa"))
-                              ->SetKoppeling(&context, koppeling, &stored);
+    const grpc::Status status = testing::LinkToMunicipality(
+        gateway_->address(), person_.v_number, "0632", DateFromToday(-30), DateFromToday(7));
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 

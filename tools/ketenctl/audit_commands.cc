@@ -153,6 +153,8 @@ void AuditCommands::Register(CLI::App& app, ClientOptions& client,
   report_ = audit->add_subcommand("report", "subject access report: who used this person's data");
   add_client_options(report_);
   report_->add_option("--subject", subject_, "subject id")->required();
+  report_->add_option("--signed-in-as", signed_in_as_,
+                      "as a subject portal: the person signed in (x-authenticated-subject)");
   report_->add_option("--lang", language_, "language of the report (nl, en, ...)")
       ->capture_default_str();
 
@@ -388,6 +390,7 @@ int AuditCommands::RunReport(const ClientOptions& client) {
   auto stub = v1::AuditService::NewStub(*channel);
   grpc::ClientContext context;
   AddMetadata(context, actor_id_, actor_role_);
+  if (!signed_in_as_.empty()) context.AddMetadata("x-authenticated-subject", signed_in_as_);
   v1::SubjectAccessReportRequest request;
   request.set_subject_id(subject_);
   request.set_language(language_);

@@ -43,6 +43,7 @@ class AuditCommands {
   uint64_t tree_size_ = 0;
   std::string actor_id_ = "ketenctl";
   std::string actor_role_;
+  std::string signed_in_as_;  // report through a subject portal
   // Query filters.
   std::string from_;
   std::string until_;
