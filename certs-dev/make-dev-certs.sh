@@ -13,6 +13,7 @@
 #                           client certificate from it claiming COA's OIN
 #   pseudonym.key           the gateway's secret for audit pseudonyms
 #   checkpoint.key          Ed25519 key that signs audit checkpoints
+#   handover-master.key     AES-256 master key that wraps hand-over package keys
 #
 # Usage: certs-dev/make-dev-certs.sh [OUTDIR]   (default: certs-dev/out)
 # Idempotent: an existing OUTDIR with a CA is left alone unless --force.
@@ -25,8 +26,8 @@ out="${1:-$(dirname "$0")/out}"
 mkdir -p "$out"
 cd "$out"
 
-# source.crt is the newest file: an older dev PKI without it is redone.
-if [ -f ca.crt ] && [ -f source.crt ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
+# handover-master.key is the newest file: an older dev PKI without it is redone.
+if [ -f ca.crt ] && [ -f handover-master.key ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
   echo "dev certificates already in $out (use --force to recreate)"
   exit 0
 fi
@@ -94,6 +95,7 @@ sign foreign-ca foreign-coa \
 rm -f ./*.srl
 
 openssl rand -hex 32 > pseudonym.key
+openssl rand -hex 32 > handover-master.key
 # Signs the audit log's checkpoints (C2SP signed notes, Ed25519).
 openssl genpkey -algorithm ed25519 -out checkpoint.key 2>/dev/null
 chmod 600 ./*.key

@@ -83,7 +83,7 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   const fs::path base = fs::absolute(path).parent_path();
   const YAML::Node& root = file.root();
   RETURN_IF_ERROR(file.OnlyKeys(
-      root, {"listen", "tls", "policies_dir", "audit", "state", "sources", "limits"}));
+      root, {"listen", "tls", "policies_dir", "audit", "state", "sources", "handover", "limits"}));
   GatewayConfig config;
   ASSIGN_OR_RETURN(config.listen, file.OptionalString(root, "listen", config.listen));
 
@@ -130,6 +130,28 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   for (const YAML::Node& node : sources) {
     ASSIGN_OR_RETURN(adapters::SourceConfig source, ParseSource(file, node, base));
     config.sources.push_back(std::move(source));
+  }
+
+  if (const YAML::Node handover = root["handover"]) {
+    RETURN_IF_ERROR(file.OnlyKeys(handover, {"database", "master_key_file", "fetch_within_days",
+                                             "expire_after_days", "retention_days_after_ack"}));
+    auto& settings = config.handover;
+    ASSIGN_OR_RETURN(settings.database, RequiredPath(file, handover, "database", base));
+    ASSIGN_OR_RETURN(settings.master_key_file,
+                     RequiredPath(file, handover, "master_key_file", base));
+    for (auto [key, out] :
+         {std::pair{"fetch_within_days", &settings.fetch_within_days},
+          std::pair{"expire_after_days", &settings.expire_after_days},
+          std::pair{"retention_days_after_ack", &settings.retention_days_after_ack}}) {
+      ASSIGN_OR_RETURN(int64_t days, file.OptionalInt(handover, key, *out));
+      if (days < 1 || days > 3650) {
+        return file.ErrorAt(handover[key], std::string(key) + " must be between 1 and 3650");
+      }
+      *out = static_cast<int>(days);
+    }
+    if (settings.fetch_within_days > settings.expire_after_days) {
+      return file.ErrorAt(handover, "fetch_within_days must not exceed expire_after_days");
+    }
   }
 
   if (const YAML::Node limits = root["limits"]) {

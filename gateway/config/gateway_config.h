@@ -35,6 +35,14 @@ struct GatewayConfig {
   std::string state_database;
   std::vector<adapters::SourceConfig> sources;
   validate::RequestLimits limits;
+  // Hand-overs; without a database the HandoverService is not offered.
+  struct Handover {
+    std::string database;
+    std::string master_key_file;  // 64 hex digits; wraps every package's data key
+    int fetch_within_days = 14;
+    int expire_after_days = 60;
+    int retention_days_after_ack = 30;
+  } handover;
 };
 
 // Errors name file and line.

@@ -101,6 +101,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),
                                                            gateway->access_reports_.get());
+  if (!config.handover.database.empty()) {
+    ASSIGN_OR_RETURN(auto master_key, handover::MasterKey::Load(config.handover.master_key_file));
+    ASSIGN_OR_RETURN(auto handovers, handover::HandoverStore::Open(config.handover.database));
+    gateway->handover_service_ = std::make_unique<HandoverService>(
+        services, std::move(handovers), std::move(master_key),
+        HandoverSettings{.fetch_within_days = config.handover.fetch_within_days,
+                         .expire_after_days = config.handover.expire_after_days,
+                         .retention_days_after_ack = config.handover.retention_days_after_ack});
+  }
   return gateway;
 }
 
@@ -128,6 +137,7 @@ absl::Status Gateway::Start() {
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(relationship_service_.get());
   builder.RegisterService(audit_service_.get());
+  if (handover_service_) builder.RegisterService(handover_service_.get());
   // A hard cap well above any valid request; the handler's own limit gives
   // the precise INVALID_ARGUMENT below it.
   builder.SetMaxReceiveMessageSize(64 * 1024);
@@ -161,11 +171,14 @@ absl::Status Gateway::ApplyRetention() {
   const int64_t cutoff = now - int64_t{config_.retention_days} * 86'400LL * 1'000'000LL;
   ASSIGN_OR_RETURN(const uint64_t pruned, audit_->PruneBefore(cutoff, now));
   if (pruned > 0) log::Info("audit_retention_applied", {{"entries", pruned}});
+  if (handover_service_) RETURN_IF_ERROR(handover_service_->ApplyRetention());
   return absl::OkStatus();
 }
 
 void Gateway::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) return;
+  // Watch streams never end by themselves; end them so the drain can finish.
+  if (handover_service_) handover_service_->CloseStreams();
   server_->Shutdown(std::chrono::system_clock::now() + grace);
 }
 

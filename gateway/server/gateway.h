@@ -17,6 +17,7 @@
 #include "gateway/server/audit_service.h"
 #include "gateway/server/consent_service.h"
 #include "gateway/server/dossier_service.h"
+#include "gateway/server/handover_service.h"
 #include "gateway/server/registry_facts.h"
 #include "gateway/server/relationship_service.h"
 
@@ -60,6 +61,7 @@ class Gateway {
   std::unique_ptr<ConsentService> consent_service_;
   std::unique_ptr<RelationshipService> relationship_service_;
   std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<HandoverService> handover_service_;  // null when not configured
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

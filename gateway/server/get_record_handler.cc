@@ -2,7 +2,7 @@
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
-#include "gateway/filter/transforms.h"
+#include "gateway/server/release.h"
 #include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
@@ -181,29 +181,16 @@ void GetRecordHandler::Release(const policy::PolicySet& policies, const policy::
                                const google::protobuf::Message& record, AuditEntry entry,
                                v1::GetRecordResponse* response, Done done) const {
   // 5. Filter: build the released record from the granted fields only.
-  std::unique_ptr<google::protobuf::Message> released(record.New());
-  rule.selection.CopySelected(record, released.get());
-  filter::ApplyTransforms(rule.transforms, record, released.get(),
-                          {partner.id, services_.recipient_pseudonym_key, today});
+  const std::unique_ptr<google::protobuf::Message> released =
+      FilterRecord(rule, record, {partner.id, services_.recipient_pseudonym_key, today});
   response->mutable_record()->PackFrom(*released);
-  for (const policy::ReleasedFieldSpec& spec : rule.release) {
-    v1::ReleasedField* field = response->add_released_fields();
-    field->set_path(spec.path);
-    field->set_transform(spec.transform);
-    entry.add_released_fields(spec.path +
-                              (spec.transform == "keep" ? "" : " (" + spec.transform + ")"));
-  }
-  for (const std::string& category : rule.released_categories) {
-    entry.add_released_categories(category);
-  }
+  DescribeRelease(rule, response->record().value(), response->mutable_released_fields(), &entry);
   response->set_rule_id(rule.id);
   response->set_legal_basis(entry.legal_basis() + (entry.law_reference().empty()
                                                        ? ""
                                                        : " (" + entry.law_reference() + ")"));
   response->set_policy_version(policies.version());
   entry.set_decision(AuditEntry::PERMIT);
-  const crypto::Sha256Digest digest = crypto::Sha256(response->record().value());
-  entry.set_payload_sha256(std::string(crypto::AsBytes(digest)));
 
   // 6. Audit, and only then 7. respond.
   services_.audit->Append(std::move(entry),

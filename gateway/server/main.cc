@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
     std::rename(temporary.c_str(), ready_file.c_str());
   }
 
-  // Retention runs at start (in Start) and then daily.
-  constexpr auto kRetentionInterval = std::chrono::hours(24);
+  // Retention (audit content, hand-over packages) runs at start (in Start)
+  // and then hourly.
+  constexpr auto kRetentionInterval = std::chrono::hours(1);
   auto next_retention = std::chrono::steady_clock::now() + kRetentionInterval;
   for (;;) {
     timespec poll{.tv_sec = 600, .tv_nsec = 0};

@@ -102,8 +102,11 @@ inline std::string WriteConfig(const TempDir& dir, const std::string& policies_d
                        CertsDir() +
                        "/checkpoint.key\n"
                        "state:\n"
-                       "  database: state.db\n" +
-                       sources_yaml);
+                       "  database: state.db\n"
+                       "handover:\n"
+                       "  database: handover.db\n"
+                       "  master_key_file: " +
+                       CertsDir() + "/handover-master.key\n" + sources_yaml);
 }
 
 // A channel to `address` presenting partner `name`'s dev certificate.

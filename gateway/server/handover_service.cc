@@ -1,0 +1,588 @@
+#include "gateway/server/handover_service.h"
+
+#include <openssl/rand.h>
+
+#include "gateway/common/civil_date.h"
+#include "gateway/common/crypto.h"
+#include "gateway/common/error.h"
+#include "gateway/common/log.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/server/change_audit.h"
+#include "gateway/server/release.h"
+#include "gateway/server/unary_call.h"
+#include "gateway/validate/subject_id.h"
+
+namespace ketenpoort::server {
+
+using handover::StoredHandover;
+using v1::AuditEntry;
+using v1::Handover;
+
+namespace {
+
+constexpr char kService[] = "/ketenpoort.v1.HandoverService/";
+constexpr size_t kMaxRecordTypes = 10;
+constexpr size_t kMaxNoteBytes = 2000;
+constexpr size_t kMaxRequestIdBytes = 128;
+constexpr int64_t kMicrosPerDay = 86'400LL * 1'000'000LL;
+
+absl::Status Invalid(std::string_view reason, std::string message) {
+  return MakeError(absl::StatusCode::kInvalidArgument, reason, std::move(message));
+}
+
+absl::Status NotFound() {
+  return MakeError(absl::StatusCode::kNotFound, "HANDOVER_NOT_FOUND",
+                   "no such hand-over for this partner");
+}
+
+absl::Status WrongState(std::string_view reason, const Handover& handover, std::string what) {
+  return MakeError(absl::StatusCode::kFailedPrecondition, reason,
+                   "hand-over is " + v1::HandoverStatus_Name(handover.status()) + ": " + what,
+                   {{"status", v1::HandoverStatus_Name(handover.status())}});
+}
+
+std::string NewHandoverId() {
+  unsigned char bytes[12];
+  RAND_bytes(bytes, sizeof bytes);
+  return "ho-" +
+         crypto::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+bool IsOpen(v1::HandoverStatus status) {
+  return status == v1::PENDING || status == v1::DELIVERED || status == v1::ACKNOWLEDGED;
+}
+
+}  // namespace
+
+HandoverService::HandoverService(const GatewayServices& services,
+                                 std::unique_ptr<handover::HandoverStore> store,
+                                 handover::MasterKey master_key, HandoverSettings settings)
+    : services_(services),
+      store_(std::move(store)),
+      master_key_(std::move(master_key)),
+      settings_(settings) {}
+
+absl::StatusOr<Caller> HandoverService::Identify(grpc::CallbackServerContext* context) const {
+  return IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
+}
+
+void HandoverService::MarkOverdue(Handover& handover) const {
+  if (handover.status() != v1::PENDING) return;
+  const int64_t now = services_.clock->NowUnixMicros();
+  const bool late =
+      now > handover.created_unix_micros() + settings_.fetch_within_days * kMicrosPerDay;
+  const std::optional<int64_t> move = ParseCivilDate(handover.expected_move_date());
+  handover.set_overdue(late || (move && now / kMicrosPerDay > *move));
+}
+
+absl::StatusOr<uint64_t> HandoverService::Audit(const Caller* caller, const std::string& method,
+                                                const std::string& subject_pseudonym,
+                                                v1::Purpose purpose, AuditEntry::Decision decision,
+                                                const std::string& reason,
+                                                const std::string& detail) {
+  AuditEntry entry;
+  entry.set_kind(AuditEntry::HANDOVER);
+  entry.set_time_unix_micros(services_.clock->NowUnixMicros());
+  entry.set_method(kService + method);
+  if (caller != nullptr) {
+    entry.set_partner_oin(caller->certificate.oin);
+    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
+    if (caller->partner != nullptr) {
+      entry.set_partner_id(caller->partner->id);
+      entry.set_partner_name(caller->partner->name);
+    }
+    entry.set_actor_id(caller->actor_id);
+    entry.set_actor_role(caller->actor_role);
+    entry.set_request_id(caller->request_id);
+  }
+  entry.set_subject_pseudonym(subject_pseudonym);
+  entry.set_purpose(purpose);
+  entry.set_decision(decision);
+  entry.set_reason(reason);
+  entry.set_detail(detail);
+  entry.set_policy_version(services_.policies->Current()->version());
+  absl::StatusOr<uint64_t> index = services_.audit->AppendAndWait(std::move(entry));
+  if (!index.ok()) {
+    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                     "the audit log cannot record this, so nothing was done; retry later");
+  }
+  return index;
+}
+
+absl::Status HandoverService::ValidateSend(const v1::SendHandoverRequest& request) const {
+  RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
+  if (request.request_id().empty() || request.request_id().size() > kMaxRequestIdBytes) {
+    return Invalid("REQUEST_ID_REQUIRED",
+                   "request_id is required (at most 128 bytes): it makes Send safe to retry");
+  }
+  if (!v1::Purpose_IsValid(request.purpose()) || request.purpose() == v1::PURPOSE_UNSPECIFIED) {
+    return Invalid("UNKNOWN_PURPOSE", "purpose is missing or unknown");
+  }
+  if (request.record_types().empty() ||
+      static_cast<size_t>(request.record_types_size()) > kMaxRecordTypes) {
+    return Invalid("RECORD_TYPES_REQUIRED", "name 1 to 10 record types to hand over");
+  }
+  for (const std::string& type : request.record_types()) {
+    if (services_.catalog->Find(type) == nullptr) {
+      return Invalid("UNKNOWN_RECORD_TYPE", "unknown record type '" + type + "'");
+    }
+  }
+  if (services_.policies->Current()->partners().FindById(request.recipient_partner_id()) ==
+      nullptr) {
+    return Invalid("UNKNOWN_RECIPIENT",
+                   "unknown recipient partner '" + request.recipient_partner_id() + "'");
+  }
+  if (request.recipient_role().empty() ||
+      request.recipient_role().size() > services_.limits.max_metadata_value_bytes) {
+    return Invalid("RECIPIENT_ROLE_REQUIRED",
+                   "recipient_role is required: the role at the recipient the dossier is for");
+  }
+  if (request.note().size() > kMaxNoteBytes) {
+    return Invalid("NOTE_TOO_LONG", "note is longer than 2000 bytes");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
+                                     const v1::SendHandoverRequest& request,
+                                     std::chrono::system_clock::time_point deadline,
+                                     Handover* response) {
+  // 1. Identity. 2. Validate.
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  RETURN_IF_ERROR(ValidateSend(request));
+  const identity::Partner& sender = *caller->partner;
+  // A retried Send returns what the first one stored.
+  const std::string digest = services_.pseudonymizer->Pseudonym(request.SerializeAsString());
+  if (std::optional<StoredHandover> earlier =
+          store_->FindByRequest(sender.id, request.request_id())) {
+    if (earlier->request_digest != digest) {
+      return MakeError(absl::StatusCode::kAlreadyExists, "HANDOVER_REQUEST_REUSED",
+                       "request_id was already used for a different hand-over");
+    }
+    *response = earlier->handover;
+    MarkOverdue(*response);
+    return absl::OkStatus();
+  }
+
+  const auto policies = services_.policies->Current();
+  const identity::Partner* recipient =
+      policies->partners().FindById(request.recipient_partner_id());
+  const std::string pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
+  const int64_t now = services_.clock->NowUnixMicros();
+  const int64_t today = now / kMicrosPerDay;
+  const std::string handover_id = NewHandoverId();
+  v1::HandoverPackage package;
+  package.set_subject_id(request.subject_id());
+  package.set_note(request.note());
+  package.set_sender_actor_id(caller->actor_id);
+
+  for (const std::string& record_type : request.record_types()) {
+    // Only the organisation whose source holds the records hands them over.
+    const sources::SourceRouter::Route* route = services_.sources->Find(record_type);
+    if (route == nullptr || route->owner != sender.id) {
+      return MakeError(absl::StatusCode::kPermissionDenied, "NOT_THE_SOURCE",
+                       sender.id + " does not hold " + record_type + ", so cannot hand it over");
+    }
+    // 3. Decide, for the recipient.
+    const policy::Decision decision = policies->Decide({.partner = recipient,
+                                                        .actor_role = request.recipient_role(),
+                                                        .purpose = request.purpose(),
+                                                        .record_type = record_type,
+                                                        .subject_id = request.subject_id(),
+                                                        .authenticated_subject = "",
+                                                        .today = today,
+                                                        .break_glass = false,
+                                                        .facts = services_.facts});
+    if (!decision.permit) {
+      RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::DENY,
+                            std::string(decision.reason),
+                            "hand-over of " + record_type + " to " + recipient->id + " refused")
+                          .status());
+      return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
+                       {{"policy_version", policies->version()}});
+    }
+    // 4. Fetch.
+    adapters::FetchRequest fetch;
+    fetch.subject_id = request.subject_id();
+    fetch.record_type = record_type;
+    fetch.descriptor = decision.rule->record_descriptor;
+    fetch.deadline = deadline;
+    fetch.request_id = caller->request_id;
+    adapters::FetchResult record = route->source->Fetch(fetch);
+    if (!record.ok()) {
+      RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::FAILED,
+                            ErrorReason(record.status()),
+                            "hand-over of " + record_type + ": the source failed")
+                          .status());
+      return record.status();
+    }
+    // 5. Filter, for the recipient.
+    const auto released = FilterRecord(*decision.rule, **record,
+                                       {recipient->id, services_.recipient_pseudonym_key, today});
+    v1::HandedOverRecord* item = package.add_records();
+    item->set_record_type(record_type);
+    item->mutable_record()->PackFrom(*released);
+    item->set_rule_id(decision.rule->id);
+    item->set_legal_basis(std::string(policy::LegalBasisName(decision.rule->legal_basis.kind)));
+    AuditEntry described;
+    DescribeRelease(*decision.rule, item->record().value(), item->mutable_released_fields(),
+                    &described);
+  }
+
+  // 6. Audit that it was sent, then 7. seal and store.
+  RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::PERMIT, "",
+                        "hand-over " + handover_id + " to " + recipient->id + " (" +
+                            request.recipient_role() + ") stored")
+                      .status());
+  StoredHandover stored;
+  Handover& h = stored.handover;
+  h.set_handover_id(handover_id);
+  h.set_sender_partner_id(sender.id);
+  h.set_recipient_partner_id(recipient->id);
+  h.set_recipient_role(request.recipient_role());
+  h.set_purpose(request.purpose());
+  for (const std::string& type : request.record_types()) h.add_record_types(type);
+  h.set_status(v1::PENDING);
+  h.set_created_unix_micros(now);
+  if (auto koppeling = services_.facts->KoppelingOf(request.subject_id());
+      koppeling && koppeling->move_day) {
+    h.set_expected_move_date(FormatCivilDate(*koppeling->move_day));
+  }
+  stored.request_id = request.request_id();
+  stored.request_digest = digest;
+  stored.subject_key = pseudonym;
+  ASSIGN_OR_RETURN(stored.package, master_key_.Seal(handover_id, package.SerializeAsString()));
+  if (absl::Status inserted = store_->Insert(stored); !inserted.ok()) {
+    // A concurrent retry of the same request stored it first.
+    if (std::optional<StoredHandover> raced =
+            store_->FindByRequest(sender.id, request.request_id());
+        raced && raced->request_digest == digest) {
+      *response = raced->handover;
+      return absl::OkStatus();
+    }
+    return inserted;
+  }
+  log::Info("handover_stored", {{"sender", sender.id}, {"recipient", recipient->id}});
+  hub_.Wake(recipient->id);
+  *response = stored.handover;
+  MarkOverdue(*response);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoredHandover> HandoverService::Visible(const Caller& caller, const std::string& id,
+                                                        bool sender, bool recipient) {
+  std::optional<StoredHandover> stored = store_->Find(id);
+  if (!stored) return NotFound();
+  const std::string& me = caller.partner->id;
+  if ((sender && stored->handover.sender_partner_id() == me) ||
+      (recipient && stored->handover.recipient_partner_id() == me)) {
+    return *std::move(stored);
+  }
+  return NotFound();
+}
+
+absl::Status HandoverService::Transition(const Caller* caller, StoredHandover& stored,
+                                         v1::HandoverStatus to, bool purge,
+                                         const std::string& what) {
+  Handover next = stored.handover;
+  const v1::HandoverStatus from = next.status();
+  next.set_status(to);
+  const int64_t now = services_.clock->NowUnixMicros();
+  if (to == v1::DELIVERED) {
+    next.set_fetched_unix_micros(now);
+  } else if (to != from) {
+    next.set_closed_unix_micros(now);
+  }
+  if (purge) next.set_package_purged(true);
+  // Audited first: a status is never changed without its entry.
+  RETURN_IF_ERROR(Audit(caller, what, stored.subject_key, next.purpose(), AuditEntry::PERMIT, "",
+                        "hand-over " + next.handover_id() + " " + v1::HandoverStatus_Name(from) +
+                            " -> " + v1::HandoverStatus_Name(to) +
+                            (purge ? ", package purged" : ""))
+                      .status());
+  RETURN_IF_ERROR(store_->Update(next, from, purge));
+  stored.handover = std::move(next);
+  if (purge) stored.package.reset();
+  return absl::OkStatus();
+}
+
+absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
+                                      const v1::GetHandoverRequest& request,
+                                      v1::FetchHandoverResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(StoredHandover stored,
+                   Visible(*caller, request.handover_id(), /*sender=*/false, /*recipient=*/true));
+  if (!IsOpen(stored.handover.status()) || !stored.package) {
+    return WrongState("HANDOVER_CLOSED", stored.handover, "its package is no longer available");
+  }
+  ASSIGN_OR_RETURN(std::string plaintext,
+                   master_key_.Open(stored.handover.handover_id(), *stored.package));
+  v1::HandoverPackage package;
+  if (!package.ParseFromString(plaintext)) {
+    return MakeError(absl::StatusCode::kDataLoss, "HANDOVER_UNREADABLE",
+                     "a hand-over package does not decode");
+  }
+  // The policy again, now, for the actor fetching: a consent revoked since
+  // Send, or a registration ended, stops delivery here.
+  const auto policies = services_.policies->Current();
+  const int64_t today = services_.clock->NowUnixMicros() / kMicrosPerDay;
+  std::vector<AuditEntry> entries;
+  for (v1::HandedOverRecord& item : *package.mutable_records()) {
+    const policy::Decision decision = policies->Decide({.partner = caller->partner,
+                                                        .actor_role = caller->actor_role,
+                                                        .purpose = stored.handover.purpose(),
+                                                        .record_type = item.record_type(),
+                                                        .subject_id = package.subject_id(),
+                                                        .authenticated_subject = "",
+                                                        .today = today,
+                                                        .break_glass = false,
+                                                        .facts = services_.facts});
+    AuditEntry entry;
+    entry.set_kind(AuditEntry::ACCESS);
+    entry.set_time_unix_micros(services_.clock->NowUnixMicros());
+    entry.set_method(std::string(kService) + "Fetch");
+    entry.set_partner_oin(caller->certificate.oin);
+    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
+    entry.set_partner_id(caller->partner->id);
+    entry.set_partner_name(caller->partner->name);
+    entry.set_actor_id(caller->actor_id);
+    entry.set_actor_role(caller->actor_role);
+    entry.set_request_id(caller->request_id);
+    entry.set_subject_pseudonym(stored.subject_key);
+    entry.set_purpose(stored.handover.purpose());
+    entry.set_record_type(item.record_type());
+    entry.set_source("handover");
+    entry.set_source_partner_id(stored.handover.sender_partner_id());
+    entry.set_policy_version(policies->version());
+    entry.set_detail("hand-over " + stored.handover.handover_id());
+    if (!decision.permit) {
+      entry.set_decision(AuditEntry::DENY);
+      entry.set_reason(std::string(decision.reason));
+      if (!services_.audit->AppendAndWait(std::move(entry)).ok()) {
+        return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                         "the audit log cannot record this request; retry later");
+      }
+      return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
+                       {{"policy_version", policies->version()}});
+    }
+    // Permitted by another rule than at Send (say, a narrower consent):
+    // release only what both allow.
+    if (decision.rule->id != item.rule_id()) {
+      std::unique_ptr<google::protobuf::Message> record(
+          google::protobuf::MessageFactory::generated_factory()
+              ->GetPrototype(decision.rule->record_descriptor)
+              ->New());
+      if (!item.record().UnpackTo(record.get())) {
+        return MakeError(absl::StatusCode::kDataLoss, "HANDOVER_UNREADABLE",
+                         "a handed-over record does not decode");
+      }
+      const auto narrowed = FilterRecord(
+          *decision.rule, *record, {caller->partner->id, services_.recipient_pseudonym_key, today});
+      item.mutable_record()->PackFrom(*narrowed);
+      item.set_rule_id(decision.rule->id);
+      item.set_legal_basis(std::string(policy::LegalBasisName(decision.rule->legal_basis.kind)));
+    }
+    item.clear_released_fields();
+    DescribeRelease(*decision.rule, item.record().value(), item.mutable_released_fields(), &entry);
+    entry.set_decision(AuditEntry::PERMIT);
+    entries.push_back(std::move(entry));
+  }
+  // Every release is durable before anything leaves.
+  uint64_t last_index = 0;
+  for (AuditEntry& entry : entries) {
+    absl::StatusOr<uint64_t> index = services_.audit->AppendAndWait(std::move(entry));
+    if (!index.ok()) {
+      return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                       "the audit log cannot record this request, so no data is released; "
+                       "retry later");
+    }
+    last_index = *index;
+  }
+  if (stored.handover.status() == v1::PENDING) {
+    Handover delivered = stored.handover;
+    delivered.set_status(v1::DELIVERED);
+    delivered.set_fetched_unix_micros(services_.clock->NowUnixMicros());
+    RETURN_IF_ERROR(store_->Update(delivered, v1::PENDING, /*purge=*/false));
+    stored.handover = std::move(delivered);
+  }
+  *response->mutable_handover() = stored.handover;
+  response->set_subject_id(package.subject_id());
+  response->set_note(package.note());
+  *response->mutable_records() = std::move(*package.mutable_records());
+  response->set_policy_version(policies->version());
+  response->set_audit_index(last_index);
+  return absl::OkStatus();
+}
+
+absl::Status HandoverService::ApplyRetention() {
+  const int64_t now = services_.clock->NowUnixMicros();
+  ASSIGN_OR_RETURN(std::vector<StoredHandover> open,
+                   store_->WithStatus({v1::PENDING, v1::ACKNOWLEDGED}));
+  int expired = 0;
+  int purged = 0;
+  for (StoredHandover& stored : open) {
+    const Handover& h = stored.handover;
+    if (h.status() == v1::PENDING &&
+        now > h.created_unix_micros() + settings_.expire_after_days * kMicrosPerDay) {
+      RETURN_IF_ERROR(Transition(nullptr, stored, v1::EXPIRED, /*purge=*/true, "Expire"));
+      ++expired;
+    } else if (h.status() == v1::ACKNOWLEDGED && stored.package &&
+               now > h.closed_unix_micros() + settings_.retention_days_after_ack * kMicrosPerDay) {
+      RETURN_IF_ERROR(Transition(nullptr, stored, v1::ACKNOWLEDGED, /*purge=*/true, "Purge"));
+      ++purged;
+    }
+  }
+  if (expired + purged > 0) {
+    log::Info("handover_retention", {{"expired", expired}, {"purged", purged}});
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* HandoverService::Send(grpc::CallbackServerContext* context,
+                                                const v1::SendHandoverRequest* request,
+                                                Handover* response) {
+  return RunUnary(
+      context, [&] { return DoSend(Identify(context), *request, context->deadline(), response); });
+}
+
+grpc::ServerUnaryReactor* HandoverService::GetStatus(grpc::CallbackServerContext* context,
+                                                     const v1::GetHandoverRequest* request,
+                                                     Handover* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), true, true));
+    *response = stored.handover;
+    MarkOverdue(*response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext* context,
+                                                    const v1::GetHandoverRequest* request,
+                                                    Handover* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), true, false));
+    if (stored.handover.status() == v1::PENDING) {
+      RETURN_IF_ERROR(Transition(&caller, stored, v1::WITHDRAWN, /*purge=*/true, "Withdraw"));
+    } else if (stored.handover.status() != v1::WITHDRAWN) {
+      return WrongState("HANDOVER_ALREADY_FETCHED", stored.handover,
+                        "only a hand-over not yet fetched can be withdrawn");
+    }
+    *response = stored.handover;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerContext* context,
+                                                       const v1::ListOverdueRequest*,
+                                                       v1::ListHandoversResponse* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
+                     store_->WithStatus({v1::PENDING}, caller.partner->id));
+    for (StoredHandover& stored : pending) {
+      MarkOverdue(stored.handover);
+      if (stored.handover.overdue()) *response->add_handovers() = std::move(stored.handover);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
+    grpc::CallbackServerContext* context, const v1::WatchHandoversRequest* request) {
+  absl::StatusOr<Caller> caller = Identify(context);
+  absl::Status refused = RequireKnownPartner(caller);
+  if (refused.ok() && hub_.closed()) {
+    refused = MakeError(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
+                        "the gateway is stopping; reconnect with your last cursor");
+  }
+  if (!refused.ok()) {
+    // A stream that ends at once with the reason.
+    class Refused final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
+     public:
+      explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(refused);
+  }
+  return new WatchStream(&hub_, store_.get(), caller->partner->id, request->after_cursor());
+}
+
+grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerContext* context,
+                                                       const v1::ListPendingRequest*,
+                                                       v1::ListHandoversResponse* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
+                     store_->WithStatus({v1::PENDING}, "", caller.partner->id));
+    for (StoredHandover& stored : pending) {
+      MarkOverdue(stored.handover);
+      *response->add_handovers() = std::move(stored.handover);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* HandoverService::Fetch(grpc::CallbackServerContext* context,
+                                                 const v1::GetHandoverRequest* request,
+                                                 v1::FetchHandoverResponse* response) {
+  return RunUnary(context, [&] { return DoFetch(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* HandoverService::Acknowledge(grpc::CallbackServerContext* context,
+                                                       const v1::GetHandoverRequest* request,
+                                                       Handover* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), false, true));
+    switch (stored.handover.status()) {
+      case v1::DELIVERED:
+        RETURN_IF_ERROR(Transition(&caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
+        break;
+      case v1::ACKNOWLEDGED:
+        break;  // idempotent
+      case v1::PENDING:
+        return WrongState("HANDOVER_NOT_FETCHED", stored.handover, "fetch it before confirming");
+      default:
+        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
+    }
+    *response = stored.handover;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* context,
+                                                  const v1::RefuseHandoverRequest* request,
+                                                  Handover* response) {
+  return RunUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
+    RETURN_IF_ERROR(RequireKnownPartner(caller));
+    if (!v1::RefusalReason_IsValid(request->reason()) ||
+        request->reason() == v1::REFUSAL_REASON_UNSPECIFIED) {
+      return Invalid("REFUSAL_REASON_REQUIRED", "give a refusal reason");
+    }
+    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), false, true));
+    switch (stored.handover.status()) {
+      case v1::PENDING:
+      case v1::DELIVERED: {
+        stored.handover.set_refusal_reason(request->reason());
+        RETURN_IF_ERROR(Transition(&caller, stored, v1::REFUSED, /*purge=*/true, "Refuse"));
+        break;
+      }
+      case v1::REFUSED:
+        break;  // idempotent
+      default:
+        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be refused");
+    }
+    *response = stored.handover;
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace ketenpoort::server

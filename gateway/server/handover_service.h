@@ -1,0 +1,100 @@
+// gRPC HandoverService: the warme overdracht (proto/ketenpoort/v1/handover.proto).
+//
+// Send runs the request path of GetRecord for the recipient, then stores
+// the filtered package sealed (envelope.h):
+//   identity -> validate -> owner of the source -> decide (for the
+//   recipient) -> fetch -> filter -> audit -> seal and store -> notify
+// Fetch checks the policy again for the fetching actor, so a consent
+// revoked after Send stops delivery, and audits the release before it
+// leaves. A hand-over is visible only to its sender and its recipient;
+// to anyone else it does not exist (NOT_FOUND).
+#ifndef KETENPOORT_GATEWAY_SERVER_HANDOVER_SERVICE_H_
+#define KETENPOORT_GATEWAY_SERVER_HANDOVER_SERVICE_H_
+
+#include <memory>
+
+#include "gateway/handover/envelope.h"
+#include "gateway/handover/handover_store.h"
+#include "gateway/server/get_record_handler.h"
+#include "gateway/server/handover_watch.h"
+#include "ketenpoort/v1/handover.grpc.pb.h"
+
+namespace ketenpoort::server {
+
+struct HandoverSettings {
+  int fetch_within_days = 14;         // later than this and not fetched: overdue
+  int expire_after_days = 60;         // later than this and not fetched: expired, purged
+  int retention_days_after_ack = 30;  // the package is purged this long after acknowledgement
+};
+
+class HandoverService final : public v1::HandoverService::CallbackService {
+ public:
+  HandoverService(const GatewayServices& services, std::unique_ptr<handover::HandoverStore> store,
+                  handover::MasterKey master_key, HandoverSettings settings);
+
+  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* context,
+                                 const v1::SendHandoverRequest* request,
+                                 v1::Handover* response) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const v1::GetHandoverRequest* request,
+                                      v1::Handover* response) override;
+  grpc::ServerUnaryReactor* Withdraw(grpc::CallbackServerContext* context,
+                                     const v1::GetHandoverRequest* request,
+                                     v1::Handover* response) override;
+  grpc::ServerUnaryReactor* ListOverdue(grpc::CallbackServerContext* context,
+                                        const v1::ListOverdueRequest* request,
+                                        v1::ListHandoversResponse* response) override;
+  grpc::ServerWriteReactor<v1::HandoverEvent>* Watch(
+      grpc::CallbackServerContext* context, const v1::WatchHandoversRequest* request) override;
+  grpc::ServerUnaryReactor* ListPending(grpc::CallbackServerContext* context,
+                                        const v1::ListPendingRequest* request,
+                                        v1::ListHandoversResponse* response) override;
+  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* context,
+                                  const v1::GetHandoverRequest* request,
+                                  v1::FetchHandoverResponse* response) override;
+  grpc::ServerUnaryReactor* Acknowledge(grpc::CallbackServerContext* context,
+                                        const v1::GetHandoverRequest* request,
+                                        v1::Handover* response) override;
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context,
+                                   const v1::RefuseHandoverRequest* request,
+                                   v1::Handover* response) override;
+
+  // Expires hand-overs not fetched in time and purges packages past their
+  // retention; each is audited. Run at start and periodically.
+  absl::Status ApplyRetention();
+  // Ends every Watch stream, before the server drains.
+  void CloseStreams() { hub_.CloseAll(); }
+
+  absl::Status DoSend(const absl::StatusOr<Caller>& caller, const v1::SendHandoverRequest& request,
+                      std::chrono::system_clock::time_point deadline, v1::Handover* response);
+  absl::Status DoFetch(const absl::StatusOr<Caller>& caller, const v1::GetHandoverRequest& request,
+                       v1::FetchHandoverResponse* response);
+
+ private:
+  absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
+  absl::Status ValidateSend(const v1::SendHandoverRequest& request) const;
+  // The hand-over if the caller is its sender (or recipient, when allowed);
+  // NOT_FOUND otherwise, so others cannot even tell that it exists.
+  absl::StatusOr<handover::StoredHandover> Visible(const Caller& caller, const std::string& id,
+                                                   bool sender, bool recipient);
+  // Moves a hand-over to `to` (compare-and-set from its current status),
+  // audits it, optionally purging the package.
+  absl::Status Transition(const Caller* caller, handover::StoredHandover& stored,
+                          v1::HandoverStatus to, bool purge, const std::string& what);
+  // A HANDOVER audit entry; AppendAndWait. Without a caller it is the gateway's own.
+  absl::StatusOr<uint64_t> Audit(const Caller* caller, const std::string& method,
+                                 const std::string& subject_pseudonym, v1::Purpose purpose,
+                                 v1::AuditEntry::Decision decision, const std::string& reason,
+                                 const std::string& detail);
+  void MarkOverdue(v1::Handover& handover) const;
+
+  GatewayServices services_;
+  std::unique_ptr<handover::HandoverStore> store_;
+  handover::MasterKey master_key_;
+  HandoverSettings settings_;
+  WatchHub hub_;
+};
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_HANDOVER_SERVICE_H_

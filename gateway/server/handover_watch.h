@@ -1,0 +1,72 @@
+// Watch: a server stream of the hand-overs addressed to the caller, from a
+// cursor on. Every event is read from the store, so a watcher that
+// reconnects with the last cursor it saw misses nothing, and a hand-over
+// stored while nobody watched is sent on the next Watch.
+//
+// WatchHub wakes a recipient's open streams when a hand-over for it is
+// stored, and closes every stream at shutdown (UNAVAILABLE: reconnect with
+// your cursor) so a drain does not wait for streams that never end.
+#ifndef KETENPOORT_GATEWAY_SERVER_HANDOVER_WATCH_H_
+#define KETENPOORT_GATEWAY_SERVER_HANDOVER_WATCH_H_
+
+#include <grpcpp/support/server_callback.h>
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "gateway/handover/handover_store.h"
+#include "ketenpoort/v1/handover.pb.h"
+
+namespace ketenpoort::server {
+
+class WatchHub;
+
+class WatchStream final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
+ public:
+  WatchStream(WatchHub* hub, handover::HandoverStore* store, std::string recipient,
+              uint64_t after_cursor);
+
+  // New hand-overs may be in the store: send them.
+  void Wake();
+  // The gateway is stopping.
+  void Close();
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Starts the next write if none is in flight. Caller holds mutex_.
+  void PumpLocked();
+
+  WatchHub* const hub_;
+  handover::HandoverStore* const store_;
+  const std::string recipient_;
+  std::mutex mutex_;
+  uint64_t cursor_;                      // last cursor read from the store
+  std::deque<v1::HandoverEvent> queue_;  // read, not yet written
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+class WatchHub {
+ public:
+  void Add(const std::string& recipient, WatchStream* stream);
+  void Remove(const std::string& recipient, WatchStream* stream);
+  void Wake(const std::string& recipient);
+  // Closes every open stream and refuses new ones.
+  void CloseAll();
+  bool closed() const;
+
+ private:
+  mutable std::mutex mutex_;
+  bool closed_ = false;
+  std::map<std::string, std::set<WatchStream*>> streams_;
+};
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_HANDOVER_WATCH_H_

@@ -1,0 +1,36 @@
+#include "gateway/server/release.h"
+
+#include "gateway/common/crypto.h"
+
+namespace ketenpoort::server {
+
+std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule,
+                                                        const google::protobuf::Message& record,
+                                                        const filter::TransformContext& context) {
+  std::unique_ptr<google::protobuf::Message> released(record.New());
+  rule.selection.CopySelected(record, released.get());
+  filter::ApplyTransforms(rule.transforms, record, released.get(), context);
+  return released;
+}
+
+void DescribeRelease(const policy::Rule& rule, const std::string& packed,
+                     google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields,
+                     v1::AuditEntry* entry) {
+  for (const policy::ReleasedFieldSpec& spec : rule.release) {
+    v1::ReleasedField* field = fields->Add();
+    field->set_path(spec.path);
+    field->set_transform(spec.transform);
+    entry->add_released_fields(spec.path +
+                               (spec.transform == "keep" ? "" : " (" + spec.transform + ")"));
+  }
+  for (const std::string& category : rule.released_categories) {
+    entry->add_released_categories(category);
+  }
+  entry->set_rule_id(rule.id);
+  entry->set_legal_basis(std::string(policy::LegalBasisName(rule.legal_basis.kind)));
+  entry->set_law_reference(rule.legal_basis.law_reference);
+  const crypto::Sha256Digest digest = crypto::Sha256(packed);
+  entry->set_payload_sha256(std::string(crypto::AsBytes(digest)));
+}
+
+}  // namespace ketenpoort::server

@@ -1,0 +1,33 @@
+// Step 5 of the request path, shared by GetRecord and the hand-over: build
+// the released record from the granted fields only, then transform it.
+#ifndef KETENPOORT_GATEWAY_SERVER_RELEASE_H_
+#define KETENPOORT_GATEWAY_SERVER_RELEASE_H_
+
+#include <google/protobuf/message.h>
+
+#include <memory>
+#include <string>
+
+#include "gateway/filter/transforms.h"
+#include "gateway/policy/rule.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "ketenpoort/v1/audit_entry.pb.h"
+#include "ketenpoort/v1/dossier.pb.h"
+
+namespace ketenpoort::server {
+
+// A new record of the same type holding only what `rule` releases: a field
+// not granted is absent, not empty.
+std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule,
+                                                        const google::protobuf::Message& record,
+                                                        const filter::TransformContext& context);
+
+// The rule's released fields, as the response lists them and as the audit
+// entry records them (with categories and the payload digest of `packed`).
+void DescribeRelease(const policy::Rule& rule, const std::string& packed,
+                     google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields,
+                     v1::AuditEntry* entry);
+
+}  // namespace ketenpoort::server
+
+#endif  // KETENPOORT_GATEWAY_SERVER_RELEASE_H_
