@@ -50,6 +50,15 @@ Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic p
   $K get --as huisartsenpraktijk-woerden --actor-role huisarts \
       --subject $subject --record gca.MedicalDossier --purpose CONTINUITY_OF_CARE
 
+  # ... or hand it over: GCA pushes it, the GP is told, fetches and confirms, GCA sees the status
+  $K handover send --as gca --actor-role arts --subject $subject --record gca.MedicalDossier \
+      --to huisartsenpraktijk-woerden --role huisarts --purpose CONTINUITY_OF_CARE \
+      --note "synthetische notitie" --request-id demo-0001
+  $K handover pending --as huisartsenpraktijk-woerden --actor-role huisarts
+  $K handover fetch --as huisartsenpraktijk-woerden --actor-role huisarts --id <handover_id>
+  $K handover ack --as huisartsenpraktijk-woerden --actor-role huisarts --id <handover_id>
+  $K handover status --as gca --id <handover_id>
+
   # statutory flows: TBC follow-up to the GGD of the new region, inburgering progress
   # (the loan as a band) to the municipality
   $K get --as ggd-regio-utrecht --actor-role tbc-arts \

@@ -445,17 +445,20 @@ grpc::ServerUnaryReactor* HandoverService::Send(grpc::CallbackServerContext* con
       context, [&] { return DoSend(Identify(context), *request, context->deadline(), response); });
 }
 
+absl::Status HandoverService::DoGetStatus(const absl::StatusOr<Caller>& caller,
+                                          const v1::GetHandoverRequest& request,
+                                          Handover* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), true, true));
+  *response = stored.handover;
+  MarkOverdue(*response);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* HandoverService::GetStatus(grpc::CallbackServerContext* context,
                                                      const v1::GetHandoverRequest* request,
                                                      Handover* response) {
-  return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), true, true));
-    *response = stored.handover;
-    MarkOverdue(*response);
-    return absl::OkStatus();
-  });
+  return RunUnary(context, [&] { return DoGetStatus(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext* context,
@@ -534,27 +537,30 @@ grpc::ServerUnaryReactor* HandoverService::Fetch(grpc::CallbackServerContext* co
   return RunUnary(context, [&] { return DoFetch(Identify(context), *request, response); });
 }
 
+absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller,
+                                            const v1::GetHandoverRequest& request,
+                                            Handover* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), false, true));
+  switch (stored.handover.status()) {
+    case v1::DELIVERED:
+      RETURN_IF_ERROR(Transition(&*caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
+      break;
+    case v1::ACKNOWLEDGED:
+      break;  // idempotent
+    case v1::PENDING:
+      return WrongState("HANDOVER_NOT_FETCHED", stored.handover, "fetch it before confirming");
+    default:
+      return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
+  }
+  *response = stored.handover;
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* HandoverService::Acknowledge(grpc::CallbackServerContext* context,
                                                        const v1::GetHandoverRequest* request,
                                                        Handover* response) {
-  return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), false, true));
-    switch (stored.handover.status()) {
-      case v1::DELIVERED:
-        RETURN_IF_ERROR(Transition(&caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
-        break;
-      case v1::ACKNOWLEDGED:
-        break;  // idempotent
-      case v1::PENDING:
-        return WrongState("HANDOVER_NOT_FETCHED", stored.handover, "fetch it before confirming");
-      default:
-        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
-    }
-    *response = stored.handover;
-    return absl::OkStatus();
-  });
+  return RunUnary(context, [&] { return DoAcknowledge(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* context,

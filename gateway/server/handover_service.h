@@ -69,6 +69,10 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                       std::chrono::system_clock::time_point deadline, v1::Handover* response);
   absl::Status DoFetch(const absl::StatusOr<Caller>& caller, const v1::GetHandoverRequest& request,
                        v1::FetchHandoverResponse* response);
+  absl::Status DoGetStatus(const absl::StatusOr<Caller>& caller,
+                           const v1::GetHandoverRequest& request, v1::Handover* response);
+  absl::Status DoAcknowledge(const absl::StatusOr<Caller>& caller,
+                             const v1::GetHandoverRequest& request, v1::Handover* response);
 
  private:
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;

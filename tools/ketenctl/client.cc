@@ -1,5 +1,6 @@
 #include "tools/ketenctl/client.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
@@ -88,6 +89,15 @@ void PrintError(const grpc::Status& status) {
       }
     }
   }
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  std::printf("%s", json.c_str());
 }
 
 }  // namespace ketenpoort::ketenctl

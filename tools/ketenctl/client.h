@@ -3,6 +3,7 @@
 #ifndef KETENPOORT_TOOLS_KETENCTL_CLIENT_H_
 #define KETENPOORT_TOOLS_KETENCTL_CLIENT_H_
 
+#include <google/protobuf/message.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/support/status.h>
 
@@ -26,6 +27,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const ClientOptions& opti
 
 // Prints code, message and ErrorInfo reason of a failed call to stderr.
 void PrintError(const grpc::Status& status);
+// A message as indented JSON with the proto field names, on stdout.
+void PrintJson(const google::protobuf::Message& message);
 
 }  // namespace ketenpoort::ketenctl
 

@@ -1,6 +1,5 @@
 #include "tools/ketenctl/consent_commands.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
 #include <cstdio>
@@ -9,18 +8,6 @@
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 
 namespace ketenpoort::ketenctl {
-namespace {
-
-void PrintJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::printf("%s", json.c_str());
-}
-
-}  // namespace
 
 void ConsentCommands::Register(CLI::App& app, ClientOptions& client,
                                const std::function<void(CLI::App*)>& add_client_options) {

@@ -4,7 +4,6 @@
 //                --purpose WORK_REINTEGRATION --actor-role werkconsulent
 //   ketenctl audit verify --db var/audit.db --signing-key certs-dev/out/checkpoint.key
 //   ketenctl audit report --as fg-gemeente-woerden --subject ID --lang en
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +14,7 @@
 #include "tools/ketenctl/audit_commands.h"
 #include "tools/ketenctl/client.h"
 #include "tools/ketenctl/consent_commands.h"
+#include "tools/ketenctl/handover_commands.h"
 #include "tools/ketenctl/policy_commands.h"
 
 namespace {
@@ -64,15 +64,7 @@ int RunGet(const ClientOptions& client, const GetOptions& options) {
     ketenpoort::ketenctl::PrintError(status);
     return 1;
   }
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  print.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(response, &json, print).ok()) {
-    std::fprintf(stderr, "error: cannot render the response as JSON\n");
-    return 1;
-  }
-  std::printf("%s", json.c_str());
+  ketenpoort::ketenctl::PrintJson(response);
   return 0;
 }
 
@@ -128,6 +120,8 @@ int main(int argc, char** argv) {
 
   ConsentCommands consent_commands;
   consent_commands.Register(app, client, add_client_options);
+  ketenpoort::ketenctl::HandoverCommands handover_commands;
+  handover_commands.Register(app, add_client_options);
   ketenpoort::ketenctl::AuditCommands audit_commands;
   audit_commands.Register(app, client, add_client_options);
 
@@ -141,6 +135,7 @@ int main(int argc, char** argv) {
     return ketenpoort::ketenctl::RunPolicyExplain(policies_dir, case_file, case_name);
   }
   if (int code = consent_commands.RunParsed(client); code >= 0) return code;
+  if (int code = handover_commands.RunParsed(client); code >= 0) return code;
   if (int code = audit_commands.RunParsed(client); code >= 0) return code;
   return 2;
 }
