@@ -28,6 +28,8 @@
 namespace ketenpoort {
 namespace {
 
+using testing::DateFromToday;
+
 using testing::CertsDir;
 using testing::ChannelAs;
 using testing::GatewayProcess;
@@ -37,14 +39,6 @@ constexpr uint64_t kSeed = 21;
 constexpr uint64_t kPersons = 200;
 
 enum class SourceMode { kFixture, kUpstream };
-
-std::string DateFromToday(int days) {
-  const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() /
-                        24;
-  return FormatCivilDate(today + days);
-}
 
 // The first synthetic person with children in the AZC, risk signals and a
 // social-guidance dossier, so one person walks through every flow.

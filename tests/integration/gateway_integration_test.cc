@@ -28,6 +28,8 @@
 namespace ketenpoort {
 namespace {
 
+using testing::DateFromToday;
+
 using testing::CertsDir;
 using testing::GatewayProcess;
 using testing::TempDir;
@@ -52,14 +54,6 @@ class GatewayIntegrationTest : public ::testing::Test {
     const grpc::Status status = testing::LinkToMunicipality(
         gateway_->address(), person_.v_number, "0632", DateFromToday(-30), DateFromToday(7));
     ASSERT_TRUE(status.ok()) << status.error_message();
-  }
-
-  static std::string DateFromToday(int days) {
-    const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count() /
-                          24;
-    return FormatCivilDate(today + days);
   }
 
   void TearDown() override {

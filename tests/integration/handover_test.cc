@@ -24,20 +24,14 @@
 namespace ketenpoort {
 namespace {
 
+using testing::DateFromToday;
+
 using testing::ChannelAs;
 using testing::GatewayProcess;
 using testing::ReasonOf;
 
 constexpr uint64_t kSeed = 33;
 constexpr char kGp[] = "huisartsenpraktijk-woerden";
-
-std::string DateFromToday(int days) {
-  const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() /
-                        24;
-  return FormatCivilDate(today + days);
-}
 
 class HandoverTest : public ::testing::Test {
  protected:

@@ -6,13 +6,24 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <string>
 
+#include "gateway/common/civil_date.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "tests/support/gateway_env.h"
 
 namespace ketenpoort::testing {
+
+// Today (UTC) plus `days`, as YYYY-MM-DD: the gateway's policy clock.
+inline std::string DateFromToday(int days) {
+  const int64_t today = std::chrono::duration_cast<std::chrono::hours>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() /
+                        24;
+  return FormatCivilDate(today + days);
+}
 
 // COA records the koppeling of `subject` to `municipality_code` through the
 // gateway at `address`. Dates are YYYY-MM-DD.
