@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),
                                                            gateway->access_reports_.get());
+  gateway->inburgering_service_ = std::make_unique<InburgeringService>(services);
   if (!config.handover.database.empty()) {
     ASSIGN_OR_RETURN(auto master_key, handover::MasterKey::Load(config.handover.master_key_file));
     ASSIGN_OR_RETURN(auto handovers, handover::HandoverStore::Open(config.handover.database));
@@ -137,6 +138,7 @@ absl::Status Gateway::Start() {
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(relationship_service_.get());
   builder.RegisterService(audit_service_.get());
+  builder.RegisterService(inburgering_service_.get());
   if (handover_service_) builder.RegisterService(handover_service_.get());
   // A hard cap well above any valid request; the handler's own limit gives
   // the precise INVALID_ARGUMENT below it.

@@ -18,6 +18,7 @@
 #include "gateway/server/consent_service.h"
 #include "gateway/server/dossier_service.h"
 #include "gateway/server/handover_service.h"
+#include "gateway/server/inburgering_service.h"
 #include "gateway/server/registry_facts.h"
 #include "gateway/server/relationship_service.h"
 
@@ -62,6 +63,7 @@ class Gateway {
   std::unique_ptr<RelationshipService> relationship_service_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<HandoverService> handover_service_;  // null when not configured
+  std::unique_ptr<InburgeringService> inburgering_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

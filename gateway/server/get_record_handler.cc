@@ -11,14 +11,13 @@ using v1::AuditEntry;
 
 namespace {
 
-constexpr char kMethod[] = "/ketenpoort.v1.DossierService/GetRecord";
-
 AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
-                          int64_t now, const std::string& policy_version) {
+                          int64_t now, const std::string& policy_version,
+                          const std::string& method) {
   AuditEntry entry;
   entry.set_kind(AuditEntry::ACCESS);
   entry.set_time_unix_micros(now);
-  entry.set_method(kMethod);
+  entry.set_method(method);
   entry.set_policy_version(policy_version);
   // Only a known, valid purpose is recorded as such.
   if (v1::Purpose_IsValid(request.purpose())) entry.set_purpose(request.purpose());
@@ -93,7 +92,7 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
                               std::chrono::system_clock::time_point deadline,
                               v1::GetRecordResponse* response, Done done) const {
   const int64_t now = services_.clock->NowUnixMicros();
-  AuditEntry entry = NewAccessEntry(caller, request, now, policies->version());
+  AuditEntry entry = NewAccessEntry(caller, request, now, policies->version(), method_);
   entry.set_record_type(
       services_.catalog->Find(request.record_type()) != nullptr ? request.record_type() : "");
 

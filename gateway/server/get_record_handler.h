@@ -42,9 +42,14 @@ struct GatewayServices {
 
 using Done = std::function<void(absl::Status)>;
 
+inline constexpr char kGetRecordMethod[] = "/ketenpoort.v1.DossierService/GetRecord";
+
 class GetRecordHandler {
  public:
-  explicit GetRecordHandler(const GatewayServices& services) : services_(services) {}
+  // `method` is what the audit entries record as the call; other services
+  // that answer through this path name themselves.
+  explicit GetRecordHandler(const GatewayServices& services, std::string method = kGetRecordMethod)
+      : services_(services), method_(std::move(method)) {}
 
   // `caller` is the outcome of identification against `policies` (the one
   // snapshot used for the whole request): when identification itself
@@ -69,6 +74,7 @@ class GetRecordHandler {
   void AuditThenFail(v1::AuditEntry entry, absl::Status error, Done done) const;
 
   GatewayServices services_;
+  std::string method_;
 };
 
 }  // namespace ketenpoort::server

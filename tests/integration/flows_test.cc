@@ -12,6 +12,7 @@
 #include "ketenpoort/v1/audit_entry.pb.h"
 #include "ketenpoort/v1/consent.grpc.pb.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
+#include "ketenpoort/v1/inburgering.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "records/v1/coa.pb.h"
 #include "records/v1/duo.pb.h"
@@ -292,6 +293,36 @@ TEST_P(FlowsTest, DuoGivesTheLinkedMunicipalityProgressWithTheLoanAsABand) {
       Get("gemeente-utrecht", "klantmanager-inburgering", v1::CIVIC_INTEGRATION, &status_record);
   EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ReasonOf(other), "NOT_LINKED");
+}
+
+TEST_P(FlowsTest, TheLinkedMunicipalityFollowsInburgeringProgressPerPerson) {
+  v1::GetProgressRequest request;
+  request.set_subject_id(person_.v_number);
+  auto ask = [&](const std::string& partner, const std::string& role, v1::Progress* progress) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-role", role);
+    return v1::InburgeringService::NewStub(Channel(partner))
+        ->GetProgress(&context, request, progress);
+  };
+  v1::Progress progress;
+  const grpc::Status status = ask("gemeente-woerden", "klantmanager-inburgering", &progress);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(progress.stage(), person_.inburgering.stage());
+  EXPECT_EQ(progress.deadline(), person_.inburgering.deadline());
+  EXPECT_TRUE(progress.has_months_left());
+  EXPECT_EQ(progress.components_size(), person_.inburgering.exam_components_size());
+  EXPECT_EQ(progress.rule_id(), "inburgering-progress-gemeente");
+  // Audited for the person, as an answer of this service.
+  const v1::AuditEntry entry =
+      testing::ReadAuditEntry(dir_.File("audit.db"), progress.audit_index());
+  EXPECT_EQ(entry.method(), "/ketenpoort.v1.InburgeringService/GetProgress");
+  EXPECT_EQ(entry.decision(), v1::AuditEntry::PERMIT);
+
+  v1::Progress elsewhere;
+  EXPECT_EQ(ReasonOf(ask("gemeente-utrecht", "klantmanager-inburgering", &elsewhere)),
+            "NOT_LINKED");
+  EXPECT_EQ(ReasonOf(ask("gemeente-woerden", "woonconsulent", &elsewhere)), "ACTOR_ROLE");
 }
 
 TEST_P(FlowsTest, MunicipalityGetsKoppelingAndPreIntegration) {

@@ -1,0 +1,87 @@
+#include "gateway/server/inburgering_service.h"
+
+#include <array>
+#include <memory>
+
+#include "gateway/common/civil_date.h"
+#include "gateway/common/error.h"
+
+namespace ketenpoort::server {
+
+namespace {
+
+// Whole months from `today` to `deadline` (both days since the epoch),
+// counted on the calendar: negative once the deadline has passed.
+int32_t MonthsBetween(int64_t today, int64_t deadline) {
+  auto civil = [](int64_t day) {
+    const std::string text = FormatCivilDate(day);  // YYYY-MM-DD
+    return std::array<int, 3>{std::stoi(text.substr(0, 4)), std::stoi(text.substr(5, 2)),
+                              std::stoi(text.substr(8, 2))};
+  };
+  const auto from = civil(today);
+  const auto to = civil(deadline);
+  int32_t months = (to[0] - from[0]) * 12 + (to[1] - from[1]);
+  if (deadline >= today && to[2] < from[2]) --months;  // not yet a whole month
+  if (deadline < today && to[2] > from[2]) ++months;
+  return months;
+}
+
+}  // namespace
+
+v1::Progress ProgressOf(const records::v1::duo::InburgeringStatus& released, int64_t today) {
+  v1::Progress progress;
+  progress.set_stage(released.stage());
+  progress.set_route(released.route());
+  progress.set_deadline(released.deadline());
+  if (std::optional<int64_t> deadline = ParseCivilDate(released.deadline())) {
+    progress.set_months_left(MonthsBetween(today, *deadline));
+  }
+  for (const auto& exam : released.exam_components()) {
+    v1::ExamComponentProgress* component = progress.add_components();
+    component->set_component(exam.component());
+    component->set_status(exam.status());
+    component->set_passed(exam.status() == "behaald" || exam.status() == "vrijgesteld");
+    component->set_exam_date(exam.exam_date());
+  }
+  progress.set_provider(released.provider());
+  progress.set_loan_use_band(released.loan_use_band());
+  return progress;
+}
+
+grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerContext* context,
+                                                          const v1::GetProgressRequest* request,
+                                                          v1::Progress* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto policies = services_.policies->Current();
+  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies->partners(), services_.limits);
+  // The state of one call, alive until its answer is sent.
+  struct Call {
+    v1::GetRecordRequest request;
+    v1::GetRecordResponse record;
+  };
+  auto call = std::make_shared<Call>();
+  call->request.set_subject_id(request->subject_id());
+  call->request.set_record_type("duo.InburgeringStatus");
+  call->request.set_purpose(v1::CIVIC_INTEGRATION);
+  handler_.Handle(policies, caller, call->request, context->deadline(), &call->record,
+                  [this, call, reactor, response](absl::Status status) {
+                    if (status.ok()) {
+                      records::v1::duo::InburgeringStatus released;
+                      if (!call->record.record().UnpackTo(&released)) {
+                        status = MakeError(absl::StatusCode::kInternal, "RELEASE_UNREADABLE",
+                                           "the released record does not decode");
+                      } else {
+                        const int64_t today =
+                            services_.clock->NowUnixMicros() / (86'400LL * 1'000'000LL);
+                        *response = ProgressOf(released, today);
+                        response->set_rule_id(call->record.rule_id());
+                        response->set_policy_version(call->record.policy_version());
+                        response->set_audit_index(call->record.audit_index());
+                      }
+                    }
+                    reactor->Finish(ToGrpcStatus(status));
+                  });
+  return reactor;
+}
+
+}  // namespace ketenpoort::server
