@@ -12,6 +12,12 @@ namespace ketenpoort {
 
 // Days since 1970-01-01 (proleptic Gregorian).
 int64_t DaysFromCivil(int year, int month, int day);
+struct CivilDay {
+  int year;
+  int month;  // 1-12
+  int day;    // 1-31
+};
+CivilDay CivilFromDays(int64_t days);
 std::string FormatCivilDate(int64_t days);
 // nullopt unless `text` is a valid YYYY-MM-DD date.
 std::optional<int64_t> ParseCivilDate(std::string_view text);

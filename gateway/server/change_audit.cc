@@ -11,15 +11,7 @@ absl::Status ChangeAuditor::Record(const Caller& caller, v1::AuditEntry::Kind ki
   entry.set_kind(kind);
   entry.set_time_unix_micros(clock->NowUnixMicros());
   entry.set_method(method);
-  entry.set_partner_oin(caller.certificate.oin);
-  entry.set_client_cert_sha256(caller.certificate.sha256_hex);
-  if (caller.partner != nullptr) {
-    entry.set_partner_id(caller.partner->id);
-    entry.set_partner_name(caller.partner->name);
-  }
-  entry.set_actor_id(caller.actor_id);
-  entry.set_actor_role(caller.actor_role);
-  entry.set_request_id(caller.request_id);
+  RecordCaller(caller, &entry);
   entry.set_subject_pseudonym(pseudonymizer->Pseudonym(subject_id));
   entry.set_purpose(purpose);
   entry.set_decision(v1::AuditEntry::PERMIT);
@@ -30,6 +22,18 @@ absl::Status ChangeAuditor::Record(const Caller& caller, v1::AuditEntry::Kind ki
                      "the audit log cannot record this change, so it is not applied; retry later");
   }
   return absl::OkStatus();
+}
+
+void RecordCaller(const Caller& caller, v1::AuditEntry* entry) {
+  entry->set_partner_oin(caller.certificate.oin);
+  entry->set_client_cert_sha256(caller.certificate.sha256_hex);
+  if (caller.partner != nullptr) {
+    entry->set_partner_id(caller.partner->id);
+    entry->set_partner_name(caller.partner->name);
+  }
+  entry->set_actor_id(caller.actor_id);
+  entry->set_actor_role(caller.actor_role);
+  entry->set_request_id(caller.request_id);
 }
 
 absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {

@@ -26,6 +26,10 @@ struct ChangeAuditor {
                       const std::string& detail) const;
 };
 
+// Records who asked: the certificate's OIN and fingerprint, the partner it
+// maps to (if any), and the actor, role and trace id asserted in metadata.
+void RecordCaller(const Caller& caller, v1::AuditEntry* entry);
+
 // PERMISSION_DENIED unless the caller's certificate maps to a known partner.
 absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller);
 

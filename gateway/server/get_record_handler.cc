@@ -2,6 +2,7 @@
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
+#include "gateway/server/change_audit.h"
 #include "gateway/server/release.h"
 #include "gateway/validate/subject_id.h"
 
@@ -21,17 +22,7 @@ AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, const v1::GetRec
   entry.set_policy_version(policy_version);
   // Only a known, valid purpose is recorded as such.
   if (v1::Purpose_IsValid(request.purpose())) entry.set_purpose(request.purpose());
-  if (caller.ok()) {
-    entry.set_partner_oin(caller->certificate.oin);
-    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
-    entry.set_actor_id(caller->actor_id);
-    entry.set_actor_role(caller->actor_role);
-    entry.set_request_id(caller->request_id);
-    if (caller->partner != nullptr) {
-      entry.set_partner_id(caller->partner->id);
-      entry.set_partner_name(caller->partner->name);
-    }
-  }
+  if (caller.ok()) RecordCaller(*caller, &entry);
   return entry;
 }
 
@@ -183,7 +174,8 @@ void GetRecordHandler::Release(const policy::PolicySet& policies, const policy::
   const std::unique_ptr<google::protobuf::Message> released =
       FilterRecord(rule, record, {partner.id, services_.recipient_pseudonym_key, today});
   response->mutable_record()->PackFrom(*released);
-  DescribeRelease(rule, response->record().value(), response->mutable_released_fields(), &entry);
+  ListReleasedFields(rule, response->mutable_released_fields());
+  RecordRelease(rule, response->record().value(), &entry);
   response->set_rule_id(rule.id);
   response->set_legal_basis(entry.legal_basis() + (entry.law_reference().empty()
                                                        ? ""

@@ -84,17 +84,7 @@ absl::StatusOr<uint64_t> HandoverService::Audit(const Caller* caller, const std:
   entry.set_kind(AuditEntry::HANDOVER);
   entry.set_time_unix_micros(services_.clock->NowUnixMicros());
   entry.set_method(kService + method);
-  if (caller != nullptr) {
-    entry.set_partner_oin(caller->certificate.oin);
-    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
-    if (caller->partner != nullptr) {
-      entry.set_partner_id(caller->partner->id);
-      entry.set_partner_name(caller->partner->name);
-    }
-    entry.set_actor_id(caller->actor_id);
-    entry.set_actor_role(caller->actor_role);
-    entry.set_request_id(caller->request_id);
-  }
+  if (caller != nullptr) RecordCaller(*caller, &entry);
   entry.set_subject_pseudonym(subject_pseudonym);
   entry.set_purpose(purpose);
   entry.set_decision(decision);
@@ -224,9 +214,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
     item->mutable_record()->PackFrom(*released);
     item->set_rule_id(decision.rule->id);
     item->set_legal_basis(std::string(policy::LegalBasisName(decision.rule->legal_basis.kind)));
-    AuditEntry described;
-    DescribeRelease(*decision.rule, item->record().value(), item->mutable_released_fields(),
-                    &described);
+    ListReleasedFields(*decision.rule, item->mutable_released_fields());
   }
 
   // 6. Audit that it was sent, then 7. seal and store.
@@ -341,13 +329,7 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
     entry.set_kind(AuditEntry::ACCESS);
     entry.set_time_unix_micros(services_.clock->NowUnixMicros());
     entry.set_method(std::string(kService) + "Fetch");
-    entry.set_partner_oin(caller->certificate.oin);
-    entry.set_client_cert_sha256(caller->certificate.sha256_hex);
-    entry.set_partner_id(caller->partner->id);
-    entry.set_partner_name(caller->partner->name);
-    entry.set_actor_id(caller->actor_id);
-    entry.set_actor_role(caller->actor_role);
-    entry.set_request_id(caller->request_id);
+    RecordCaller(*caller, &entry);
     entry.set_subject_pseudonym(stored.subject_key);
     entry.set_purpose(stored.handover.purpose());
     entry.set_record_type(item.record_type());
@@ -383,7 +365,8 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
       item.set_legal_basis(std::string(policy::LegalBasisName(decision.rule->legal_basis.kind)));
     }
     item.clear_released_fields();
-    DescribeRelease(*decision.rule, item.record().value(), item.mutable_released_fields(), &entry);
+    ListReleasedFields(*decision.rule, item.mutable_released_fields());
+    RecordRelease(*decision.rule, item.record().value(), &entry);
     entry.set_decision(AuditEntry::PERMIT);
     entries.push_back(std::move(entry));
   }

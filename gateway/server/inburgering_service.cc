@@ -1,6 +1,5 @@
 #include "gateway/server/inburgering_service.h"
 
-#include <array>
 #include <memory>
 
 #include "gateway/common/civil_date.h"
@@ -13,16 +12,11 @@ namespace {
 // Whole months from `today` to `deadline` (both days since the epoch),
 // counted on the calendar: negative once the deadline has passed.
 int32_t MonthsBetween(int64_t today, int64_t deadline) {
-  auto civil = [](int64_t day) {
-    const std::string text = FormatCivilDate(day);  // YYYY-MM-DD
-    return std::array<int, 3>{std::stoi(text.substr(0, 4)), std::stoi(text.substr(5, 2)),
-                              std::stoi(text.substr(8, 2))};
-  };
-  const auto from = civil(today);
-  const auto to = civil(deadline);
-  int32_t months = (to[0] - from[0]) * 12 + (to[1] - from[1]);
-  if (deadline >= today && to[2] < from[2]) --months;  // not yet a whole month
-  if (deadline < today && to[2] > from[2]) ++months;
+  const CivilDay from = CivilFromDays(today);
+  const CivilDay to = CivilFromDays(deadline);
+  int32_t months = (to.year - from.year) * 12 + (to.month - from.month);
+  if (deadline >= today && to.day < from.day) --months;  // not yet a whole month
+  if (deadline < today && to.day > from.day) ++months;
   return months;
 }
 

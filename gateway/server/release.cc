@@ -13,13 +13,17 @@ std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule
   return released;
 }
 
-void DescribeRelease(const policy::Rule& rule, const std::string& packed,
-                     google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields,
-                     v1::AuditEntry* entry) {
+void ListReleasedFields(const policy::Rule& rule,
+                        google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields) {
   for (const policy::ReleasedFieldSpec& spec : rule.release) {
     v1::ReleasedField* field = fields->Add();
     field->set_path(spec.path);
     field->set_transform(spec.transform);
+  }
+}
+
+void RecordRelease(const policy::Rule& rule, const std::string& packed, v1::AuditEntry* entry) {
+  for (const policy::ReleasedFieldSpec& spec : rule.release) {
     entry->add_released_fields(spec.path +
                                (spec.transform == "keep" ? "" : " (" + spec.transform + ")"));
   }

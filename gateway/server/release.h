@@ -22,11 +22,13 @@ std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule
                                                         const google::protobuf::Message& record,
                                                         const filter::TransformContext& context);
 
-// The rule's released fields, as the response lists them and as the audit
-// entry records them (with categories and the payload digest of `packed`).
-void DescribeRelease(const policy::Rule& rule, const std::string& packed,
-                     google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields,
-                     v1::AuditEntry* entry);
+// The rule's released fields, as a response lists them.
+void ListReleasedFields(const policy::Rule& rule,
+                        google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields);
+
+// What the audit entry of a release records: rule, basis, released fields
+// and categories, and the digest of the released bytes `packed`.
+void RecordRelease(const policy::Rule& rule, const std::string& packed, v1::AuditEntry* entry);
 
 }  // namespace ketenpoort::server
 
