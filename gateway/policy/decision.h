@@ -25,7 +25,24 @@ inline constexpr std::string_view kConsentRequired = "CONSENT_REQUIRED";
 inline constexpr std::string_view kConsentRevoked = "CONSENT_REVOKED";
 inline constexpr std::string_view kConsentObjection = "CONSENT_OBJECTION";
 inline constexpr std::string_view kNotTheSubject = "NOT_THE_SUBJECT";
+// Purpose STATISTICS asked for a person's record, or a list of persons.
+inline constexpr std::string_view kAggregateOnly = "AGGREGATE_ONLY";
+// An aggregate asked for another purpose than STATISTICS.
+inline constexpr std::string_view kStatisticsOnly = "STATISTICS_ONLY";
+// The rule has a condition that holds per person (consent, move window,
+// GP registration, own access), so it cannot answer for a population.
+inline constexpr std::string_view kPerPersonCondition = "PER_PERSON_CONDITION";
 }  // namespace reason
+
+// What the answer will be. A list or an aggregate covers the persons linked
+// to the requester's municipality: `subject_id` is empty, and the rule's
+// linked_to_requester_municipality condition holds by construction. Every
+// person on a list is then decided again, one by one, at kPerson scope.
+enum class Scope {
+  kPerson,     // one person's record
+  kList,       // records of the persons linked to the requester
+  kAggregate,  // counts over them; purpose STATISTICS, and only it
+};
 
 struct DecisionRequest {
   const identity::Partner* partner = nullptr;
@@ -39,6 +56,7 @@ struct DecisionRequest {
   int64_t today = 0;             // days since epoch
   bool break_glass = false;      // only vital_interest rules apply, and only then
   const Facts* facts = nullptr;  // required
+  Scope scope = Scope::kPerson;
 };
 
 struct Decision {

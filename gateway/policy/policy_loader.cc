@@ -84,6 +84,19 @@ absl::StatusOr<std::unique_ptr<Rule>> PolicyLoader::ParseRule(const YamlFile& fi
   RETURN_IF_ERROR(ParseConditions(file, node, *rule));
   RETURN_IF_ERROR(ParseRelease(file, node, *rule));
   RETURN_IF_ERROR(CheckSpecialCategories(file, node, *rule));
+  if (rule->purpose == v1::STATISTICS) {
+    // Counts over the persons linked to the requester: no per-person
+    // condition can be checked for a population.
+    const Conditions& conditions = rule->conditions;
+    if (!conditions.linked_to_requester_municipality || conditions.window ||
+        conditions.registered_with_requesting_gp || conditions.requester_is_subject ||
+        conditions.consent || rule->break_glass()) {
+      return file.ErrorAt(node,
+                          "a STATISTICS rule counts the persons linked to the requester: it needs "
+                          "linked_to_requester_municipality, a statutory basis and no other "
+                          "condition");
+    }
+  }
   return rule;
 }
 

@@ -43,6 +43,7 @@ enum Stage {
   kRequester = 0,
   kBreakGlass,
   kActorRole,
+  kPopulation,
   kSubject,
   kLinked,
   kWindow,
@@ -82,6 +83,14 @@ Check Evaluate(const Rule& rule, const DecisionRequest& request) {
     return {kActorRole, reason::kActorRole};
   }
   const Conditions& conditions = rule.conditions;
+  if (request.scope != Scope::kPerson) {
+    // A population: linked by construction; nothing else can be known.
+    if (conditions.window || conditions.registered_with_requesting_gp ||
+        conditions.requester_is_subject || conditions.consent) {
+      return {kPopulation, reason::kPerPersonCondition};
+    }
+    return {};
+  }
   if (conditions.requester_is_subject && (request.authenticated_subject.empty() ||
                                           request.authenticated_subject != request.subject_id)) {
     return {kSubject, reason::kNotTheSubject};
@@ -134,6 +143,10 @@ std::string Explain(const Rule& rule, const DecisionRequest& request, const Chec
     case kActorRole:
       return "rule '" + rule.id + "' requires actor role " + Join(rule.actor_roles) +
              "; the request's actor role is not one of them";
+    case kPopulation:
+      return "rule '" + rule.id +
+             "' has a condition that holds per person (consent, move window, GP registration or "
+             "own access); it cannot answer for all persons linked to the requester";
     case kSubject:
       return "rule '" + rule.id +
              "' is for the person's own access; the request is not about the person signed in";
@@ -175,6 +188,15 @@ Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace
   if (request.partner == nullptr) {
     decision.reason = reason::kUnknownPartner;
     decision.explanation = "the client certificate's OIN is not a known partner";
+    return decision;
+  }
+  // Statistics are counts, never a person's record; counts are statistics.
+  if ((request.purpose == v1::STATISTICS) != (request.scope == Scope::kAggregate)) {
+    const bool statistics = request.purpose == v1::STATISTICS;
+    decision.reason = statistics ? reason::kAggregateOnly : reason::kStatisticsOnly;
+    decision.explanation = statistics ? "purpose STATISTICS releases counts only, never a "
+                                        "person's record or a list of persons"
+                                      : "aggregates are answered for purpose STATISTICS only";
     return decision;
   }
   const std::vector<const Rule*>* candidates = nullptr;

@@ -13,11 +13,12 @@ DecisionRequest PolicyCase::Request() const {
           .actor_role = actor_role,
           .purpose = purpose,
           .record_type = record_type,
-          .subject_id = kCaseSubject,
+          .subject_id = scope == Scope::kPerson ? kCaseSubject : "",
           .authenticated_subject = subject_signed_in ? kCaseSubject : "",
           .today = today,
           .break_glass = break_glass,
-          .facts = &facts};
+          .facts = &facts,
+          .scope = scope};
 }
 
 namespace {
@@ -119,7 +120,7 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
     const YAML::Node request = node["request"];
     if (!request) return file.ErrorAt(node, "missing required key 'request'");
     RETURN_IF_ERROR(file.OnlyKeys(request, {"partner", "actor_role", "purpose", "record_type",
-                                            "break_glass", "subject_signed_in"}));
+                                            "break_glass", "subject_signed_in", "scope"}));
     ASSIGN_OR_RETURN(std::string partner, file.RequiredString(request, "partner"));
     test.partner = policies.partners().FindById(partner);
     if (test.partner == nullptr) {
@@ -136,6 +137,14 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
     ASSIGN_OR_RETURN(std::string signed_in,
                      file.OptionalString(request, "subject_signed_in", "false"));
     test.subject_signed_in = signed_in == "true";
+    ASSIGN_OR_RETURN(std::string scope, file.OptionalString(request, "scope", "person"));
+    if (scope == "list") {
+      test.scope = Scope::kList;
+    } else if (scope == "aggregate") {
+      test.scope = Scope::kAggregate;
+    } else if (scope != "person") {
+      return file.ErrorAt(request["scope"], "scope must be person, list or aggregate");
+    }
 
     const YAML::Node given = node["given"];
     if (!given) return file.ErrorAt(node, "missing required key 'given' (at least 'today')");

@@ -7,7 +7,8 @@
 //     - name: linked work consultant gets the work fields
 //       request: {partner: gemeente-woerden, actor_role: werkconsulent,
 //                 purpose: WORK_REINTEGRATION, record_type: noa.Assessment,
-//                 break_glass: false, subject_signed_in: false}
+//                 break_glass: false, subject_signed_in: false,
+//                 scope: person}      # or list, aggregate (policy/decision.h)
 //       given:
 //         today: "2026-05-01"
 //         koppeling: {municipality_code: "0632", expected_move_date: "2026-05-20"}
@@ -45,6 +46,7 @@ struct PolicyCase {
   // The subject portal asserts that the case's subject is the person
   // signed in (requester_is_subject).
   bool subject_signed_in = false;
+  Scope scope = Scope::kPerson;
   int64_t today = 0;
   FixedFacts facts;
   // Expectations; empty strings are not checked.
