@@ -77,6 +77,45 @@ void AuditLog::Append(v1::AuditEntry entry, AppendCallback done) {
   wake_.notify_one();
 }
 
+void AuditLog::AppendAll(std::vector<v1::AuditEntry> entries, AppendCallback done) {
+  if (entries.empty()) {
+    done(absl::FailedPreconditionError("nothing to append"));
+    return;
+  }
+  // The outcome of the whole group, reported when its last entry is done.
+  struct Group {
+    std::mutex mutex;
+    size_t remaining = 0;
+    absl::StatusOr<uint64_t> first = uint64_t{0};
+    AppendCallback done;
+  };
+  auto group = std::make_shared<Group>();
+  group->remaining = entries.size();
+  group->done = std::move(done);
+  std::vector<Pending> pending;
+  pending.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    pending.push_back({PrepareRow(entries[i]), [group, i](absl::StatusOr<uint64_t> index) {
+                         bool last;
+                         {
+                           std::lock_guard<std::mutex> lock(group->mutex);
+                           if (!index.ok() && group->first.ok()) {
+                             group->first = index.status();
+                           } else if (i == 0 && group->first.ok()) {
+                             group->first = *index;
+                           }
+                           last = --group->remaining == 0;
+                         }
+                         if (last) group->done(group->first);
+                       }});
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Pending& entry : pending) queue_.push_back(std::move(entry));
+  }
+  wake_.notify_one();
+}
+
 absl::StatusOr<uint64_t> AuditLog::AppendAndWait(v1::AuditEntry entry) {
   std::promise<absl::StatusOr<uint64_t>> promise;
   std::future<absl::StatusOr<uint64_t>> result = promise.get_future();

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gateway/audit/audit_store.h"
@@ -56,6 +57,10 @@ class AuditLog {
 
   // Queues `entry`; its index is assigned by the log.
   void Append(v1::AuditEntry entry, AppendCallback done);
+  // Queues `entries` one after another (consecutive indexes, normally one
+  // commit). `done` is called once, when all are durable, with the index
+  // of the first; with an error if any failed.
+  void AppendAll(std::vector<v1::AuditEntry> entries, AppendCallback done);
   // Appends and waits until durable.
   absl::StatusOr<uint64_t> AppendAndWait(v1::AuditEntry entry);
 

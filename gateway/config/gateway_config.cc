@@ -82,8 +82,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
   const fs::path base = fs::absolute(path).parent_path();
   const YAML::Node& root = file.root();
-  RETURN_IF_ERROR(file.OnlyKeys(
-      root, {"listen", "tls", "policies_dir", "audit", "state", "sources", "handover", "limits"}));
+  RETURN_IF_ERROR(file.OnlyKeys(root, {"listen", "tls", "policies_dir", "audit", "state", "sources",
+                                       "handover", "inburgering", "limits"}));
   GatewayConfig config;
   ASSIGN_OR_RETURN(config.listen, file.OptionalString(root, "listen", config.listen));
 
@@ -152,6 +152,23 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
     if (settings.fetch_within_days > settings.expire_after_days) {
       return file.ErrorAt(handover, "fetch_within_days must not exceed expire_after_days");
     }
+  }
+
+  if (const YAML::Node inburgering = root["inburgering"]) {
+    RETURN_IF_ERROR(file.OnlyKeys(inburgering, {"small_cell_threshold", "refresh_seconds"}));
+    auto& settings = config.inburgering;
+    ASSIGN_OR_RETURN(int64_t threshold, file.OptionalInt(inburgering, "small_cell_threshold",
+                                                         settings.small_cell_threshold));
+    if (threshold < 2 || threshold > 100) {
+      return file.ErrorAt(inburgering["small_cell_threshold"], "must be between 2 and 100");
+    }
+    ASSIGN_OR_RETURN(int64_t refresh,
+                     file.OptionalInt(inburgering, "refresh_seconds", settings.refresh_seconds));
+    if (refresh < 10 || refresh > 86'400) {
+      return file.ErrorAt(inburgering["refresh_seconds"], "must be between 10 and 86400");
+    }
+    settings.small_cell_threshold = static_cast<int>(threshold);
+    settings.refresh_seconds = static_cast<int>(refresh);
   }
 
   if (const YAML::Node limits = root["limits"]) {

@@ -43,6 +43,11 @@ struct GatewayConfig {
     int expire_after_days = 60;
     int retention_days_after_ack = 30;
   } handover;
+  // Lists and aggregates of inburgering progress (the projection).
+  struct Inburgering {
+    int small_cell_threshold = 5;  // counts 1 .. threshold-1 are never shown
+    int refresh_seconds = 900;     // full rebuild from the sources
+  } inburgering;
 };
 
 // Errors name file and line.

@@ -30,6 +30,18 @@ void FieldSelection::Add(const records::FieldPath& path) {
   node->children.clear();
 }
 
+bool FieldSelection::Covers(std::initializer_list<const FieldDescriptor*> path) const {
+  const Node* node = &root_;
+  for (const FieldDescriptor* field : path) {
+    auto child = std::find_if(node->children.begin(), node->children.end(),
+                              [field](const Node& candidate) { return candidate.field == field; });
+    if (child == node->children.end()) return false;
+    if (child->whole) return true;
+    node = &*child;
+  }
+  return false;
+}
+
 int FieldSelection::AddCategory(const Descriptor* type, DataCategory category) {
   int matched = 0;
   // Depth-first over leaves; schemas are small and acyclic.

@@ -10,6 +10,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <initializer_list>
 #include <set>
 #include <vector>
 
@@ -26,6 +27,10 @@ class FieldSelection {
   int AddCategory(const google::protobuf::Descriptor* type, DataCategory category);
 
   bool empty() const { return root_.children.empty(); }
+
+  // Whether the field at the end of `path` is selected, itself or through
+  // a selected parent (a field selected only in part is not).
+  bool Covers(std::initializer_list<const google::protobuf::FieldDescriptor*> path) const;
 
   // Copies the selected fields of `source` into `target`, which must be of
   // the same type and empty. Unselected fields stay absent in `target`.

@@ -93,4 +93,17 @@ PublishedTable SuppressSmallCells(const std::vector<CountCell>& cells, int thres
   return table;
 }
 
+PublishedTable SuppressSmallCellsOfKnownTotal(const std::vector<CountCell>& cells, int threshold) {
+  PublishedTable table = SuppressSmallCells(cells, threshold);
+  if (table.total) return table;
+  int64_t total = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    table.cells[i].disclosure = Disclosure::kSuppressed;
+    table.cells[i].count = 0;
+    total += cells[i].count;
+  }
+  table.total = total;
+  return table;
+}
+
 }  // namespace ketenpoort::inburgering

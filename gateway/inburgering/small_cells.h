@@ -51,6 +51,12 @@ struct PublishedTable {
 // `threshold` >= 2. Cells keep their order.
 PublishedTable SuppressSmallCells(const std::vector<CountCell>& cells, int threshold);
 
+// The same, for a table whose total is public anyway (the number of persons
+// linked to a municipality is known, and every table of it shows it): where
+// SuppressSmallCells would have to hide the total, every cell is hidden
+// instead and the total is shown.
+PublishedTable SuppressSmallCellsOfKnownTotal(const std::vector<CountCell>& cells, int threshold);
+
 }  // namespace ketenpoort::inburgering
 
 #endif  // KETENPOORT_GATEWAY_INBURGERING_SMALL_CELLS_H_

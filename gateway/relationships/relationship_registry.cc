@@ -110,10 +110,39 @@ absl::Status RelationshipRegistry::Persist(std::string_view kind, const std::str
 }
 
 absl::Status RelationshipRegistry::SetKoppeling(const v1::Koppeling& koppeling) {
-  std::unique_lock lock(mutex_);
-  RETURN_IF_ERROR(Persist("koppeling", koppeling.subject_id(), koppeling));
-  Remember(koppeling);
+  return SetKoppelingen({koppeling});
+}
+
+absl::Status RelationshipRegistry::SetKoppelingen(const std::vector<v1::Koppeling>& koppelingen) {
+  {
+    std::unique_lock lock(mutex_);
+    RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    for (const v1::Koppeling& koppeling : koppelingen) {
+      if (absl::Status written = Persist("koppeling", koppeling.subject_id(), koppeling);
+          !written.ok()) {
+        (void)db_->Exec("ROLLBACK");
+        return written;
+      }
+    }
+    if (absl::Status committed = db_->Exec("COMMIT"); !committed.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return committed;
+    }
+    for (const v1::Koppeling& koppeling : koppelingen) Remember(koppeling);
+  }
+  if (koppeling_changed_) {
+    for (const v1::Koppeling& koppeling : koppelingen) koppeling_changed_(koppeling.subject_id());
+  }
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::string>> RelationshipRegistry::Koppelingen() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(koppelingen_.size());
+  for (const auto& [subject, fact] : koppelingen_)
+    out.emplace_back(subject, fact.municipality_code);
+  return out;
 }
 
 absl::Status RelationshipRegistry::SetGpRegistration(const v1::GpRegistration& registration) {

@@ -5,11 +5,14 @@
 #ifndef KETENPOORT_GATEWAY_RELATIONSHIPS_RELATIONSHIP_REGISTRY_H_
 #define KETENPOORT_GATEWAY_RELATIONSHIPS_RELATIONSHIP_REGISTRY_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gateway/policy/facts.h"
@@ -24,10 +27,21 @@ class RelationshipRegistry {
 
   // Validated input only (see ValidateKoppeling / ValidateGpRegistration).
   absl::Status SetKoppeling(const v1::Koppeling& koppeling);
+  // Several at once (e.g. COA's initial load), in one transaction: all or
+  // none.
+  absl::Status SetKoppelingen(const std::vector<v1::Koppeling>& koppelingen);
   absl::Status SetGpRegistration(const v1::GpRegistration& registration);
 
   std::optional<policy::KoppelingFact> KoppelingOf(std::string_view subject_id) const;
   bool IsRegisteredWithGp(std::string_view subject_id, std::string_view practice_id) const;
+
+  // Every linked subject with its municipality code: a snapshot.
+  std::vector<std::pair<std::string, std::string>> Koppelingen() const;
+  // Called with the subject after each koppeling change, outside the lock.
+  // Set once, before the registry is shared between threads.
+  void OnKoppelingChanged(std::function<void(const std::string& subject_id)> listener) {
+    koppeling_changed_ = std::move(listener);
+  }
 
  private:
   explicit RelationshipRegistry(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
@@ -40,6 +54,7 @@ class RelationshipRegistry {
   std::unique_ptr<store::SqliteDatabase> db_;                           // guarded by mutex_
   std::unordered_map<std::string, policy::KoppelingFact> koppelingen_;  // guarded by mutex_
   std::unordered_map<std::string, std::string> gp_practice_;            // guarded by mutex_
+  std::function<void(const std::string&)> koppeling_changed_;
 };
 
 absl::Status ValidateKoppeling(const v1::Koppeling& koppeling);

@@ -101,7 +101,22 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),
                                                            gateway->access_reports_.get());
-  gateway->inburgering_service_ = std::make_unique<InburgeringService>(services);
+  // The inburgering projection: keyed paging order under its own key, kept
+  // current from the sources, and refreshed per person on a koppeling change.
+  const crypto::Sha256Digest paging_key = crypto::HmacSha256(key, "inburgering-paging");
+  gateway->progress_ =
+      std::make_unique<inburgering::ProgressProjection>(std::string(crypto::AsBytes(paging_key)));
+  gateway->projector_ = std::make_unique<inburgering::ProgressProjector>(
+      gateway->progress_.get(), gateway->relationships_.get(), gateway->sources_.get(),
+      &gateway->clock_,
+      inburgering::ProjectorSettings{.interval =
+                                         std::chrono::seconds(config.inburgering.refresh_seconds)});
+  gateway->relationships_->OnKoppelingChanged(
+      [projector = gateway->projector_.get()](const std::string& subject_id) {
+        projector->Refresh(subject_id);
+      });
+  gateway->inburgering_service_ = std::make_unique<InburgeringService>(
+      services, gateway->progress_.get(), config.inburgering.small_cell_threshold);
   if (!config.handover.database.empty()) {
     ASSIGN_OR_RETURN(auto master_key, handover::MasterKey::Load(config.handover.master_key_file));
     ASSIGN_OR_RETURN(auto handovers, handover::HandoverStore::Open(config.handover.database));
@@ -129,6 +144,8 @@ absl::Status Gateway::Start() {
   // The audit log records when the gateway starts, and with which policy.
   RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
   RETURN_IF_ERROR(ApplyRetention());
+  // Builds in the background; lists answer PROJECTION_NOT_READY until then.
+  projector_->Start();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

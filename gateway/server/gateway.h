@@ -13,6 +13,8 @@
 #include "gateway/audit/audit_reader.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/consent/consent_registry.h"
+#include "gateway/inburgering/progress_projection.h"
+#include "gateway/inburgering/progress_projector.h"
 #include "gateway/relationships/relationship_registry.h"
 #include "gateway/server/audit_service.h"
 #include "gateway/server/consent_service.h"
@@ -58,6 +60,9 @@ class Gateway {
   std::unique_ptr<consent::ConsentRegistry> consents_;
   std::unique_ptr<relationships::RelationshipRegistry> relationships_;
   std::unique_ptr<RegistryFacts> facts_;
+  // Declared after the registries it reads, so it stops before they go.
+  std::unique_ptr<inburgering::ProgressProjection> progress_;
+  std::unique_ptr<inburgering::ProgressProjector> projector_;
   std::unique_ptr<DossierService> dossier_service_;
   std::unique_ptr<ConsentService> consent_service_;
   std::unique_ptr<RelationshipService> relationship_service_;

@@ -2,43 +2,13 @@
 
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/access_audit.h"
 #include "gateway/server/release.h"
 #include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
 
 using v1::AuditEntry;
-
-namespace {
-
-AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, const v1::GetRecordRequest& request,
-                          int64_t now, const std::string& policy_version,
-                          const std::string& method) {
-  AuditEntry entry;
-  entry.set_kind(AuditEntry::ACCESS);
-  entry.set_time_unix_micros(now);
-  entry.set_method(method);
-  entry.set_policy_version(policy_version);
-  // Only a known, valid purpose is recorded as such.
-  if (v1::Purpose_IsValid(request.purpose())) entry.set_purpose(request.purpose());
-  if (caller.ok()) RecordCaller(*caller, &entry);
-  return entry;
-}
-
-void SetOutcome(AuditEntry& entry, AuditEntry::Decision decision, const absl::Status& status) {
-  entry.set_decision(decision);
-  std::string reason = ErrorReason(status);
-  entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
-}
-
-absl::Status AuditUnavailable() {
-  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                   "the audit log cannot record this request, so no data is released; "
-                   "retry later");
-}
-
-}  // namespace
 
 absl::Status GetRecordHandler::Validate(const v1::GetRecordRequest& request) const {
   if (request.ByteSizeLong() > services_.limits.max_request_bytes) {
@@ -71,10 +41,7 @@ absl::Status GetRecordHandler::Validate(const v1::GetRecordRequest& request) con
 }
 
 void GetRecordHandler::AuditThenFail(AuditEntry entry, absl::Status error, Done done) const {
-  services_.audit->Append(std::move(entry), [error = std::move(error), done = std::move(done)](
-                                                absl::StatusOr<uint64_t> index) {
-    done(index.ok() ? error : AuditUnavailable());
-  });
+  server::AuditThenFail(*services_.audit, std::move(entry), std::move(error), std::move(done));
 }
 
 void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& policies,
@@ -83,7 +50,7 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
                               std::chrono::system_clock::time_point deadline,
                               v1::GetRecordResponse* response, Done done) const {
   const int64_t now = services_.clock->NowUnixMicros();
-  AuditEntry entry = NewAccessEntry(caller, request, now, policies->version(), method_);
+  AuditEntry entry = NewAccessEntry(caller, request.purpose(), now, policies->version(), method_);
   entry.set_record_type(
       services_.catalog->Find(request.record_type()) != nullptr ? request.record_type() : "");
 

@@ -4,23 +4,9 @@
 
 #include "gateway/common/civil_date.h"
 #include "gateway/common/error.h"
+#include "gateway/inburgering/deadline_band.h"
 
 namespace ketenpoort::server {
-
-namespace {
-
-// Whole months from `today` to `deadline` (both days since the epoch),
-// counted on the calendar: negative once the deadline has passed.
-int32_t MonthsBetween(int64_t today, int64_t deadline) {
-  const CivilDay from = CivilFromDays(today);
-  const CivilDay to = CivilFromDays(deadline);
-  int32_t months = (to.year - from.year) * 12 + (to.month - from.month);
-  if (deadline >= today && to.day < from.day) --months;  // not yet a whole month
-  if (deadline < today && to.day > from.day) ++months;
-  return months;
-}
-
-}  // namespace
 
 v1::Progress ProgressOf(const records::v1::duo::InburgeringStatus& released, int64_t today) {
   v1::Progress progress;
@@ -28,7 +14,7 @@ v1::Progress ProgressOf(const records::v1::duo::InburgeringStatus& released, int
   progress.set_route(released.route());
   progress.set_deadline(released.deadline());
   if (std::optional<int64_t> deadline = ParseCivilDate(released.deadline())) {
-    progress.set_months_left(MonthsBetween(today, *deadline));
+    progress.set_months_left(inburgering::MonthsBetween(today, *deadline));
   }
   for (const auto& exam : released.exam_components()) {
     v1::ExamComponentProgress* component = progress.add_components();
@@ -56,7 +42,7 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
   auto call = std::make_shared<Call>();
   call->request.set_subject_id(request->subject_id());
   call->request.set_record_type("duo.InburgeringStatus");
-  call->request.set_purpose(v1::CIVIC_INTEGRATION);
+  call->request.set_purpose(request->purpose());
   handler_.Handle(policies, caller, call->request, context->deadline(), &call->record,
                   [this, call, reactor, response](absl::Status status) {
                     if (status.ok()) {
@@ -75,6 +61,27 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
                     }
                     reactor->Finish(ToGrpcStatus(status));
                   });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InburgeringService::ListProgress(grpc::CallbackServerContext* context,
+                                                           const v1::ListProgressRequest* request,
+                                                           v1::ListProgressResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto policies = services_.policies->Current();
+  list_.Handle(policies, IdentifyCaller(*context, policies->partners(), services_.limits), *request,
+               response, [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InburgeringService::Aggregate(grpc::CallbackServerContext* context,
+                                                        const v1::AggregateRequest* request,
+                                                        v1::AggregateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto policies = services_.policies->Current();
+  aggregate_.Handle(policies, IdentifyCaller(*context, policies->partners(), services_.limits),
+                    *request, response,
+                    [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }
 

@@ -1,8 +1,29 @@
 #include "gateway/server/release.h"
 
+#include <algorithm>
+
 #include "gateway/common/crypto.h"
 
 namespace ketenpoort::server {
+
+bool ReleasesUnchanged(const policy::Rule& rule,
+                       std::initializer_list<const google::protobuf::FieldDescriptor*> path) {
+  if (!rule.selection.Covers(path)) return false;
+  for (const filter::FieldTransform& transform : rule.transforms) {
+    if (transform.kind == filter::TransformKind::kKeep ||
+        transform.kind == filter::TransformKind::kDerive) {
+      continue;  // a derivation writes a field of its own
+    }
+    // A transform on the field, above it or beneath it changes what goes out.
+    const auto& fields = transform.path.fields;
+    const size_t common = std::min(fields.size(), path.size());
+    if (std::equal(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(common),
+                   path.begin())) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule,
                                                         const google::protobuf::Message& record,

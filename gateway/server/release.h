@@ -5,6 +5,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,12 @@ namespace ketenpoort::server {
 std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule,
                                                         const google::protobuf::Message& record,
                                                         const filter::TransformContext& context);
+
+// Whether `rule` releases the field at `path` as the source holds it: all
+// of it, untransformed. Lists filter and aggregates count only on such
+// fields, so neither reveals more than the rule releases.
+bool ReleasesUnchanged(const policy::Rule& rule,
+                       std::initializer_list<const google::protobuf::FieldDescriptor*> path);
 
 // The rule's released fields, as a response lists them.
 void ListReleasedFields(const policy::Rule& rule,

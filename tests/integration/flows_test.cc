@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/common/civil_date.h"
@@ -298,6 +299,7 @@ TEST_P(FlowsTest, DuoGivesTheLinkedMunicipalityProgressWithTheLoanAsABand) {
 TEST_P(FlowsTest, TheLinkedMunicipalityFollowsInburgeringProgressPerPerson) {
   v1::GetProgressRequest request;
   request.set_subject_id(person_.v_number);
+  request.set_purpose(v1::CIVIC_INTEGRATION);
   auto ask = [&](const std::string& partner, const std::string& role, v1::Progress* progress) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -323,6 +325,27 @@ TEST_P(FlowsTest, TheLinkedMunicipalityFollowsInburgeringProgressPerPerson) {
   EXPECT_EQ(ReasonOf(ask("gemeente-utrecht", "klantmanager-inburgering", &elsewhere)),
             "NOT_LINKED");
   EXPECT_EQ(ReasonOf(ask("gemeente-woerden", "woonconsulent", &elsewhere)), "ACTOR_ROLE");
+}
+
+TEST_P(FlowsTest, TheLinkedMunicipalityListsProgressFromItsSources) {
+  // The projection reads DUO and COA through the same sources as a request.
+  v1::ListProgressRequest request;
+  request.set_purpose(v1::CIVIC_INTEGRATION);
+  v1::ListProgressResponse page;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (page.persons_size() == 0 && std::chrono::steady_clock::now() < give_up) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-role", "klantmanager-inburgering");
+    page.Clear();
+    (void)v1::InburgeringService::NewStub(Channel("gemeente-woerden"))
+        ->ListProgress(&context, request, &page);
+    if (page.persons_size() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(page.persons_size(), 1);
+  EXPECT_EQ(page.persons(0).subject_id(), person_.v_number);
+  EXPECT_EQ(page.persons(0).progress().stage(), person_.inburgering.stage());
+  EXPECT_EQ(page.persons(0).progress().provider(), person_.inburgering.provider());
 }
 
 TEST_P(FlowsTest, MunicipalityGetsKoppelingAndPreIntegration) {

@@ -151,13 +151,13 @@ TEST_F(SourceFailureTest, CallersDeadlineIsPropagatedSoTheAnswerComesBeforeIt) {
 
 TEST_F(SourceFailureTest, BrieflyUnavailableSourceIsRetriedWithinTheBound) {
   // Three attempts: two refusals are absorbed, a third is not.
-  StartSource({"--fail-first", "2"});
+  StartSource({"--fail-first", "2", "--fail-only", "noa.Assessment"});
   StartGateway(source_->address(), "    max_attempts: 3\n");
   grpc::Status status = AskNoa(milliseconds(5000));
   EXPECT_TRUE(status.ok()) << status.error_message();
 
   source_->Stop();
-  StartSource({"--fail-first", "3"});
+  StartSource({"--fail-first", "3", "--fail-only", "noa.Assessment"});
   gateway_->Stop();
   gateway_.reset();
   StartGateway(source_->address(), "    max_attempts: 3\n");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -182,6 +183,43 @@ TEST_F(AuditLogTest, FailsClosedWhileTheStoreFailsAndRecoversAfter) {
   log->reset();
   VerifyReport report = Verify();
   EXPECT_TRUE(report.ok()) << Problems(report);
+}
+
+// Blocks until `done` has been called, and gives its result.
+absl::StatusOr<uint64_t> AppendAllAndWait(AuditLog& log, std::vector<v1::AuditEntry> entries) {
+  std::promise<absl::StatusOr<uint64_t>> promise;
+  log.AppendAll(std::move(entries), [&promise](absl::StatusOr<uint64_t> first) {
+    promise.set_value(std::move(first));
+  });
+  return promise.get_future().get();
+}
+
+TEST_F(AuditLogTest, AGroupGetsConsecutiveIndexesAndOneCallback) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->AppendAndWait(SampleEntry("coa")).ok());
+  std::vector<v1::AuditEntry> group;
+  for (int i = 0; i < 40; ++i) group.push_back(SampleEntry("duo"));
+  auto first = AppendAllAndWait(*log, std::move(group));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 2u);
+  EXPECT_EQ(log->LatestCheckpoint().size, 41u);
+  log.reset();
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.ok()) << Problems(report);
+}
+
+TEST_F(AuditLogTest, AGroupFailsAsAWholeWhenTheStoreFails) {
+  auto store = SqliteAuditStore::Open(path_);
+  ASSERT_TRUE(store.ok());
+  auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
+  testing::FaultyAuditStore* failing = faulty.get();
+  auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
+  ASSERT_TRUE(log.ok());
+  failing->set_failing(true);
+  auto failed = AppendAllAndWait(**log, {SampleEntry("duo"), SampleEntry("duo")});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*log)->LatestCheckpoint().size, 0u);
 }
 
 TEST_F(AuditLogTest, RefusesToExtendATreeThatNoLongerMatchesItsCheckpoint) {

@@ -64,6 +64,24 @@ TEST(FieldSelectionTest, SelectsNestedFieldsInsideRepeatedMessages) {
   EXPECT_FALSE(released.language_levels().has_english());
 }
 
+TEST(FieldSelectionTest, CoversWholeFieldsAndTheFieldsBeneathThem) {
+  FieldSelection selection;
+  Select(selection, "language_levels");
+  Select(selection, "work_experience.occupation");
+  const auto* d = Assessment::descriptor();
+  const auto* levels = d->FindFieldByName("language_levels");
+  const auto* work = d->FindFieldByName("work_experience");
+  const auto* occupation = work->message_type()->FindFieldByName("occupation");
+  const auto* years = work->message_type()->FindFieldByName("years");
+
+  EXPECT_TRUE(selection.Covers({levels}));
+  EXPECT_TRUE(selection.Covers({levels, levels->message_type()->FindFieldByName("dutch")}));
+  EXPECT_TRUE(selection.Covers({work, occupation}));
+  EXPECT_FALSE(selection.Covers({work}));  // only in part
+  EXPECT_FALSE(selection.Covers({work, years}));
+  EXPECT_FALSE(selection.Covers({d->FindFieldByName("ptsd_score")}));
+}
+
 TEST(FieldSelectionTest, AbsentSourceFieldsStayAbsent) {
   FieldSelection selection;
   Select(selection, "plans_for_future");

@@ -108,6 +108,33 @@ TEST(GatewayConfigTest, ErrorsNameFileAndLine) {
   EXPECT_NE(std::string(config.status().message()).find("recordtypes"), std::string::npos);
 }
 
+TEST(GatewayConfigTest, InburgeringSettingsHaveDefaultsAndBounds) {
+  testing::TempDir dir;
+  const std::string source =
+      "  - {name: s, owner: duo, kind: sqlite_fixture, database: f.db,\n"
+      "     record_types: [duo.InburgeringStatus]}\n";
+  auto defaults = LoadGatewayConfig(dir.Write("default.yaml", std::string(kConfigHead) + source));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->inburgering.small_cell_threshold, 5);
+  EXPECT_EQ(defaults->inburgering.refresh_seconds, 900);
+
+  auto set =
+      LoadGatewayConfig(dir.Write("set.yaml", std::string(kConfigHead) + source +
+                                                  "inburgering:\n  small_cell_threshold: 10\n"
+                                                  "  refresh_seconds: 60\n"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->inburgering.small_cell_threshold, 10);
+  EXPECT_EQ(set->inburgering.refresh_seconds, 60);
+
+  // A threshold of 1 would publish every count: refused, naming the line.
+  const std::string bad = dir.Write(
+      "bad.yaml", std::string(kConfigHead) + source + "inburgering:\n  small_cell_threshold: 1\n");
+  auto refused = LoadGatewayConfig(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(std::string(refused.status().message()).rfind(bad + ":10:", 0), 0u) << refused.status();
+  EXPECT_NE(std::string(refused.status().message()).find("between 2 and 100"), std::string::npos);
+}
+
 TEST(GatewayConfigTest, MissingFileIsAClearError) {
   auto config = LoadGatewayConfig("/nonexistent/ketenpoort.yaml");
   ASSERT_FALSE(config.ok());

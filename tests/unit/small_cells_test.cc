@@ -2,8 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <set>
+
+#include "tests/support/small_cell_attack.h"
 
 namespace ketenpoort::inburgering {
 namespace {
@@ -14,40 +15,17 @@ std::vector<CountCell> Cells(std::initializer_list<int64_t> counts) {
   return cells;
 }
 
-// What an attacker can work out, by brute force and independently of the
-// implementation: every assignment of the hidden cells that agrees with the
-// published table (the total, "<t" means 1..t-1, "x" means at least t).
-// Returns the set of possible values of each hidden small cell.
+// What a reader can work out from `table`, by brute force.
 std::vector<std::set<int64_t>> Reconstruct(const PublishedTable& table, int threshold) {
-  std::vector<std::set<int64_t>> possible(table.cells.size());
-  if (!table.total) return possible;  // nothing to subtract from
-  int64_t hidden_sum = *table.total;
-  std::vector<size_t> hidden;
-  for (size_t i = 0; i < table.cells.size(); ++i) {
-    if (table.cells[i].disclosure == Disclosure::kShown) {
-      hidden_sum -= table.cells[i].count;
-    } else {
-      hidden.push_back(i);
-    }
+  std::vector<testing::SeenCell> seen;
+  for (const PublishedCell& cell : table.cells) {
+    seen.push_back({cell.disclosure == Disclosure::kShown ? testing::Marker::kShown
+                    : cell.disclosure == Disclosure::kBelowThreshold
+                        ? testing::Marker::kBelowThreshold
+                        : testing::Marker::kHidden,
+                    cell.count});
   }
-  std::vector<int64_t> value(table.cells.size(), 0);
-  std::function<void(size_t, int64_t)> assign = [&](size_t k, int64_t left) {
-    if (k == hidden.size()) {
-      if (left != 0) return;
-      for (size_t i : hidden) possible[i].insert(value[i]);
-      return;
-    }
-    const size_t i = hidden[k];
-    const bool small = table.cells[i].disclosure == Disclosure::kBelowThreshold;
-    const int64_t low = small ? 1 : threshold;
-    const int64_t high = small ? threshold - 1 : left;
-    for (int64_t v = low; v <= high && v <= left; ++v) {
-      value[i] = v;
-      assign(k + 1, left - v);
-    }
-  };
-  assign(0, hidden_sum);
-  return possible;
+  return testing::PossibleValues(seen, table.total, threshold);
 }
 
 void ExpectNoSmallCellCanBeReconstructed(const std::vector<CountCell>& cells, int threshold) {
@@ -109,6 +87,29 @@ TEST(SmallCellsTest, WhenNothingIsLeftToHideTheTotalGoesToo) {
   const PublishedTable table = SuppressSmallCells(Cells({2, 0, 0}), 5);
   EXPECT_EQ(table.cells[0].disclosure, Disclosure::kBelowThreshold);
   EXPECT_FALSE(table.total.has_value());
+}
+
+TEST(SmallCellsTest, AKnownTotalWithholdsATableItCannotProtect) {
+  // Two "<5" cells of a known total 8 can only be 4 and 4: hiding the total
+  // does not help when everyone knows it, so every cell is hidden instead.
+  EXPECT_FALSE(SuppressSmallCells(Cells({4, 4, 0}), 5).total.has_value());
+  const PublishedTable table = SuppressSmallCellsOfKnownTotal(Cells({4, 4, 0}), 5);
+  ASSERT_TRUE(table.total.has_value());
+  EXPECT_EQ(*table.total, 8);
+  for (const PublishedCell& cell : table.cells) {
+    EXPECT_EQ(cell.disclosure, Disclosure::kSuppressed);
+    EXPECT_EQ(cell.Display(5), "x");
+  }
+}
+
+TEST(SmallCellsTest, AKnownTotalChangesNothingWhereTheTotalCanBeShown) {
+  const PublishedTable plain = SuppressSmallCells(Cells({3, 40, 12, 9}), 5);
+  const PublishedTable known = SuppressSmallCellsOfKnownTotal(Cells({3, 40, 12, 9}), 5);
+  ASSERT_EQ(known.cells.size(), plain.cells.size());
+  for (size_t i = 0; i < plain.cells.size(); ++i) {
+    EXPECT_EQ(known.cells[i].disclosure, plain.cells[i].disclosure);
+  }
+  EXPECT_EQ(known.total, plain.total);
 }
 
 TEST(SmallCellsTest, ThresholdIsConfigurable) {

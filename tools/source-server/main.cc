@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> record_types;
   int delay_ms = 0;
   int fail_first = 0;
+  std::string fail_only;
   app.add_option("--listen", listen, "loopback address to listen on; port 0 picks one")
       ->capture_default_str();
   app.add_option("--db", database, "fixture database (ketenpoort-fixtures)")->required();
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 60000));
   app.add_option("--fail-first", fail_first, "answer the first N calls with UNAVAILABLE")
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--fail-only", fail_only,
+                 "count and fail only calls for this record type (with --fail-first)");
   CLI11_PARSE(app, argc, argv);
 
   if (!IsLoopback(listen)) return Fail("--listen must be a loopback address, not " + listen);
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   options.record_types.insert(record_types.begin(), record_types.end());
   options.delay = std::chrono::milliseconds(delay_ms);
   options.fail_first = fail_first;
+  options.fail_only = fail_only;
   ketenpoort::source_server::ReferenceSourceService service(std::move(*fixtures), options);
 
   int port = 0;

@@ -43,8 +43,12 @@ grpc::ServerUnaryReactor* ReferenceSourceService::FetchRecord(grpc::CallbackServ
                                                               const v1::FetchRecordRequest* request,
                                                               v1::FetchRecordResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const uint64_t call = ++calls_;
-  if (call <= static_cast<uint64_t>(options_.fail_first)) {
+  // Only the calls --fail-only names count, so other traffic (the
+  // gateway's inburgering projection) cannot use up the failures.
+  const bool counted =
+      options_.fail_only.empty() || request->record_type() == options_.fail_only;
+  const uint64_t call = counted ? ++calls_ : 0;
+  if (counted && call <= static_cast<uint64_t>(options_.fail_first)) {
     log::Info("fetch_refused_on_purpose", {{"call", call}});
     reactor->Finish({grpc::StatusCode::UNAVAILABLE, "failing on purpose (--fail-first)"});
     return reactor;

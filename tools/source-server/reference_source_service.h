@@ -26,6 +26,7 @@ struct ServiceOptions {
   std::set<std::string> record_types;  // served; empty means all in the catalog
   std::chrono::milliseconds delay{0};  // before every answer
   int fail_first = 0;                  // this many calls get UNAVAILABLE first
+  std::string fail_only;               // if set, only calls for this record type count
 };
 
 class ReferenceSourceService final : public v1::SourceService::CallbackService {

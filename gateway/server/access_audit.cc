@@ -1,0 +1,42 @@
+#include "gateway/server/access_audit.h"
+
+#include "gateway/common/error.h"
+#include "gateway/server/change_audit.h"
+
+namespace ketenpoort::server {
+
+v1::AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, int purpose, int64_t now,
+                              const std::string& policy_version, const std::string& method) {
+  v1::AuditEntry entry;
+  entry.set_kind(v1::AuditEntry::ACCESS);
+  entry.set_time_unix_micros(now);
+  entry.set_method(method);
+  entry.set_policy_version(policy_version);
+  // Only a known, valid purpose is recorded as such.
+  if (v1::Purpose_IsValid(purpose)) entry.set_purpose(static_cast<v1::Purpose>(purpose));
+  if (caller.ok()) RecordCaller(*caller, &entry);
+  return entry;
+}
+
+void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
+                const absl::Status& status) {
+  entry.set_decision(decision);
+  std::string reason = ErrorReason(status);
+  entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
+}
+
+absl::Status AuditUnavailable() {
+  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                   "the audit log cannot record this request, so no data is released; "
+                   "retry later");
+}
+
+void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status error,
+                   std::function<void(absl::Status)> done) {
+  log.Append(std::move(entry),
+             [error = std::move(error), done = std::move(done)](absl::StatusOr<uint64_t> index) {
+               done(index.ok() ? error : AuditUnavailable());
+             });
+}
+
+}  // namespace ketenpoort::server
