@@ -66,6 +66,12 @@ Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic p
   $K get --as gemeente-woerden --actor-role klantmanager-inburgering \
       --subject $subject --record duo.InburgeringStatus --purpose CIVIC_INTEGRATION
 
+  # the municipality's inburgering overview: counts per stage, deadlines within 6 months,
+  # providers with pass rates (small cells suppressed); then the list, each person audited
+  $K inburgering overview --as gemeente-woerden
+  $K inburgering list --as gemeente-woerden --deadline-band "12 tot 24 maanden" --page-size 5
+  $K inburgering aggregate --as gemeente-utrecht --dimension EXAM_COMPONENT
+
   # the person's own access, through the subject portal where they signed in
   $K get --as inzageportaal --signed-in-as $subject \
       --subject $subject --record noa.Assessment --purpose SUBJECT_ACCESS

@@ -4,6 +4,7 @@
 //                --purpose WORK_REINTEGRATION --actor-role werkconsulent
 //   ketenctl audit verify --db var/audit.db --signing-key certs-dev/out/checkpoint.key
 //   ketenctl audit report --as fg-gemeente-woerden --subject ID --lang en
+//   ketenctl inburgering overview --as gemeente-woerden
 #include <grpcpp/client_context.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "tools/ketenctl/client.h"
 #include "tools/ketenctl/consent_commands.h"
 #include "tools/ketenctl/handover_commands.h"
+#include "tools/ketenctl/inburgering_commands.h"
 #include "tools/ketenctl/policy_commands.h"
 
 namespace {
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
   handover_commands.Register(app, add_client_options);
   ketenpoort::ketenctl::AuditCommands audit_commands;
   audit_commands.Register(app, client, add_client_options);
+  ketenpoort::ketenctl::InburgeringCommands inburgering_commands;
+  inburgering_commands.Register(app, add_client_options);
 
   CLI11_PARSE(app, argc, argv);
   if (get_command->parsed()) return RunGet(client, get);
@@ -137,5 +141,6 @@ int main(int argc, char** argv) {
   if (int code = consent_commands.RunParsed(client); code >= 0) return code;
   if (int code = handover_commands.RunParsed(client); code >= 0) return code;
   if (int code = audit_commands.RunParsed(client); code >= 0) return code;
+  if (int code = inburgering_commands.RunParsed(client); code >= 0) return code;
   return 2;
 }
