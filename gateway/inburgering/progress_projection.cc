@@ -42,6 +42,12 @@ std::vector<CountCell> VocabularyCells(const std::array<std::string_view, N>& vo
 
 }  // namespace
 
+absl::Status ProjectionNotReady() {
+  return MakeError(absl::StatusCode::kUnavailable, "PROJECTION_NOT_READY",
+                   "the inburgering overview is still being built from DUO's records; retry in "
+                   "a moment");
+}
+
 uint16_t ProgressProjection::Interned::Intern(std::string_view value) {
   if (value.empty()) return 0;
   auto it = index.find(std::string(value));

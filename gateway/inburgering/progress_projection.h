@@ -71,6 +71,9 @@ struct ProviderResults {
   int64_t failed = 0;  // niet behaald
 };
 
+// UNAVAILABLE PROJECTION_NOT_READY: asked before the first full build.
+absl::Status ProjectionNotReady();
+
 class ProgressProjection {
  public:
   // `paging_secret` keys the paging order; never logged.

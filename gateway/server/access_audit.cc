@@ -25,6 +25,17 @@ void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
   entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
 }
 
+absl::Status ValidatePurpose(int purpose) {
+  if (v1::Purpose_IsValid(purpose) && purpose != v1::PURPOSE_UNSPECIFIED) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
+                   "purpose " + std::to_string(purpose) + " is not one of the gateway's purposes");
+}
+
+absl::Status DeniedBy(const policy::Decision& decision, const std::string& policy_version) {
+  return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
+                   {{"policy_version", policy_version}});
+}
+
 absl::Status AuditUnavailable() {
   return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
                    "the audit log cannot record this request, so no data is released; "

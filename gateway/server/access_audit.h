@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/policy/decision.h"
 #include "gateway/server/caller.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
@@ -22,6 +23,12 @@ v1::AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, int purpose,
 // Decision and machine reason (the error's reason, or its code's name).
 void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
                 const absl::Status& status);
+
+// INVALID_ARGUMENT UNKNOWN_PURPOSE unless `purpose` is one of the gateway's.
+absl::Status ValidatePurpose(int purpose);
+
+// PERMISSION_DENIED with the decision's reason and explanation.
+absl::Status DeniedBy(const policy::Decision& decision, const std::string& policy_version);
 
 // UNAVAILABLE AUDIT_UNAVAILABLE: the log could not record the request, so
 // nothing is released.

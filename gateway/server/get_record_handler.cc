@@ -19,11 +19,7 @@ absl::Status GetRecordHandler::Validate(const v1::GetRecordRequest& request) con
   if (absl::Status subject = validate::ValidateSubjectId(request.subject_id()); !subject.ok()) {
     return subject;
   }
-  if (!v1::Purpose_IsValid(request.purpose()) || request.purpose() == v1::PURPOSE_UNSPECIFIED) {
-    return MakeError(
-        absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
-        "purpose " + std::to_string(request.purpose()) + " is not one of the gateway's purposes");
-  }
+  if (absl::Status purpose = ValidatePurpose(request.purpose()); !purpose.ok()) return purpose;
   if (request.break_glass() && request.break_glass_justification().empty()) {
     return MakeError(absl::StatusCode::kInvalidArgument, "BREAK_GLASS_JUSTIFICATION_REQUIRED",
                      "break-glass access needs a justification; it is recorded and reviewed");
@@ -89,9 +85,7 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
                         .break_glass = request.break_glass(),
                         .facts = services_.facts});
   if (!decision.permit) {
-    absl::Status denied =
-        MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
-                  {{"policy_version", policies->version()}});
+    absl::Status denied = DeniedBy(decision, policies->version());
     SetOutcome(entry, AuditEntry::DENY, denied);
     return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
   }

@@ -5,6 +5,7 @@
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/server/access_audit.h"
+#include "gateway/server/change_audit.h"
 #include "gateway/server/release.h"
 #include "records/v1/coa.pb.h"
 
@@ -110,20 +111,14 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
   };
 
   // 1. Identity.
-  if (!caller.ok()) return fail(AuditEntry::DENY, caller.status());
-  if (caller->partner == nullptr) {
-    return fail(AuditEntry::DENY,
-                MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kUnknownPartner,
-                          "the client certificate's OIN is not a known partner"));
+  if (absl::Status known = RequireKnownPartner(caller); !known.ok()) {
+    return fail(AuditEntry::DENY, std::move(known));
   }
   const identity::Partner& partner = *caller->partner;
 
   // 2. Validate.
-  if (!v1::Purpose_IsValid(request.purpose()) || request.purpose() == v1::PURPOSE_UNSPECIFIED) {
-    return fail(AuditEntry::INVALID,
-                MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
-                          "purpose " + std::to_string(request.purpose()) +
-                              " is not one of the gateway's purposes"));
+  if (absl::Status purpose = ValidatePurpose(request.purpose()); !purpose.ok()) {
+    return fail(AuditEntry::INVALID, std::move(purpose));
   }
   const std::optional<DimensionSpec> spec = SpecOf(request.dimension());
   if (!spec) {
@@ -149,9 +144,7 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
                                                       .facts = services_.facts,
                                                       .scope = policy::Scope::kAggregate});
   if (!decision.permit) {
-    return fail(AuditEntry::DENY,
-                MakeError(absl::StatusCode::kPermissionDenied, decision.reason,
-                          decision.explanation, {{"policy_version", policies->version()}}));
+    return fail(AuditEntry::DENY, DeniedBy(decision, policies->version()));
   }
   const policy::Rule& rule = *decision.rule;
   entry.set_rule_id(rule.id);
@@ -167,21 +160,20 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
   // 4. Count, and refuse a population too small to count at all.
   const std::optional<int64_t> built_at = projection_->built_at();
   if (!built_at) {
-    return fail(AuditEntry::FAILED,
-                MakeError(absl::StatusCode::kUnavailable, "PROJECTION_NOT_READY",
-                          "the inburgering overview is still being built from DUO's records; "
-                          "retry in a moment"));
+    return fail(AuditEntry::FAILED, inburgering::ProjectionNotReady());
   }
   const std::string& municipality = partner.municipality_code;
-  if (projection_->Population(municipality) < threshold_) {
+  const std::vector<inburgering::CountTable> tables =
+      projection_->Count(municipality, spec->dimension, today);
+  int64_t population = 0;  // every table counts the same persons; taken from the counts
+  for (const inburgering::CountCell& cell : tables.front().cells) population += cell.count;
+  if (population < threshold_) {
     return fail(AuditEntry::DENY,
                 MakeError(absl::StatusCode::kFailedPrecondition, "POPULATION_BELOW_THRESHOLD",
                           "fewer than " + std::to_string(threshold_) +
                               " persons in inburgering are linked to the municipality; any "
                               "count would single them out"));
   }
-  const std::vector<inburgering::CountTable> tables =
-      projection_->Count(municipality, spec->dimension, today);
 
   // 5. Suppress small cells. Every table of one population shares its
   // total, which is known anyway.

@@ -4,6 +4,7 @@
 
 #include "gateway/common/error.h"
 #include "gateway/server/access_audit.h"
+#include "gateway/server/change_audit.h"
 #include "gateway/server/inburgering_service.h"
 #include "gateway/server/release.h"
 
@@ -31,7 +32,9 @@ absl::Status CheckFiltersReleased(const policy::Rule& rule, const inburgering::L
                          "', so the list cannot be filtered on it");
   };
   if (absl::Status s = require(filter.stage.has_value(), "stage"); !s.ok()) return s;
+  // A deadline band also tells whether the person has finished (stage).
   if (absl::Status s = require(filter.deadline_band.has_value(), "deadline"); !s.ok()) return s;
+  if (absl::Status s = require(filter.deadline_band.has_value(), "stage"); !s.ok()) return s;
   return require(filter.provider.has_value(), "provider");
 }
 
@@ -44,10 +47,7 @@ absl::StatusOr<inburgering::ListFilter> ProgressList::Validate(
         "REQUEST_TOO_LARGE",
         "request is larger than " + std::to_string(services_.limits.max_request_bytes) + " bytes");
   }
-  if (!v1::Purpose_IsValid(request.purpose()) || request.purpose() == v1::PURPOSE_UNSPECIFIED) {
-    return Invalid("UNKNOWN_PURPOSE", "purpose " + std::to_string(request.purpose()) +
-                                          " is not one of the gateway's purposes");
-  }
+  if (absl::Status purpose = ValidatePurpose(request.purpose()); !purpose.ok()) return purpose;
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
     return Invalid("BAD_PAGE_SIZE", "page_size must be 1-" + std::to_string(kMaxPageSize) +
                                         " (0 means " + std::to_string(kDefaultPageSize) + ")");
@@ -91,11 +91,8 @@ void ProgressList::Handle(const std::shared_ptr<const policy::PolicySet>& polici
   };
 
   // 1. Identity.
-  if (!caller.ok()) return fail(AuditEntry::DENY, caller.status());
-  if (caller->partner == nullptr) {
-    return fail(AuditEntry::DENY,
-                MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kUnknownPartner,
-                          "the client certificate's OIN is not a known partner"));
+  if (absl::Status known = RequireKnownPartner(caller); !known.ok()) {
+    return fail(AuditEntry::DENY, std::move(known));
   }
   const identity::Partner& partner = *caller->partner;
 
@@ -117,9 +114,7 @@ void ProgressList::Handle(const std::shared_ptr<const policy::PolicySet>& polici
                                  .scope = policy::Scope::kList};
   const policy::Decision list = policies->Decide(decide);
   if (!list.permit) {
-    return fail(AuditEntry::DENY,
-                MakeError(absl::StatusCode::kPermissionDenied, list.reason, list.explanation,
-                          {{"policy_version", policies->version()}}));
+    return fail(AuditEntry::DENY, DeniedBy(list, policies->version()));
   }
   entry.set_rule_id(list.rule->id);
   if (absl::Status hidden = CheckFiltersReleased(*list.rule, *filter); !hidden.ok()) {
@@ -129,10 +124,7 @@ void ProgressList::Handle(const std::shared_ptr<const policy::PolicySet>& polici
   // 4. Read the projection.
   const std::optional<int64_t> built_at = projection_->built_at();
   if (!built_at) {
-    return fail(AuditEntry::FAILED,
-                MakeError(absl::StatusCode::kUnavailable, "PROJECTION_NOT_READY",
-                          "the inburgering overview is still being built from DUO's records; "
-                          "retry in a moment"));
+    return fail(AuditEntry::FAILED, inburgering::ProjectionNotReady());
   }
   const size_t limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   absl::StatusOr<inburgering::ListPage> page =
@@ -176,21 +168,19 @@ void ProgressList::Handle(const std::shared_ptr<const policy::PolicySet>& polici
   }
 
   // 6. Audit the page, and only then 7. respond.
-  const bool has_persons = response->persons_size() > 0;
-  services_.audit->AppendAll(std::move(entries), [response, has_persons, done = std::move(done)](
-                                                     absl::StatusOr<uint64_t> first) {
-    if (!first.ok()) {
-      response->Clear();  // fail closed: nothing leaves
-      done(AuditUnavailable());
-      return;
-    }
-    if (has_persons) {
-      for (int i = 0; i < response->persons_size(); ++i) {
-        response->mutable_persons(i)->set_audit_index(*first + static_cast<uint64_t>(i));
-      }
-    }
-    done(absl::OkStatus());
-  });
+  // The group's entries have consecutive indexes, in the order of the page.
+  services_.audit->AppendAll(
+      std::move(entries), [response, done = std::move(done)](absl::StatusOr<uint64_t> first) {
+        if (!first.ok()) {
+          response->Clear();  // fail closed: nothing leaves
+          done(AuditUnavailable());
+          return;
+        }
+        for (int i = 0; i < response->persons_size(); ++i) {
+          response->mutable_persons(i)->set_audit_index(*first + static_cast<uint64_t>(i));
+        }
+        done(absl::OkStatus());
+      });
 }
 
 }  // namespace ketenpoort::server

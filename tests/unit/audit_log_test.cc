@@ -19,7 +19,20 @@ using testing::AuditFixture;
 using testing::SampleEntry;
 using testing::Tamper;
 
-class AuditLogTest : public AuditFixture {};
+class AuditLogTest : public AuditFixture {
+ protected:
+  // A log over the store at path_ that fails while `failing_` says so.
+  std::unique_ptr<AuditLog> OpenFailableLog() {
+    auto store = SqliteAuditStore::Open(path_);
+    EXPECT_TRUE(store.ok());
+    auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
+    failing_ = faulty.get();
+    auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
+    EXPECT_TRUE(log.ok());
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  testing::FaultyAuditStore* failing_ = nullptr;
+};
 
 TEST_F(AuditLogTest, AssignsContiguousIndexesAndTheLogVerifies) {
   {
@@ -162,25 +175,22 @@ TEST_F(AuditLogTest, TriggersRefuseUpdatesDeletesAndReplacements) {
 }
 
 TEST_F(AuditLogTest, FailsClosedWhileTheStoreFailsAndRecoversAfter) {
-  auto store = SqliteAuditStore::Open(path_);
-  ASSERT_TRUE(store.ok());
-  auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
-  testing::FaultyAuditStore* failing = faulty.get();
-  auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
-  ASSERT_TRUE(log.ok());
-  ASSERT_TRUE((*log)->AppendAndWait(SampleEntry("coa")).ok());
+  std::unique_ptr<AuditLog> log = OpenFailableLog();
+  ASSERT_NE(log, nullptr);
+  testing::FaultyAuditStore* failing = failing_;
+  ASSERT_TRUE(log->AppendAndWait(SampleEntry("coa")).ok());
 
   failing->set_failing(true);
-  auto failed = (*log)->AppendAndWait(SampleEntry("coa"));
+  auto failed = log->AppendAndWait(SampleEntry("coa"));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ((*log)->LatestCheckpoint().size, 1u);
+  EXPECT_EQ(log->LatestCheckpoint().size, 1u);
 
   failing->set_failing(false);
-  auto recovered = (*log)->AppendAndWait(SampleEntry("coa"));
+  auto recovered = log->AppendAndWait(SampleEntry("coa"));
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_EQ(*recovered, 2u);  // the failed entry never took an index
-  log->reset();
+  log.reset();
   VerifyReport report = Verify();
   EXPECT_TRUE(report.ok()) << Problems(report);
 }
@@ -209,17 +219,14 @@ TEST_F(AuditLogTest, AGroupGetsConsecutiveIndexesAndOneCallback) {
 }
 
 TEST_F(AuditLogTest, AGroupFailsAsAWholeWhenTheStoreFails) {
-  auto store = SqliteAuditStore::Open(path_);
-  ASSERT_TRUE(store.ok());
-  auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
-  testing::FaultyAuditStore* failing = faulty.get();
-  auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
-  ASSERT_TRUE(log.ok());
+  std::unique_ptr<AuditLog> log = OpenFailableLog();
+  ASSERT_NE(log, nullptr);
+  testing::FaultyAuditStore* failing = failing_;
   failing->set_failing(true);
-  auto failed = AppendAllAndWait(**log, {SampleEntry("duo"), SampleEntry("duo")});
+  auto failed = AppendAllAndWait(*log, {SampleEntry("duo"), SampleEntry("duo")});
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ((*log)->LatestCheckpoint().size, 0u);
+  EXPECT_EQ(log->LatestCheckpoint().size, 0u);
 }
 
 TEST_F(AuditLogTest, RefusesToExtendATreeThatNoLongerMatchesItsCheckpoint) {
