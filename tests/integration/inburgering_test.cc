@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
@@ -411,6 +412,40 @@ TEST_F(InburgeringTest, PassRatesAreShownOnlyOverEnoughResults) {
       EXPECT_NEAR(cell.pass_rate_percent(), 100.0 * passed / (passed + failed), 0.5);
     }
   }
+}
+
+TEST_F(InburgeringTest, KetenctlPrintsTheMunicipalitysOverview) {
+  const testing::ExitResult overview = testing::RunToExit(
+      testing::KetenctlBinary(), {"inburgering", "overview", "--as", "gemeente-woerden", "--addr",
+                                  gateway_->address(), "--certs-dir", testing::CertsDir()});
+  ASSERT_EQ(overview.exit_code, 0) << overview.stderr_text;
+  const std::string& text = overview.stderr_text;  // stdout and stderr together
+  EXPECT_NE(text.find("gemeente-woerden: 40 persons"), std::string::npos) << text;
+  EXPECT_NE(text.find("By stage"), std::string::npos) << text;
+  EXPECT_NE(text.find("within 6 months"), std::string::npos) << text;
+  EXPECT_NE(text.find("pass rate"), std::string::npos) << text;
+  // Every provider of the Woerden persons is there; no count of 1-4 is.
+  for (const auto& person : woerden_) {
+    if (!person.inburgering.provider().empty()) {
+      EXPECT_NE(text.find(person.inburgering.provider()), std::string::npos) << text;
+    }
+  }
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    for (std::string word; words >> word;) {
+      EXPECT_FALSE(word.size() == 1 && word[0] >= '1' && word[0] <= '4')
+          << "a small count is shown: " << line;
+    }
+  }
+
+  // Utrecht has too few persons for any count: a clear refusal.
+  const testing::ExitResult small = testing::RunToExit(
+      testing::KetenctlBinary(), {"inburgering", "overview", "--as", "gemeente-utrecht", "--addr",
+                                  gateway_->address(), "--certs-dir", testing::CertsDir()});
+  EXPECT_EQ(small.exit_code, 1);
+  EXPECT_NE(small.stderr_text.find("POPULATION_BELOW_THRESHOLD"), std::string::npos)
+      << small.stderr_text;
 }
 
 TEST_F(InburgeringTest, AMunicipalityWithTooFewPersonsGetsNoTable) {
