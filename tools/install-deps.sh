@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nginx  # bench/compare runs it as a plain mTLS gRPC proxy, with its own config
 )
 
 missing=()
@@ -20,4 +21,17 @@ echo "installing: ${missing[*]}"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 $sudo apt-get update -qq
+# Installing nginx must not start it: its default site listens on every
+# address, and Ketenpoort's machines only use loopback. policy-rc.d tells
+# the package scripts not to start services during this install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Nor at boot, where systemd runs.
+if [ -d /run/systemd/system ] && dpkg-query -W nginx >/dev/null 2>&1; then
+  $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+fi

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "gateway/common/log.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/server/gateway.h"
@@ -24,6 +25,9 @@ int Fail(std::string_view what, const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil checks every Mutex acquisition (gRPC's too) for lock-order
+  // cycles; perf shows it on every call. A debugging aid, off here.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"Ketenpoort gateway: privacy-preserving data exchange for chain partners"};
   std::string config_path;
   std::string listen;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/synchronization/mutex.h"
 #include "gateway/common/log.h"
 #include "tools/source-server/reference_source_service.h"
 
@@ -37,6 +38,9 @@ bool IsLoopback(const std::string& address) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil checks every Mutex acquisition (gRPC's too) for lock-order
+  // cycles; perf shows it on every call. A debugging aid, off here.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"Reference source server: serves fixture records as a partner's SourceService"};
   std::string listen = "127.0.0.1:50061";
   std::string database;

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# bench/compare.sh: Ketenpoort side by side with what a partner would
+# otherwise deploy (issue 8). In one run, with the same payload (one
+# noa.Assessment per call, 64 subjects in turn) and the same concurrency
+# levels, all on loopback with mutual TLS:
+#
+#   (a) direct  the reference source server, called directly
+#   (b) nginx   nginx as a plain gRPC proxy (grpc_pass, upstream keepalive,
+#               access log on) in front of the same source
+#   (c) gw-up   Ketenpoort with the grpc_upstream adapter to the same source:
+#               policy with a consent condition, field filtering, durable audit
+#   (d) gw-db   Ketenpoort with the in-process SQLite source
+#
+# Prints a table with the ratios c/b and d/a, the p99 at half of each peak,
+# and the gateways' peak RSS; without --no-write it also replaces the
+# comparison section of docs/performance.md, with the machine description.
+#
+#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128"] [--build build] [--no-write]
+#   bench/compare.sh --targets gw-db --levels 32 --seconds 30   # to profile one
+#   bench/compare.sh --smoke   # 5 s in all; checks that every call succeeded
+#                              # and that the gateways audited every call
+# Everything it starts stops when it ends (trap); every run is bounded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+seconds=10
+levels="1 8 32 128"
+write=1
+smoke=0
+subjects=64
+targets="direct nginx gw-up gw-db"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --levels) levels=$2; shift 2 ;;
+    --no-write) write=0; shift ;;
+    --targets) targets=$2; write=0; shift 2 ;;  # a subset, for profiling
+    --smoke) smoke=1; write=0; seconds=0.5; levels="4"; subjects=8; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+for binary in gateway/ketenpoort-gateway tools/ketenpoort-source tools/ketenpoort-fixtures \
+              tools/ketenctl bench/ketenpoort-load; do
+  [ -x "$build/$binary" ] || { echo "missing $build/$binary: build first" >&2; exit 2; }
+done
+command -v nginx >/dev/null || { echo "nginx is not installed (tools/install-deps.sh)" >&2; exit 2; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 2; }
+
+B=$(realpath "$build")
+work=$(mktemp -d /tmp/ketenpoort-compare.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free loopback port for nginx, which cannot report one it picked itself.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  echo "no free port" >&2; exit 1
+}
+
+# Starts a server that writes its bound port to a ready file, and waits for
+# it: port_of[name] and pid_of[name]. (Not in a command substitution: the
+# server would hold its pipe open.)
+declare -A port_of pid_of
+start_ready() {
+  local name=$1; shift
+  "$@" --ready-file "$work/$name.port" >"$work/$name.out" 2>"$work/$name.log" &
+  pids+=($!)
+  pid_of[$name]=$!
+  for _ in $(seq 1 200); do
+    if [ -s "$work/$name.port" ]; then
+      port_of[$name]=$(cat "$work/$name.port")
+      return
+    fi
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+C="$work/certs"
+bash certs-dev/make-dev-certs.sh --force "$C" >/dev/null
+"$B/tools/ketenpoort-fixtures" --db "$work/fixtures.db" --persons 2000 --show 1000 \
+  >"$work/fixtures.txt"
+awk '$NF=="Woerden" {print $1}' "$work/fixtures.txt" | head -"$subjects" >"$work/subjects.txt"
+
+# The source, and nginx in front of it.
+start_ready source "$B/tools/ketenpoort-source" --listen 127.0.0.1:0 \
+  --db "$work/fixtures.db" --cert "$C/source.crt" --key "$C/source.key" --client-ca "$C/ca.crt"
+source_port=${port_of[source]}
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $work/nginx/access.log;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream source {
+    server 127.0.0.1:$source_port;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port ssl http2;
+    ssl_certificate $C/server.crt;
+    ssl_certificate_key $C/server.key;
+    ssl_client_certificate $C/ca.crt;
+    ssl_verify_client on;
+    location / {
+      grpc_pass grpcs://source;
+      grpc_ssl_certificate $C/ketenpoort-gateway.crt;
+      grpc_ssl_certificate_key $C/ketenpoort-gateway.key;
+      grpc_ssl_trusted_certificate $C/ca.crt;
+      grpc_ssl_verify on;
+      grpc_ssl_name localhost;
+      grpc_ssl_server_name on;
+      grpc_ssl_session_reuse on;
+    }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/stdout.log" \
+  2>"$work/nginx/stderr.log" &
+pids+=($!)
+
+# Two gateways, each with its own state and audit log.
+gateway_config() {  # name, sources yaml
+  mkdir -p "$work/$1"
+  cat >"$work/$1/gateway.yaml" <<YAML
+listen: 127.0.0.1:0
+tls: {server_cert: $C/server.crt, server_key: $C/server.key, client_ca: $C/ca.crt}
+policies_dir: $PWD/policies
+audit: {database: audit.db, pseudonym_key_file: $C/pseudonym.key, checkpoint_key_file: $C/checkpoint.key}
+state: {database: state.db}
+sources:
+$2
+YAML
+}
+gateway_config gw-up "  - name: coa-tvs
+    owner: coa
+    kind: grpc_upstream
+    target: 127.0.0.1:$source_port
+    tls: {ca: $C/ca.crt, cert: $C/ketenpoort-gateway.crt, key: $C/ketenpoort-gateway.key, server_name: localhost}
+    record_types: [coa.Koppeling, noa.Assessment]"
+gateway_config gw-db "  - name: coa-tvs
+    owner: coa
+    kind: sqlite_fixture
+    database: $work/fixtures.db
+    record_types: [coa.Koppeling, noa.Assessment]"
+declare -A gateway_port gateway_pid
+for name in gw-up gw-db; do
+  # Relative paths in the config resolve against its directory.
+  start_ready "$name" "$B/gateway/ketenpoort-gateway" --config "$work/$name/gateway.yaml"
+  gateway_port[$name]=${port_of[$name]}
+  gateway_pid[$name]=${pid_of[$name]}
+done
+
+# Each subject: linked to Woerden and moving next week, registered with the
+# Woerden GP, and consenting to the GP seeing the care signal and languages.
+today=$(date +%F)
+for name in gw-up gw-db; do
+  K=("$B/tools/ketenctl")
+  client=(--addr "127.0.0.1:${gateway_port[$name]}" --certs-dir "$C")
+  while read -r subject; do
+    "${K[@]}" relationship koppeling "${client[@]}" --as coa --actor-role casemanager \
+      --subject "$subject" --municipality 0632 --linked-on "$today" \
+      --move-date "$(date -d '+7 days' +%F)" >/dev/null
+    "${K[@]}" relationship gp-registration "${client[@]}" --as huisartsenpraktijk-woerden \
+      --actor-role huisarts --subject "$subject" --practice huisartsenpraktijk-woerden \
+      --registered-on "$today" >/dev/null
+    "${K[@]}" consent grant "${client[@]}" --as gemeente-woerden \
+      --actor-role maatschappelijke-begeleiding --subject "$subject" \
+      --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \
+      --category SIGNAL --category LANGUAGE --from "$today" \
+      --until "$(date -d '+1 year' +%F)" --language ar --evidence "bench-$subject" >/dev/null
+  done <"$work/subjects.txt"
+done
+
+access_count() {
+  sqlite3 "file:$work/$1/audit.db?mode=ro" \
+    "SELECT count(*) FROM audit_entry" 2>/dev/null || echo 0
+}
+
+# target name -> load driver arguments
+declare -A target_args
+target_args[direct]="--target 127.0.0.1:$source_port --call source --server-name localhost \
+  --cert $C/ketenpoort-gateway.crt --key $C/ketenpoort-gateway.key"
+target_args[nginx]="--target 127.0.0.1:$nginx_port --call source --server-name localhost \
+  --cert $C/huisartsenpraktijk-woerden.crt --key $C/huisartsenpraktijk-woerden.key"
+for name in gw-up gw-db; do
+  target_args[$name]="--target 127.0.0.1:${gateway_port[$name]} --call gateway \
+    --server-name localhost --cert $C/huisartsenpraktijk-woerden.crt \
+    --key $C/huisartsenpraktijk-woerden.key --purpose CONTINUITY_OF_CARE --actor-role huisarts"
+done
+warmup=1
+[ "$smoke" -eq 1 ] && warmup=0.2
+
+load() {  # target, extra args...
+  local target=$1; shift
+  # shellcheck disable=SC2086
+  "$B/bench/ketenpoort-load" ${target_args[$target]} --ca "$C/ca.crt" \
+    --subjects "$work/subjects.txt" --record-type noa.Assessment --seconds "$seconds" \
+    --warmup "$warmup" "$@" || true
+}
+json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1" | tr -d '"'; }
+
+declare -A peak peak_level
+results="$work/results.txt"
+: >"$results"
+failures=0
+for target in $targets; do
+  peak[$target]=0
+  for level in $levels; do
+    before=0
+    case "$target" in gw-*) before=$(access_count "$target") ;; esac
+    out=$(load "$target" --mode closed --concurrency "$level")
+    errors=$(json "$out" errors)
+    calls=$(json "$out" calls_total)
+    rps=$(json "$out" throughput)
+    printf '%s %s %s %s %s %s\n' "$target" "$level" "$rps" "$(json "$out" p50_us)" \
+      "$(json "$out" p99_us)" "$errors" >>"$results"
+    if [ "${errors:-1}" != "0" ]; then
+      echo "$target at $level: $errors errors: $out" >&2
+      failures=$((failures + 1))
+    fi
+    case "$target" in gw-*)
+      # Every call leaves exactly one audit entry, durable before the answer.
+      sleep 0.2
+      audited=$(($(access_count "$target") - before))
+      if [ "$audited" != "$calls" ]; then
+        echo "$target at $level: $calls calls but $audited audit entries" >&2
+        failures=$((failures + 1))
+      fi ;;
+    esac
+    if awk -v a="$rps" -v b="${peak[$target]}" 'BEGIN {exit !(a > b)}'; then
+      peak[$target]=$rps
+      peak_level[$target]=$level
+    fi
+  done
+done
+
+if [ "$smoke" -eq 1 ] || [ "$targets" != "direct nginx gw-up gw-db" ]; then
+  cat "$results"
+  [ "$failures" -eq 0 ] && echo "smoke: every call succeeded and was audited" && exit 0
+  exit 1
+fi
+
+# p99 at half of each target's peak, open loop.
+declare -A half_p99
+for target in direct nginx gw-up gw-db; do
+  rate=$(awk -v p="${peak[$target]}" 'BEGIN {printf "%d", p / 2}')
+  out=$(load "$target" --mode open --rate "$rate")
+  half_p99[$target]=$(json "$out" p99_us)
+done
+rss_up=$(peak_rss_mb "${gateway_pid[gw-up]}")
+rss_db=$(peak_rss_mb "${gateway_pid[gw-db]}")
+
+table="$work/table.md"
+{
+  echo "| target | concurrency | calls/s | p50 | p99 | errors |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  awk '{printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s |\n", $1, $2, $3, $4/1000, $5/1000, $6}' \
+    "$results"
+  echo
+  echo "| measure | value | target |"
+  echo "|---|---:|---:|"
+  awk -v c="${peak[gw-up]}" -v b="${peak[nginx]}" \
+    'BEGIN {printf "| c/b: gateway with upstream / nginx, peak calls/s | %.2f | >= 1.2 |\n", c / b}'
+  awk -v d="${peak[gw-db]}" -v a="${peak[direct]}" \
+    'BEGIN {printf "| d/a: gateway with SQLite / direct, peak calls/s | %.2f | >= 0.6 |\n", d / a}'
+  for target in gw-up gw-db nginx; do
+    awk -v t="$target" -v x="${half_p99[$target]}" -v a="${half_p99[direct]}" \
+      'BEGIN {printf "| p99 at half of peak, %s / direct | %.2f ms / %.2f ms = %.2f | <= 2 |\n",
+              t, x / 1000, a / 1000, x / a}'
+  done
+  echo "| gateway peak RSS (gw-up, gw-db) | $rss_up MB, $rss_db MB | <= 150 MB |"
+} >"$table"
+cat "$table"
+
+if [ "$write" -eq 1 ]; then
+  machine="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), \
+$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), \
+$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), \
+gRPC $(dpkg-query -W -f='${Version}' libgrpc++-dev 2>/dev/null)"
+  section="$work/section.md"
+  {
+    echo "<!-- compare:begin (written by bench/compare.sh; do not edit by hand) -->"
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $machine."
+    echo "Closed loop, $seconds s per level after 1 s of warm-up; the load driver runs on"
+    echo "the same machine and shares its two cores with the servers."
+    echo
+    cat "$table"
+    echo "<!-- compare:end -->"
+  } >"$section"
+  doc=docs/performance.md
+  if grep -q "<!-- compare:begin" "$doc"; then
+    awk -v f="$section" '
+      /<!-- compare:begin/ {while ((getline line < f) > 0) print line; skip = 1; next}
+      /<!-- compare:end/ {skip = 0; next}
+      !skip {print}' "$doc" >"$work/doc.md"
+    cp "$work/doc.md" "$doc"
+  else
+    { echo; echo "## Side by side: direct, nginx, Ketenpoort (issue 8)"; echo; cat "$section"; } >>"$doc"
+  fi
+  echo "wrote the comparison to $doc"
+fi
