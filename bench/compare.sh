@@ -17,6 +17,7 @@
 #
 #   bench/compare.sh [--seconds 10] [--levels "1 8 32 128"] [--build build] [--no-write]
 #   bench/compare.sh --targets gw-db --levels 32 --seconds 30   # to profile one
+#   bench/compare.sh --pin   # servers share CPU 0, the load driver has CPU 1
 #   bench/compare.sh --smoke   # 5 s in all; checks that every call succeeded
 #                              # and that the gateways audited every call
 # Everything it starts stops when it ends (trap); every run is bounded.
@@ -30,6 +31,7 @@ write=1
 smoke=0
 subjects=64
 targets="direct nginx gw-up gw-db"
+pin=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --levels) levels=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     --targets) targets=$2; write=0; shift 2 ;;  # a subset, for profiling
+    --pin) pin=1; shift ;;  # servers on CPU 0, the load driver on CPU 1
     --smoke) smoke=1; write=0; seconds=0.5; levels="4"; subjects=8; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -50,6 +53,12 @@ command -v nginx >/dev/null || { echo "nginx is not installed (tools/install-dep
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 2; }
 
 B=$(realpath "$build")
+server_cpu=()
+driver_cpu=()
+if [ "$pin" -eq 1 ]; then
+  server_cpu=(taskset -c 0)
+  driver_cpu=(taskset -c 1)
+fi
 work=$(mktemp -d /tmp/ketenpoort-compare.XXXXXX)
 pids=()
 cleanup() {
@@ -75,7 +84,8 @@ free_port() {
 declare -A port_of pid_of
 start_ready() {
   local name=$1; shift
-  "$@" --ready-file "$work/$name.port" >"$work/$name.out" 2>"$work/$name.log" &
+  "${server_cpu[@]}" "$@" --ready-file "$work/$name.port" >"$work/$name.out" \
+    2>"$work/$name.log" &
   pids+=($!)
   pid_of[$name]=$!
   for _ in $(seq 1 200); do
@@ -138,7 +148,7 @@ http {
   }
 }
 NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/stdout.log" \
+"${server_cpu[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/stdout.log" \
   2>"$work/nginx/stderr.log" &
 pids+=($!)
 
@@ -217,7 +227,7 @@ warmup=1
 load() {  # target, extra args...
   local target=$1; shift
   # shellcheck disable=SC2086
-  "$B/bench/ketenpoort-load" ${target_args[$target]} --ca "$C/ca.crt" \
+  "${driver_cpu[@]}" "$B/bench/ketenpoort-load" ${target_args[$target]} --ca "$C/ca.crt" \
     --subjects "$work/subjects.txt" --record-type noa.Assessment --seconds "$seconds" \
     --warmup "$warmup" "$@" || true
 }
@@ -305,8 +315,13 @@ gRPC $(dpkg-query -W -f='${Version}' libgrpc++-dev 2>/dev/null)"
   {
     echo "<!-- compare:begin (written by bench/compare.sh; do not edit by hand) -->"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $machine."
-    echo "Closed loop, $seconds s per level after 1 s of warm-up; the load driver runs on"
-    echo "the same machine and shares its two cores with the servers."
+    if [ "$pin" -eq 1 ]; then
+      echo "Closed loop, $seconds s per level after 1 s of warm-up; the servers share CPU 0"
+      echo "(taskset) and the load driver has CPU 1."
+    else
+      echo "Closed loop, $seconds s per level after 1 s of warm-up; the load driver runs on"
+      echo "the same machine and shares its two cores with the servers."
+    fi
     echo
     cat "$table"
     echo "<!-- compare:end -->"
