@@ -190,13 +190,6 @@ absl::StatusOr<ListPage> ProgressProjection::List(std::string_view municipality_
   return page;
 }
 
-int64_t ProgressProjection::Population(std::string_view municipality_code) const {
-  std::shared_lock lock(mutex_);
-  auto municipality = by_municipality_.find(std::string(municipality_code));
-  return municipality == by_municipality_.end() ? 0
-                                                : static_cast<int64_t>(municipality->second.size());
-}
-
 std::vector<CountTable> ProgressProjection::Count(std::string_view municipality_code,
                                                   Dimension dimension, int64_t today) const {
   std::shared_lock lock(mutex_);

@@ -96,8 +96,8 @@ class ProgressProjection {
   absl::StatusOr<ListPage> List(std::string_view municipality_code, const ListFilter& filter,
                                 std::string_view page_token, size_t limit, int64_t today) const;
 
-  // Persons linked to the municipality (and known to DUO).
-  int64_t Population(std::string_view municipality_code) const;
+  // The municipality's persons counted by `dimension`; every table sums to
+  // all of them.
   std::vector<CountTable> Count(std::string_view municipality_code, Dimension dimension,
                                 int64_t today) const;
   std::map<std::string, ProviderResults> ResultsByProvider(
