@@ -94,6 +94,17 @@ class InburgeringTest : public ::testing::Test {
     return Stub(partner)->ListProgress(&context, request, response);
   }
 
+  grpc::Status GetProgress(const std::string& partner, const std::string& subject,
+                           v1::Purpose purpose) {
+    v1::GetProgressRequest request;
+    request.set_subject_id(subject);
+    request.set_purpose(purpose);
+    grpc::ClientContext context;
+    Prepare(context, kOfficer);
+    v1::Progress progress;
+    return Stub(partner)->GetProgress(&context, request, &progress);
+  }
+
   // Every subject on every page, following the tokens.
   std::vector<std::string> ListAll(const std::string& partner, v1::ListProgressRequest request,
                                    const std::function<void()>& between_pages = {}) {
@@ -197,13 +208,8 @@ TEST_F(InburgeringTest, AMunicipalitySeesOnlyThePersonsLinkedToItInEveryCall) {
   EXPECT_EQ(counts.tables(0).total(), kWoerden);
 
   // One person: Woerden cannot ask about someone linked to Utrecht.
-  v1::GetProgressRequest one;
-  one.set_subject_id(utrecht_[0].v_number);
-  one.set_purpose(v1::CIVIC_INTEGRATION);
-  grpc::ClientContext context;
-  Prepare(context, kOfficer);
-  v1::Progress progress;
-  const grpc::Status status = Stub("gemeente-woerden")->GetProgress(&context, one, &progress);
+  const grpc::Status status =
+      GetProgress("gemeente-woerden", utrecht_[0].v_number, v1::CIVIC_INTEGRATION);
   EXPECT_EQ(ReasonOf(status), "NOT_LINKED");
 }
 
@@ -314,13 +320,7 @@ TEST_F(InburgeringTest, PurposesOtherThanTheAllowedOnesAreDenied) {
   list.set_purpose(v1::CIVIC_INTEGRATION);
   EXPECT_EQ(ReasonOf(List("gemeente-woerden", list, &page, "woonconsulent")), "ACTOR_ROLE");
 
-  v1::GetProgressRequest one;
-  one.set_subject_id(woerden_[0].v_number);
-  one.set_purpose(v1::STATISTICS);
-  grpc::ClientContext context;
-  Prepare(context, kOfficer);
-  v1::Progress progress;
-  EXPECT_EQ(ReasonOf(Stub("gemeente-woerden")->GetProgress(&context, one, &progress)),
+  EXPECT_EQ(ReasonOf(GetProgress("gemeente-woerden", woerden_[0].v_number, v1::STATISTICS)),
             "AGGREGATE_ONLY");
 
   v1::AggregateResponse counts;
