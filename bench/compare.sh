@@ -15,12 +15,14 @@
 # and the gateways' peak RSS; without --no-write it also replaces the
 # comparison section of docs/performance.md, with the machine description.
 #
-#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128"] [--build build] [--no-write]
+#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128"] [--rounds 3] [--build build]
+#                    [--no-write]
 #   bench/compare.sh --targets gw-db --levels 32 --seconds 30   # to profile one
 #   bench/compare.sh --pin   # servers share CPU 0, the load driver has CPU 1
 #   bench/compare.sh --smoke   # 5 s in all; checks that every call succeeded
 #                              # and that the gateways audited every call
 # Everything it starts stops when it ends (trap); every run is bounded.
+# KEEP_WORK=1 keeps its temporary directory (logs, runs.txt) for a look after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,7 @@ smoke=0
 subjects=64
 targets="direct nginx gw-up gw-db"
 pin=0
+rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -40,7 +43,8 @@ while [ $# -gt 0 ]; do
     --no-write) write=0; shift ;;
     --targets) targets=$2; write=0; shift 2 ;;  # a subset, for profiling
     --pin) pin=1; shift ;;  # servers on CPU 0, the load driver on CPU 1
-    --smoke) smoke=1; write=0; seconds=0.5; levels="4"; subjects=8; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --smoke) smoke=1; write=0; seconds=0.5; levels="4"; subjects=8; rounds=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +68,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -151,6 +155,7 @@ NGINX
 "${server_cpu[@]}" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/stdout.log" \
   2>"$work/nginx/stderr.log" &
 pids+=($!)
+pid_of[nginx]=$!
 
 # Two gateways, each with its own state and audit log.
 gateway_config() {  # name, sources yaml
@@ -233,39 +238,92 @@ load() {  # target, extra args...
 }
 json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1" | tr -d '"'; }
 
-declare -A peak peak_level
-results="$work/results.txt"
-: >"$results"
+# CPU time (clock ticks) of the server processes behind each target, so the
+# table can show what one call costs each of them.
+ticks_per_second=$(getconf CLK_TCK)
+server_pids() {
+  case "$1" in
+    direct) echo "${pid_of[source]}" ;;
+    nginx)  # the source, nginx's master and its workers
+      echo "${pid_of[source]} ${pid_of[nginx]} $(cat "/proc/${pid_of[nginx]}/task/${pid_of[nginx]}/children")" ;;
+    gw-up) echo "${pid_of[source]} ${gateway_pid[gw-up]}" ;;
+    gw-db) echo "${gateway_pid[gw-db]}" ;;
+  esac
+}
+cpu_ticks() {
+  local sum=0 pid
+  for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo "$sum"
+}
+
+# Each round runs every level, and at each level every target, in an order
+# that rotates per round: this VM's speed drifts by tens of percent over
+# minutes, so targets compared with each other run minutes apart at most,
+# and the table reports the median round.
+runs="$work/runs.txt"
+: >"$runs"
 failures=0
-for target in $targets; do
-  peak[$target]=0
+round_order() {  # round -> the targets, rotated
+  local -a list=($targets)
+  local n=${#list[@]} shift_by=$(($1 % ${#list[@]})) i
+  for ((i = 0; i < n; i++)); do echo -n "${list[$(((i + shift_by) % n))]} "; done
+}
+for round in $(seq 1 "$rounds"); do
   for level in $levels; do
-    before=0
-    case "$target" in gw-*) before=$(access_count "$target") ;; esac
-    out=$(load "$target" --mode closed --concurrency "$level")
-    errors=$(json "$out" errors)
-    calls=$(json "$out" calls_total)
-    rps=$(json "$out" throughput)
-    printf '%s %s %s %s %s %s\n' "$target" "$level" "$rps" "$(json "$out" p50_us)" \
-      "$(json "$out" p99_us)" "$errors" >>"$results"
-    if [ "${errors:-1}" != "0" ]; then
-      echo "$target at $level: $errors errors: $out" >&2
-      failures=$((failures + 1))
-    fi
-    case "$target" in gw-*)
-      # Every call leaves exactly one audit entry, durable before the answer.
-      sleep 0.2
-      audited=$(($(access_count "$target") - before))
-      if [ "$audited" != "$calls" ]; then
-        echo "$target at $level: $calls calls but $audited audit entries" >&2
+    for target in $(round_order "$round"); do
+      before=0
+      case "$target" in gw-*) before=$(access_count "$target") ;; esac
+      read -r -a watched <<<"$(server_pids "$target")"
+      ticks_before=$(cpu_ticks "${watched[@]}")
+      out=$(load "$target" --mode closed --concurrency "$level")
+      ticks=$(($(cpu_ticks "${watched[@]}") - ticks_before))
+      errors=$(json "$out" errors)
+      calls=$(json "$out" calls_total)
+      printf '%s %s %s %s %s %s %s %s %s\n' "$target" "$level" "$round" "$(json "$out" throughput)" \
+        "$(json "$out" p50_us)" "$(json "$out" p99_us)" "${errors:-1}" \
+        "$(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="${calls:-0}" \
+          'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}')" \
+        "$(awk -v s="$(json "$out" cpu_seconds)" -v n="${calls:-0}" \
+          'BEGIN {printf "%.0f", (n > 0 ? s * 1e6 / n : 0)}')" >>"$runs"
+      if [ "${errors:-1}" != "0" ]; then
+        echo "$target at $level: ${errors:-no} errors: $out" >&2
         failures=$((failures + 1))
-      fi ;;
-    esac
-    if awk -v a="$rps" -v b="${peak[$target]}" 'BEGIN {exit !(a > b)}'; then
-      peak[$target]=$rps
-      peak_level[$target]=$level
-    fi
+      fi
+      case "$target" in gw-*)
+        # Every call leaves exactly one audit entry, durable before the answer.
+        sleep 0.2
+        audited=$(($(access_count "$target") - before))
+        if [ "$audited" != "$calls" ]; then
+          echo "$target at $level: $calls calls but $audited audit entries" >&2
+          failures=$((failures + 1))
+        fi ;;
+      esac
+    done
   done
+done
+
+# Per target and level, the median over the rounds of each column
+# (errors: the sum): target level calls/s p50 p99 errors server-us driver-us.
+results="$work/results.txt"
+median() {  # of the numbers on stdin, one per line
+  sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+median_of() {  # column, target, level
+  awk -v c="$1" -v t="$2" -v l="$3" '$1 == t && $2 == l {print $c}' "$runs" | median
+}
+: >"$results"
+for target in $targets; do
+  for level in $levels; do
+    printf '%s %s %s %s %s %s %s %s\n' "$target" "$level" "$(median_of 4 "$target" "$level")" \
+      "$(median_of 5 "$target" "$level")" "$(median_of 6 "$target" "$level")" \
+      "$(awk -v t="$target" -v l="$level" '$1 == t && $2 == l {e += $7} END {print e}' "$runs")" \
+      "$(median_of 8 "$target" "$level")" "$(median_of 9 "$target" "$level")" >>"$results"
+  done
+done
+declare -A peak peak_level
+for target in $targets; do
+  read -r peak[$target] peak_level[$target] < <(awk -v t="$target" \
+    '$1 == t && $3 > best {best = $3; level = $2} END {print best + 0, level}' "$results")
 done
 
 if [ "$smoke" -eq 1 ] || [ "$targets" != "direct nginx gw-up gw-db" ]; then
@@ -274,22 +332,24 @@ if [ "$smoke" -eq 1 ] || [ "$targets" != "direct nginx gw-up gw-db" ]; then
   exit 1
 fi
 
-# p99 at half of each target's peak, open loop.
+# p99 at half of each target's peak, open loop, median over the rounds.
 declare -A half_p99
-for target in direct nginx gw-up gw-db; do
+for target in $targets; do
   rate=$(awk -v p="${peak[$target]}" 'BEGIN {printf "%d", p / 2}')
-  out=$(load "$target" --mode open --rate "$rate")
-  half_p99[$target]=$(json "$out" p99_us)
+  for round in $(seq 1 "$rounds"); do
+    json "$(load "$target" --mode open --rate "$rate")" p99_us
+  done >"$work/half-$target.txt"
+  half_p99[$target]=$(median <"$work/half-$target.txt")
 done
 rss_up=$(peak_rss_mb "${gateway_pid[gw-up]}")
 rss_db=$(peak_rss_mb "${gateway_pid[gw-db]}")
 
 table="$work/table.md"
 {
-  echo "| target | concurrency | calls/s | p50 | p99 | errors |"
-  echo "|---|---:|---:|---:|---:|---:|"
-  awk '{printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s |\n", $1, $2, $3, $4/1000, $5/1000, $6}' \
-    "$results"
+  echo "| target | concurrency | calls/s | p50 | p99 | errors | server CPU per call | driver CPU per call |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  awk '{printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s | %s µs | %s µs |\n",
+        $1, $2, $3, $4/1000, $5/1000, $6, $7, $8}' "$results"
   echo
   echo "| measure | value | target |"
   echo "|---|---:|---:|"
@@ -315,12 +375,13 @@ gRPC $(dpkg-query -W -f='${Version}' libgrpc++-dev 2>/dev/null)"
   {
     echo "<!-- compare:begin (written by bench/compare.sh; do not edit by hand) -->"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $machine."
+    echo "Closed loop, $seconds s per level after 1 s of warm-up, in $rounds rounds with the"
+    echo "targets interleaved; each figure is the median round. Server CPU per call"
+    echo "counts every server process behind the target (nginx: nginx and the source)."
     if [ "$pin" -eq 1 ]; then
-      echo "Closed loop, $seconds s per level after 1 s of warm-up; the servers share CPU 0"
-      echo "(taskset) and the load driver has CPU 1."
+      echo "The servers share CPU 0 (taskset) and the load driver has CPU 1."
     else
-      echo "Closed loop, $seconds s per level after 1 s of warm-up; the load driver runs on"
-      echo "the same machine and shares its two cores with the servers."
+      echo "The load driver runs on the same machine and shares its two cores with the servers."
     fi
     echo
     cat "$table"

@@ -12,10 +12,12 @@
 // calls on a fixed schedule and measures each from its scheduled time, so
 // a slow server cannot hide its queueing (no coordinated omission); calls
 // beyond 20,000 outstanding count as errors instead of piling up.
-// Prints one JSON object: throughput, latency percentiles, errors by code.
+// Prints one JSON object: throughput, latency percentiles, errors by code,
+// and the CPU time the driver itself used.
 // Loopback targets only; every run stops by itself.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -136,11 +138,21 @@ class Driver {
             {"p99_us", percentile(0.99)},
             {"p999_us", percentile(0.999)},
             {"max_us", latencies_us_.empty() ? 0 : latencies_us_.back()},
-            // Every call made, warm-up included, for counting audit entries.
-            {"calls_total", calls_total_.load()}};
+            // Every call made, warm-up included, for counting audit entries
+            // and for the CPU cost per call.
+            {"calls_total", calls_total_.load()},
+            {"cpu_seconds", CpuSeconds()}};
   }
 
  private:
+  // User and system time of this process so far: the driver's own cost.
+  static double CpuSeconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
+
   static Clock::duration ToDuration(double seconds) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
