@@ -15,7 +15,7 @@
 # and the gateways' peak RSS; without --no-write it also replaces the
 # comparison section of docs/performance.md, with the machine description.
 #
-#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128"] [--rounds 3] [--build build]
+#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128 256"] [--rounds 3] [--build build]
 #                    [--no-write]
 #   bench/compare.sh --targets gw-db --levels 32 --seconds 30   # to profile one
 #   bench/compare.sh --pin   # servers share CPU 0, the load driver has CPU 1
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 
 build=build
 seconds=10
-levels="1 8 32 128"
+levels="1 8 32 128 256"
 write=1
 smoke=0
 subjects=64
@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
 done
 
 for binary in gateway/ketenpoort-gateway tools/ketenpoort-source tools/ketenpoort-fixtures \
-              tools/ketenctl bench/ketenpoort-load; do
+              tools/ketenctl bench/ketenpoort-load bench/ketenpoort-wake-jitter; do
   [ -x "$build/$binary" ] || { echo "missing $build/$binary: build first" >&2; exit 2; }
 done
 command -v nginx >/dev/null || { echo "nginx is not installed (tools/install-deps.sh)" >&2; exit 2; }
@@ -332,15 +332,21 @@ if [ "$smoke" -eq 1 ] || [ "$targets" != "direct nginx gw-up gw-db" ]; then
   exit 1
 fi
 
-# p99 at half of each target's peak, open loop, median over the rounds.
-declare -A half_p99
+# p99 at half of each target's peak, open loop, median over the rounds;
+# with p50, and how late the driver itself started calls (p99).
+declare -A half_rate half_p50 half_p99 half_lag
 for target in $targets; do
-  rate=$(awk -v p="${peak[$target]}" 'BEGIN {printf "%d", p / 2}')
+  half_rate[$target]=$(awk -v p="${peak[$target]}" 'BEGIN {printf "%d", p / 2}')
   for round in $(seq 1 "$rounds"); do
-    json "$(load "$target" --mode open --rate "$rate")" p99_us
+    out=$(load "$target" --mode open --rate "${half_rate[$target]}")
+    echo "$(json "$out" p50_us) $(json "$out" p99_us) $(json "$out" start_lag_p99_us)"
   done >"$work/half-$target.txt"
-  half_p99[$target]=$(median <"$work/half-$target.txt")
+  half_p50[$target]=$(awk '{print $1}' "$work/half-$target.txt" | median)
+  half_p99[$target]=$(awk '{print $2}' "$work/half-$target.txt" | median)
+  half_lag[$target]=$(awk '{print $3}' "$work/half-$target.txt" | median)
 done
+# The floor under those tails: how late this machine wakes an idle thread.
+jitter=$("${driver_cpu[@]}" "$B/bench/ketenpoort-wake-jitter" --seconds 3)
 rss_up=$(peak_rss_mb "${gateway_pid[gw-up]}")
 rss_db=$(peak_rss_mb "${gateway_pid[gw-db]}")
 
@@ -351,12 +357,37 @@ table="$work/table.md"
   awk '{printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s | %s µs | %s µs |\n",
         $1, $2, $3, $4/1000, $5/1000, $6, $7, $8}' "$results"
   echo
+  echo "Open loop at half of each peak (the median of $rounds runs each):"
+  echo
+  echo "| target | calls/s | p50 | p99 | driver start lag p99 |"
+  echo "|---|---:|---:|---:|---:|"
+  for target in $targets; do
+    awk -v t="$target" -v r="${half_rate[$target]}" -v p50="${half_p50[$target]}" \
+      -v p99="${half_p99[$target]}" -v lag="${half_lag[$target]}" \
+      'BEGIN {printf "| %s | %d | %.2f ms | %.2f ms | %.2f ms |\n", t, r, p50 / 1000, p99 / 1000,
+              lag / 1000}'
+  done
+  echo
+  echo "Timed wake-ups of an idle thread on this machine are late by p50 $(json "$jitter" p50_us) µs,"
+  echo "p99 $(json "$jitter" p99_us) µs, p99.9 $(json "$jitter" p999_us) µs (ketenpoort-wake-jitter, 3 s)."
+  echo
   echo "| measure | value | target |"
   echo "|---|---:|---:|"
-  awk -v c="${peak[gw-up]}" -v b="${peak[nginx]}" \
-    'BEGIN {printf "| c/b: gateway with upstream / nginx, peak calls/s | %.2f | >= 1.2 |\n", c / b}'
-  awk -v d="${peak[gw-db]}" -v a="${peak[direct]}" \
-    'BEGIN {printf "| d/a: gateway with SQLite / direct, peak calls/s | %.2f | >= 0.6 |\n", d / a}'
+  awk -v c="${peak[gw-up]}" -v b="${peak[nginx]}" -v cl="${peak_level[gw-up]}" \
+    -v bl="${peak_level[nginx]}" \
+    'BEGIN {printf "| c/b: gateway with upstream / nginx, peak calls/s (at %s / %s outstanding) | %.2f | >= 1.2 |\n",
+            cl, bl, c / b}'
+  awk -v d="${peak[gw-db]}" -v a="${peak[direct]}" -v dl="${peak_level[gw-db]}" \
+    -v al="${peak_level[direct]}" \
+    'BEGIN {printf "| d/a: gateway with SQLite / direct, peak calls/s (at %s / %s outstanding) | %.2f | >= 0.6 |\n",
+            dl, al, d / a}'
+  # The same ratios at each level, so a peak reached at another
+  # concurrency cannot hide how the two compare at equal load.
+  for level in $levels; do
+    awk -v l="$level" '$2 == l {rps[$1] = $3}
+      END {printf "| at %s outstanding: c/b, d/a | %.2f, %.2f | |\n", l,
+           rps["gw-up"] / rps["nginx"], rps["gw-db"] / rps["direct"]}' "$results"
+  done
   for target in gw-up gw-db nginx; do
     awk -v t="$target" -v x="${half_p99[$target]}" -v a="${half_p99[direct]}" \
       'BEGIN {printf "| p99 at half of peak, %s / direct | %.2f ms / %.2f ms = %.2f | <= 2 |\n",
