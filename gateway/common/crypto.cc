@@ -1,5 +1,6 @@
 #include "gateway/common/crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <fstream>
@@ -50,7 +51,7 @@ Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
   constexpr size_t kBlockSize = 64;
   std::array<char, kBlockSize> inner_pad{};
   std::array<char, kBlockSize> outer_pad{};
-  Sha256Digest hashed_key;
+  Sha256Digest hashed_key{};
   if (key.size() > kBlockSize) {
     hashed_key = Sha256(key);
     key = AsBytes(hashed_key);
@@ -61,7 +62,12 @@ Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
     outer_pad[i] = static_cast<char>(k ^ 0x5c);
   }
   const Sha256Digest inner = Sha256({std::string_view(inner_pad.data(), kBlockSize), data});
-  return Sha256({std::string_view(outer_pad.data(), kBlockSize), AsBytes(inner)});
+  const Sha256Digest mac = Sha256({std::string_view(outer_pad.data(), kBlockSize), AsBytes(inner)});
+  // The pads are the key in thin disguise: leave no copy on the stack.
+  OPENSSL_cleanse(inner_pad.data(), kBlockSize);
+  OPENSSL_cleanse(outer_pad.data(), kBlockSize);
+  OPENSSL_cleanse(hashed_key.data(), hashed_key.size());
+  return mac;
 }
 
 std::string ToHex(std::string_view bytes) {
