@@ -32,7 +32,13 @@ struct UpstreamConfig {
   std::string server_name;  // expected name in the source's certificate, if not the host
   int timeout_ms = 2000;    // per fetch, all attempts together
   int max_attempts = 3;     // including the first; retried on UNAVAILABLE only
+  // Fetches per call at most. Fetches that arrive while the adapter's
+  // calls are all in flight go together in one FetchRecords call, if the
+  // source implements it. 1: one fetch per call, always.
+  int max_batch = 32;
 };
+
+inline constexpr int kMaxUpstreamBatch = 256;
 
 struct SourceConfig {
   std::string name;                       // e.g. "fixtures"

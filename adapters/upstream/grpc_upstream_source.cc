@@ -55,8 +55,10 @@ absl::Status SourceError(const std::string& source, std::string_view reason,
 std::string GrpcUpstreamSource::ServiceConfigJson(int max_attempts) {
   if (max_attempts < 2) return "{}";
   // gRPC caps maxAttempts at 5.
-  return R"({"methodConfig":[{"name":[{"service":"ketenpoort.v1.SourceService",)"
-         R"("method":"FetchRecord"}],"retryPolicy":{"maxAttempts":)" +
+  return R"({"methodConfig":[{"name":[)"
+         R"({"service":"ketenpoort.v1.SourceService","method":"FetchRecord"},)"
+         R"({"service":"ketenpoort.v1.SourceService","method":"FetchRecords"}],)"
+         R"("retryPolicy":{"maxAttempts":)" +
          std::to_string(std::min(max_attempts, 5)) +
          R"(,"initialBackoff":"0.05s","maxBackoff":"0.4s","backoffMultiplier":2,)"
          R"("retryableStatusCodes":["UNAVAILABLE"]}}]})";
@@ -94,8 +96,47 @@ GrpcUpstreamSource::GrpcUpstreamSource(std::string name, const UpstreamConfig& c
                                        std::shared_ptr<grpc::Channel> channel)
     : name_(std::move(name)),
       timeout_ms_(config.timeout_ms),
+      max_batch_(static_cast<size_t>(std::max(config.max_batch, 1))),
       channel_(std::move(channel)),
       stub_(v1::SourceService::NewStub(channel_)) {}
+
+GrpcUpstreamSource::~GrpcUpstreamSource() {
+  std::deque<Pending> waiting;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    closing_ = true;
+    waiting.swap(waiting_);
+  }
+  for (Pending& fetch : waiting) {
+    fetch.done(SourceError(name_, "SOURCE_UNAVAILABLE",
+                           "source '" + name_ + "' is being closed; retry later",
+                           grpc::StatusCode::CANCELLED));
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (grpc::ClientContext* context : unanswered_) context->TryCancel();
+  calls_gone_.wait(lock, [this] { return live_calls_ == 0; });
+}
+
+GrpcUpstreamSource::LiveCall::LiveCall(GrpcUpstreamSource* source) : source_(source) {
+  std::lock_guard<std::mutex> lock(source_->mutex_);
+  ++source_->live_calls_;
+}
+
+GrpcUpstreamSource::LiveCall::~LiveCall() {
+  std::lock_guard<std::mutex> lock(source_->mutex_);
+  if (--source_->live_calls_ == 0) source_->calls_gone_.notify_all();
+}
+
+void GrpcUpstreamSource::Started(grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unanswered_.insert(context);
+  if (closing_) context->TryCancel();
+}
+
+void GrpcUpstreamSource::Answered(grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unanswered_.erase(context);
+}
 
 FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
                                         const v1::FetchRecordResponse& response,
@@ -148,34 +189,163 @@ FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
 }
 
 void GrpcUpstreamSource::FetchAsync(const FetchRequest& request, FetchDone done) {
-  // Everything the call needs lives here until its callback runs.
-  struct Call {
-    grpc::ClientContext context;
-    v1::FetchRecordRequest request;
-    v1::FetchRecordResponse response;
-    const google::protobuf::Descriptor* descriptor;
-    FetchDone done;
-  };
-  auto call = std::make_shared<Call>();
-  call->descriptor = request.descriptor;
-  call->done = std::move(done);
-  call->request.set_subject_id(std::string(request.subject_id));
-  call->request.set_record_type(std::string(request.record_type));
-  call->request.set_request_id(std::string(request.request_id));
-
+  Pending fetch;
+  fetch.descriptor = request.descriptor;
+  fetch.done = std::move(done);
+  fetch.request.set_subject_id(std::string(request.subject_id));
+  fetch.request.set_record_type(std::string(request.record_type));
+  fetch.request.set_request_id(std::string(request.request_id));
   const Clock::time_point now = Clock::now();
-  const Clock::time_point deadline = UpstreamDeadline(now, request.deadline, timeout_ms_);
-  if (deadline <= now) {
-    call->done(SourceError(name_, "SOURCE_TIMEOUT",
+  fetch.deadline = UpstreamDeadline(now, request.deadline, timeout_ms_);
+  if (fetch.deadline <= now) {
+    fetch.done(SourceError(name_, "SOURCE_TIMEOUT",
                            "no time was left to ask source '" + name_ + "'",
                            grpc::StatusCode::DEADLINE_EXCEEDED));
     return;
   }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (max_batch_ > 1 && calls_in_flight_ >= kCallsInFlight) {
+      waiting_.push_back(std::move(fetch));  // the next call to end sends it
+      return;
+    }
+    ++calls_in_flight_;
+  }
+  SendOne(std::move(fetch));
+}
+
+void GrpcUpstreamSource::CallEnded() {
+  std::vector<Pending> next;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (waiting_.empty() || closing_) {
+      --calls_in_flight_;
+      return;
+    }
+    // The call slot passes on to what waited.
+    const size_t take = std::min(waiting_.size(), max_batch_);
+    next.reserve(take);
+    for (size_t i = 0; i < take; ++i) {
+      next.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+  }
+  Send(std::move(next));
+}
+
+void GrpcUpstreamSource::Send(std::vector<Pending> fetches) {
+  // Whatever ran out of time while waiting is answered now, not sent.
+  const Clock::time_point now = Clock::now();
+  std::vector<Pending> expired;
+  std::vector<Pending> in_time;
+  in_time.reserve(fetches.size());
+  for (Pending& fetch : fetches) {
+    (fetch.deadline > now ? in_time : expired).push_back(std::move(fetch));
+  }
+  fetches = std::move(in_time);
+  if (fetches.empty()) {
+    CallEnded();
+  } else if (fetches.size() == 1) {
+    SendOne(std::move(fetches.front()));
+  } else if (source_batches_.load()) {
+    SendMany(std::move(fetches));
+  } else {
+    // One call each: the slot this call held, plus one per further fetch.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      calls_in_flight_ += static_cast<int>(fetches.size()) - 1;
+    }
+    for (Pending& fetch : fetches) SendOne(std::move(fetch));
+  }
+  for (Pending& fetch : expired) {
+    fetch.done(SourceError(name_, "SOURCE_TIMEOUT",
+                           "no time was left to ask source '" + name_ + "'",
+                           grpc::StatusCode::DEADLINE_EXCEEDED));
+  }
+}
+
+void GrpcUpstreamSource::SendOne(Pending fetch) {
+  struct Call {
+    explicit Call(GrpcUpstreamSource* source) : live(source) {}
+    LiveCall live;
+    grpc::ClientContext context;
+    Pending fetch;
+    v1::FetchRecordResponse response;
+  };
+  auto call = std::make_shared<Call>(this);
+  call->fetch = std::move(fetch);
+  call->context.set_deadline(call->fetch.deadline);
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  fetches_.fetch_add(1, std::memory_order_relaxed);
+  Started(&call->context);
+  stub_->async()->FetchRecord(
+      &call->context, &call->fetch.request, &call->response, [this, call](grpc::Status status) {
+        Answered(&call->context);
+        FetchResult result = Outcome(status, call->response, call->fetch.descriptor);
+        CallEnded();  // send what waited before answering this one
+        call->fetch.done(std::move(result));
+      });
+}
+
+void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
+  struct Call {
+    explicit Call(GrpcUpstreamSource* source) : live(source) {}
+    LiveCall live;
+    grpc::ClientContext context;
+    std::vector<Pending> fetches;
+    v1::FetchRecordsRequest request;
+    v1::FetchRecordsResponse response;
+  };
+  auto call = std::make_shared<Call>(this);
+  Clock::time_point deadline = Clock::time_point::max();
+  for (Pending& fetch : fetches) {
+    deadline = std::min(deadline, fetch.deadline);
+    *call->request.add_fetches() = fetch.request;
+  }
+  call->fetches = std::move(fetches);
   call->context.set_deadline(deadline);
-  stub_->async()->FetchRecord(&call->context, &call->request, &call->response,
-                              [this, call](grpc::Status status) {
-                                call->done(Outcome(status, call->response, call->descriptor));
-                              });
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  fetches_.fetch_add(call->fetches.size(), std::memory_order_relaxed);
+  Started(&call->context);
+  stub_->async()->FetchRecords(
+      &call->context, &call->request, &call->response, [this, call](grpc::Status status) {
+        Answered(&call->context);
+        if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+          if (source_batches_.exchange(false))
+            log::Warn("source_without_fetch_records", {{"source", name_}});
+          Send(std::move(call->fetches));  // again, one fetch per call
+          return;
+        }
+        const size_t count = call->fetches.size();
+        const bool complete =
+            status.ok() && static_cast<size_t>(call->response.outcomes_size()) == count;
+        if (status.ok() && !complete) log::Warn("source_wrong_outcome_count", {{"source", name_}});
+        std::vector<FetchResult> results;
+        results.reserve(count);
+        const v1::FetchRecordResponse none;
+        for (size_t i = 0; i < count; ++i) {
+          const Pending& fetch = call->fetches[i];
+          if (!status.ok()) {
+            results.push_back(Outcome(status, none, fetch.descriptor));
+          } else if (!complete) {
+            results.push_back(SourceError(name_, "SOURCE_BAD_RECORD",
+                                          "source '" + name_ +
+                                              "' answered a different number "
+                                              "of fetches than it was asked",
+                                          grpc::StatusCode::OK));
+          } else {
+            const v1::FetchOutcome& outcome = call->response.outcomes(static_cast<int>(i));
+            const int code = outcome.code();
+            const grpc::Status fetch_status(code >= 0 && code <= grpc::StatusCode::UNAUTHENTICATED
+                                                ? static_cast<grpc::StatusCode>(code)
+                                                : grpc::StatusCode::UNKNOWN,
+                                            "");
+            results.push_back(Outcome(fetch_status, outcome.response(), fetch.descriptor));
+          }
+        }
+        CallEnded();  // send what waited before answering these
+        for (size_t i = 0; i < count; ++i) call->fetches[i].done(std::move(results[i]));
+      });
 }
 
 FetchResult GrpcUpstreamSource::Fetch(const FetchRequest& request) {

@@ -9,13 +9,28 @@
 // with exponential backoff, all inside the one deadline). Every failure
 // reaches the gateway as UNAVAILABLE naming the source, never as the
 // source's own message, which is not ours to pass on.
+//
+// With max_batch > 1 the adapter keeps at most kCallsInFlight calls open;
+// fetches that arrive meanwhile wait, and the next call to end sends them
+// together in one FetchRecords call (up to max_batch), so under load the
+// source and the gateway pay for one call instead of many. Nothing waits
+// for a timer: at low load every fetch goes out at once, alone. A source
+// that answers FetchRecords with UNIMPLEMENTED is asked one fetch per call
+// from then on.
 #ifndef KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 #define KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 
 #include <grpcpp/channel.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "adapters/source_adapter.h"
 #include "ketenpoort/v1/source.grpc.pb.h"
@@ -28,6 +43,9 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // connection itself is made on first use, so a source that is down does
   // not stop the gateway from starting.
   static absl::StatusOr<std::unique_ptr<GrpcUpstreamSource>> Create(const SourceConfig& config);
+  // Answers what still waits with UNAVAILABLE, cancels the calls in
+  // flight and waits until they are gone.
+  ~GrpcUpstreamSource() override;
 
   std::string_view name() const override { return name_; }
   FetchResult Fetch(const FetchRequest& request) override;
@@ -36,9 +54,52 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // The service config that carries the retry policy, for tests and docs.
   static std::string ServiceConfigJson(int max_attempts);
 
+  // Calls open at once before fetches wait to be batched (max_batch > 1).
+  static constexpr int kCallsInFlight = 4;
+
+  // What has been sent upstream: calls made, and the fetches they carried.
+  struct Traffic {
+    uint64_t calls = 0;
+    uint64_t fetches = 0;
+  };
+  Traffic traffic() const { return {calls_.load(), fetches_.load()}; }
+
  private:
+  using Clock = std::chrono::system_clock;
+  // A fetch on its way upstream: everything it needs until it is answered.
+  struct Pending {
+    v1::FetchRecordRequest request;
+    const google::protobuf::Descriptor* descriptor = nullptr;
+    Clock::time_point deadline;
+    FetchDone done;
+  };
+
+  // Counts a call for as long as it exists. Declared first in a call, so
+  // it is destroyed last, after the call's context.
+  class LiveCall {
+   public:
+    explicit LiveCall(GrpcUpstreamSource* source);
+    ~LiveCall();
+    LiveCall(const LiveCall&) = delete;
+    LiveCall& operator=(const LiveCall&) = delete;
+
+   private:
+    GrpcUpstreamSource* source_;
+  };
+  // Starting and ending a call: what the destructor may cancel.
+  void Started(grpc::ClientContext* context);
+  void Answered(grpc::ClientContext* context);
+
   GrpcUpstreamSource(std::string name, const UpstreamConfig& config,
                      std::shared_ptr<grpc::Channel> channel);
+
+  // Sends `fetches` as one call (FetchRecord for one, FetchRecords for
+  // more); the caller has counted the call in calls_in_flight_.
+  void Send(std::vector<Pending> fetches);
+  void SendOne(Pending fetch);
+  void SendMany(std::vector<Pending> fetches);
+  // A call has ended: sends what waited meanwhile, if anything.
+  void CallEnded();
 
   // Maps the upstream outcome to the gateway's; never relays the source's message.
   FetchResult Outcome(const grpc::Status& status, const v1::FetchRecordResponse& response,
@@ -46,8 +107,24 @@ class GrpcUpstreamSource final : public SourceAdapter {
 
   const std::string name_;
   const int timeout_ms_;
+  const size_t max_batch_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SourceService::Stub> stub_;
+
+  std::mutex mutex_;
+  int calls_in_flight_ = 0;      // guarded by mutex_
+  std::deque<Pending> waiting_;  // guarded by mutex_
+  bool closing_ = false;         // guarded by mutex_
+  // Calls not yet destroyed. Each call's context holds a reference to the
+  // channel; the destructor waits for all of them, so the channel's last
+  // reference is never dropped on one of gRPC's callback threads, which
+  // gRPC 1.51 cannot do safely (grpc/grpc#32584).
+  int live_calls_ = 0;                         // guarded by mutex_
+  std::set<grpc::ClientContext*> unanswered_;  // guarded by mutex_
+  std::condition_variable calls_gone_;
+  std::atomic<bool> source_batches_{true};
+  std::atomic<uint64_t> calls_{0};
+  std::atomic<uint64_t> fetches_{0};
 };
 
 }  // namespace ketenpoort::adapters

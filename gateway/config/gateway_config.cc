@@ -41,15 +41,21 @@ absl::Status ParseUpstream(const YamlFile& file, const YAML::Node& node, const f
   if (attempts < 1 || attempts > 5) {
     return file.ErrorAt(node["max_attempts"], "max_attempts must be between 1 and 5");
   }
+  ASSIGN_OR_RETURN(int64_t batch, file.OptionalInt(node, "max_batch", upstream.max_batch));
+  if (batch < 1 || batch > adapters::kMaxUpstreamBatch) {
+    return file.ErrorAt(node["max_batch"], "max_batch must be between 1 and " +
+                                               std::to_string(adapters::kMaxUpstreamBatch));
+  }
   upstream.timeout_ms = static_cast<int>(timeout);
   upstream.max_attempts = static_cast<int>(attempts);
+  upstream.max_batch = static_cast<int>(batch);
   return absl::OkStatus();
 }
 
 absl::StatusOr<adapters::SourceConfig> ParseSource(const YamlFile& file, const YAML::Node& node,
                                                    const fs::path& base) {
   RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "owner", "kind", "database", "target", "tls",
-                                       "timeout_ms", "max_attempts", "record_types"}));
+                                       "timeout_ms", "max_attempts", "max_batch", "record_types"}));
   adapters::SourceConfig source;
   ASSIGN_OR_RETURN(source.name, file.RequiredString(node, "name"));
   ASSIGN_OR_RETURN(source.owner, file.RequiredString(node, "owner"));
@@ -57,7 +63,7 @@ absl::StatusOr<adapters::SourceConfig> ParseSource(const YamlFile& file, const Y
   if (source.kind == "grpc_upstream") {
     RETURN_IF_ERROR(ParseUpstream(file, node, base, source.upstream));
   } else {
-    for (const char* key : {"target", "tls", "timeout_ms", "max_attempts"}) {
+    for (const char* key : {"target", "tls", "timeout_ms", "max_attempts", "max_batch"}) {
       if (node[key]) {
         return file.ErrorAt(node[key], "'" + std::string(key) +
                                            "' belongs to kind grpc_upstream, not " + source.kind);

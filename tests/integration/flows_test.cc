@@ -40,7 +40,9 @@ using testing::ReasonOf;
 constexpr uint64_t kSeed = 21;
 constexpr uint64_t kPersons = 200;
 
-enum class SourceMode { kFixture, kUpstream };
+// kUpstream batches fetches that queue (the inburgering projection's, at
+// start) in FetchRecords calls; kUpstreamOneByOne sets max_batch: 1.
+enum class SourceMode { kFixture, kUpstream, kUpstreamOneByOne };
 
 // The first synthetic person with children in the AZC, risk signals and a
 // social-guidance dossier, so one person walks through every flow.
@@ -61,15 +63,14 @@ class FlowsTest : public ::testing::TestWithParam<SourceMode> {
     person_ = PersonWithEveryDossier();
     std::string sources = testing::ChainSources();
     std::string error;
-    if (GetParam() == SourceMode::kUpstream) {
-      source_ = GatewayProcess::StartServer(
-          testing::SourceBinary(),
-          {"--listen", "127.0.0.1:0", "--db", dir_.File("fixtures.db"), "--cert",
-           CertsDir() + "/source.crt", "--key", CertsDir() + "/source.key", "--client-ca",
-           CertsDir() + "/ca.crt"},
-          dir_.path().string(), "source", &error);
+    if (GetParam() != SourceMode::kFixture) {
+      source_ = GatewayProcess::StartServer(testing::SourceBinary(),
+                                            testing::ReferenceSourceArgs(dir_.File("fixtures.db")),
+                                            dir_.path().string(), "source", &error);
       ASSERT_NE(source_, nullptr) << error;
-      sources = testing::ChainSources(source_->address());
+      sources = testing::ChainSources(
+          source_->address(),
+          GetParam() == SourceMode::kUpstreamOneByOne ? "    max_batch: 1\n" : "");
     }
     gateway_ = GatewayProcess::Start(testing::WriteConfig(dir_, testing::PoliciesDir(), sources),
                                      dir_.path().string(), &error);
@@ -376,10 +377,18 @@ TEST_P(FlowsTest, ThePersonSignedInReadsTheirOwnDossierWholeAndNobodyElses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSources, FlowsTest,
-                         ::testing::Values(SourceMode::kFixture, SourceMode::kUpstream),
+                         ::testing::Values(SourceMode::kFixture, SourceMode::kUpstream,
+                                           SourceMode::kUpstreamOneByOne),
                          [](const ::testing::TestParamInfo<SourceMode>& mode) {
-                           return mode.param == SourceMode::kFixture ? "FixtureSource"
-                                                                     : "UpstreamSource";
+                           switch (mode.param) {
+                             case SourceMode::kFixture:
+                               return "FixtureSource";
+                             case SourceMode::kUpstream:
+                               return "UpstreamSource";
+                             case SourceMode::kUpstreamOneByOne:
+                               return "UpstreamSourceOneFetchPerCall";
+                           }
+                           return "Unknown";
                          });
 
 }  // namespace

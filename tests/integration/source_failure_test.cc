@@ -59,11 +59,7 @@ class SourceFailureTest : public ::testing::Test {
   }
 
   void StartSource(std::vector<std::string> faults) {
-    std::vector<std::string> args{"--listen",    "127.0.0.1:0",
-                                  "--db",        dir_.File("fixtures.db"),
-                                  "--cert",      CertsDir() + "/source.crt",
-                                  "--key",       CertsDir() + "/source.key",
-                                  "--client-ca", CertsDir() + "/ca.crt"};
+    std::vector<std::string> args = testing::ReferenceSourceArgs(dir_.File("fixtures.db"));
     args.insert(args.end(), faults.begin(), faults.end());
     std::string error;
     source_ = GatewayProcess::StartServer(testing::SourceBinary(), args, dir_.path().string(),

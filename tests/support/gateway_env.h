@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -110,6 +111,16 @@ inline std::string WriteConfig(const TempDir& dir, const std::string& policies_d
 }
 
 // A channel to `address` presenting partner `name`'s dev certificate.
+// The arguments that start the reference source server on a free loopback
+// port, serving `fixtures_db` with the dev certificates.
+inline std::vector<std::string> ReferenceSourceArgs(const std::string& fixtures_db) {
+  return {"--listen",    "127.0.0.1:0",
+          "--db",        fixtures_db,
+          "--cert",      CertsDir() + "/source.crt",
+          "--key",       CertsDir() + "/source.key",
+          "--client-ca", CertsDir() + "/ca.crt"};
+}
+
 inline std::shared_ptr<grpc::Channel> ChannelAs(const std::string& address,
                                                 const std::string& name) {
   grpc::SslCredentialsOptions tls;

@@ -45,6 +45,7 @@ TEST(GatewayConfigTest, UpstreamSourceSettingsResolveAgainstTheConfigDirectory) 
                                     "          server_name: localhost}\n"
                                     "    timeout_ms: 750\n"
                                     "    max_attempts: 4\n"
+                                    "    max_batch: 32\n"
                                     "    record_types: [gca.MedicalDossier]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   const adapters::UpstreamConfig& upstream = config->sources.at(0).upstream;
@@ -54,6 +55,21 @@ TEST(GatewayConfigTest, UpstreamSourceSettingsResolveAgainstTheConfigDirectory) 
   EXPECT_EQ(upstream.server_name, "localhost");
   EXPECT_EQ(upstream.timeout_ms, 750);
   EXPECT_EQ(upstream.max_attempts, 4);
+  EXPECT_EQ(upstream.max_batch, 32);
+}
+
+TEST(GatewayConfigTest, UpstreamSourceBatchesByDefault) {
+  testing::TempDir dir;
+  auto config = LoadGatewayConfig(
+      dir.Write("gateway.yaml", std::string(kConfigHead) +
+                                    "  - name: gca-his\n"
+                                    "    owner: gca\n"
+                                    "    kind: grpc_upstream\n"
+                                    "    target: 127.0.0.1:50061\n"
+                                    "    tls: {ca: ca.crt, cert: gw.crt, key: gw.key}\n"
+                                    "    record_types: [gca.MedicalDossier]\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->sources.at(0).upstream.max_batch, 32);
 }
 
 TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
@@ -70,6 +86,26 @@ TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
   auto config = LoadGatewayConfig(path);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(std::string(config.status().message()).rfind(path + ":12:", 0), 0u) << config.status();
+
+  // One fetch per call unless asked, and no more than the bound per call.
+  for (const char* batch : {"0", "257"}) {
+    const std::string batched =
+        dir.Write("batch.yaml", std::string(kConfigHead) +
+                                    "  - name: gca-his\n"
+                                    "    owner: gca\n"
+                                    "    kind: grpc_upstream\n"
+                                    "    target: 127.0.0.1:50061\n"
+                                    "    tls: {ca: a, cert: b, key: c}\n"
+                                    "    max_batch: " +
+                                    batch +
+                                    "\n"
+                                    "    record_types: [gca.MedicalDossier]\n");
+    auto refused = LoadGatewayConfig(batched);
+    ASSERT_FALSE(refused.ok()) << batch;
+    EXPECT_EQ(std::string(refused.status().message()).rfind(batched + ":12:", 0), 0u)
+        << refused.status();
+    EXPECT_NE(std::string(refused.status().message()).find("max_batch"), std::string::npos);
+  }
 
   const std::string mixed = dir.Write("mixed.yaml", std::string(kConfigHead) +
                                                         "  - name: fixtures\n"

@@ -1,5 +1,6 @@
 #include "tools/source-server/reference_source_service.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "gateway/common/log.h"
@@ -11,15 +12,27 @@ ReferenceSourceService::ReferenceSourceService(
     std::unique_ptr<adapters::SqliteFixtureSource> fixtures, ServiceOptions options)
     : fixtures_(std::move(fixtures)), options_(std::move(options)) {}
 
-grpc::Status ReferenceSourceService::Answer(grpc::CallbackServerContext& context,
-                                            const v1::FetchRecordRequest& request,
-                                            v1::FetchRecordResponse& response) {
+grpc::Status ReferenceSourceService::Authorize(grpc::CallbackServerContext& context) const {
   const auto auth = context.auth_context();
   auto peer = auth ? identity::PeerCertificateFromAuthContext(*auth)
                    : absl::StatusOr<identity::PeerCertificate>(absl::UnauthenticatedError(""));
   if (!peer.ok() || options_.allowed_oins.count(peer->oin) == 0) {
     return {grpc::StatusCode::PERMISSION_DENIED, "this source answers the gateway only"};
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status ReferenceSourceService::InjectedFailure(bool counted) {
+  const uint64_t call = counted ? ++calls_ : 0;
+  if (counted && call <= static_cast<uint64_t>(options_.fail_first)) {
+    log::Info("fetch_refused_on_purpose", {{"call", call}});
+    return {grpc::StatusCode::UNAVAILABLE, "failing on purpose (--fail-first)"};
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ReferenceSourceService::Answer(const v1::FetchRecordRequest& request,
+                                            v1::FetchRecordResponse& response) {
   const google::protobuf::Descriptor* descriptor = catalog_.Find(request.record_type());
   if (descriptor == nullptr ||
       (!options_.record_types.empty() && options_.record_types.count(request.record_type()) == 0)) {
@@ -43,22 +56,61 @@ grpc::ServerUnaryReactor* ReferenceSourceService::FetchRecord(grpc::CallbackServ
                                                               const v1::FetchRecordRequest* request,
                                                               v1::FetchRecordResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   // Only the calls --fail-only names count, so other traffic (the
   // gateway's inburgering projection) cannot use up the failures.
-  const bool counted =
-      options_.fail_only.empty() || request->record_type() == options_.fail_only;
-  const uint64_t call = counted ? ++calls_ : 0;
-  if (counted && call <= static_cast<uint64_t>(options_.fail_first)) {
-    log::Info("fetch_refused_on_purpose", {{"call", call}});
-    reactor->Finish({grpc::StatusCode::UNAVAILABLE, "failing on purpose (--fail-first)"});
+  const bool counted = options_.fail_only.empty() || request->record_type() == options_.fail_only;
+  if (grpc::Status refused = InjectedFailure(counted); !refused.ok()) {
+    reactor->Finish(refused);
     return reactor;
   }
   // A slow system of record; bounded by the flag's range.
   if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
-  const grpc::Status status = Answer(*context, *request, *response);
+  const grpc::Status status = Answer(*request, *response);
   // Operational facts only: no subject id, no record content.
   log::Info("fetch", {{"record_type", request->record_type()}, {"code", status.error_code()}});
   reactor->Finish(status);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ReferenceSourceService::FetchRecords(
+    grpc::CallbackServerContext* context, const v1::FetchRecordsRequest* request,
+    v1::FetchRecordsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!options_.batch) {
+    reactor->Finish({grpc::StatusCode::UNIMPLEMENTED, "FetchRecords is not served (--no-batch)"});
+    return reactor;
+  }
+  if (grpc::Status denied = Authorize(*context); !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
+  if (request->fetches_size() > kMaxFetchesPerCall) {
+    reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT,
+                     "at most " + std::to_string(kMaxFetchesPerCall) + " fetches per call"});
+    return reactor;
+  }
+  const bool counted = options_.fail_only.empty() ||
+                       std::any_of(request->fetches().begin(), request->fetches().end(),
+                                   [this](const v1::FetchRecordRequest& fetch) {
+                                     return fetch.record_type() == options_.fail_only;
+                                   });
+  if (grpc::Status refused = InjectedFailure(counted); !refused.ok()) {
+    reactor->Finish(refused);
+    return reactor;
+  }
+  if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
+  for (const v1::FetchRecordRequest& fetch : request->fetches()) {
+    v1::FetchOutcome* outcome = response->add_outcomes();
+    const grpc::Status status = Answer(fetch, *outcome->mutable_response());
+    outcome->set_code(status.error_code());
+    if (!status.ok()) outcome->clear_response();
+    log::Info("fetch", {{"record_type", fetch.record_type()}, {"code", status.error_code()}});
+  }
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

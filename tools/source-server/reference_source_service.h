@@ -4,8 +4,9 @@
 // certificate). Used by the tests and benchmarks of the grpc_upstream
 // adapter, and as a template for partners.
 //
-// For failure tests it can answer late (delay) or refuse its first calls
-// with UNAVAILABLE (fail_first), both bounded.
+// For failure tests it can answer late (delay), refuse its first calls
+// with UNAVAILABLE (fail_first), both bounded, or act as a source without
+// FetchRecords (batch = false).
 #ifndef KETENPOORT_TOOLS_SOURCE_SERVER_REFERENCE_SOURCE_SERVICE_H_
 #define KETENPOORT_TOOLS_SOURCE_SERVER_REFERENCE_SOURCE_SERVICE_H_
 
@@ -27,7 +28,11 @@ struct ServiceOptions {
   std::chrono::milliseconds delay{0};  // before every answer
   int fail_first = 0;                  // this many calls get UNAVAILABLE first
   std::string fail_only;               // if set, only calls for this record type count
+  bool batch = true;                   // false: FetchRecords answers UNIMPLEMENTED
 };
+
+// More fetches than this in one FetchRecords call is INVALID_ARGUMENT.
+inline constexpr int kMaxFetchesPerCall = 1000;
 
 class ReferenceSourceService final : public v1::SourceService::CallbackService {
  public:
@@ -37,12 +42,19 @@ class ReferenceSourceService final : public v1::SourceService::CallbackService {
   grpc::ServerUnaryReactor* FetchRecord(grpc::CallbackServerContext* context,
                                         const v1::FetchRecordRequest* request,
                                         v1::FetchRecordResponse* response) override;
+  grpc::ServerUnaryReactor* FetchRecords(grpc::CallbackServerContext* context,
+                                         const v1::FetchRecordsRequest* request,
+                                         v1::FetchRecordsResponse* response) override;
 
   uint64_t calls() const { return calls_.load(); }
 
  private:
-  grpc::Status Answer(grpc::CallbackServerContext& context, const v1::FetchRecordRequest& request,
-                      v1::FetchRecordResponse& response);
+  // PERMISSION_DENIED unless the caller is the gateway.
+  grpc::Status Authorize(grpc::CallbackServerContext& context) const;
+  // The fault injection of --fail-first: UNAVAILABLE for this call, or OK.
+  grpc::Status InjectedFailure(bool counted);
+  // One fetch, as FetchRecord answers it.
+  grpc::Status Answer(const v1::FetchRecordRequest& request, v1::FetchRecordResponse& response);
 
   std::unique_ptr<adapters::SqliteFixtureSource> fixtures_;
   const ServiceOptions options_;
