@@ -112,8 +112,17 @@ GrpcUpstreamSource::~GrpcUpstreamSource() {
                            "source '" + name_ + "' is being closed; retry later",
                            grpc::StatusCode::CANCELLED));
   }
+  // Cancelled without holding the lock: gRPC may run a call's callback
+  // inside TryCancel, and the callback takes the lock.
+  std::vector<std::weak_ptr<grpc::ClientContext>> unanswered;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [key, context] : unanswered_) unanswered.push_back(context);
+  }
+  for (const auto& weak : unanswered) {
+    if (std::shared_ptr<grpc::ClientContext> context = weak.lock()) context->TryCancel();
+  }
   std::unique_lock<std::mutex> lock(mutex_);
-  for (grpc::ClientContext* context : unanswered_) context->TryCancel();
   calls_gone_.wait(lock, [this] { return live_calls_ == 0; });
 }
 
@@ -127,13 +136,17 @@ GrpcUpstreamSource::LiveCall::~LiveCall() {
   if (--source_->live_calls_ == 0) source_->calls_gone_.notify_all();
 }
 
-void GrpcUpstreamSource::Started(grpc::ClientContext* context) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  unanswered_.insert(context);
-  if (closing_) context->TryCancel();
+void GrpcUpstreamSource::Started(const std::shared_ptr<grpc::ClientContext>& context) {
+  bool closing;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unanswered_[context.get()] = context;
+    closing = closing_;
+  }
+  if (closing) context->TryCancel();
 }
 
-void GrpcUpstreamSource::Answered(grpc::ClientContext* context) {
+void GrpcUpstreamSource::Answered(const grpc::ClientContext* context) {
   std::lock_guard<std::mutex> lock(mutex_);
   unanswered_.erase(context);
 }
@@ -277,7 +290,7 @@ void GrpcUpstreamSource::SendOne(Pending fetch) {
   call->context.set_deadline(call->fetch.deadline);
   calls_.fetch_add(1, std::memory_order_relaxed);
   fetches_.fetch_add(1, std::memory_order_relaxed);
-  Started(&call->context);
+  Started(std::shared_ptr<grpc::ClientContext>(call, &call->context));
   stub_->async()->FetchRecord(
       &call->context, &call->fetch.request, &call->response, [this, call](grpc::Status status) {
         Answered(&call->context);
@@ -306,7 +319,7 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
   call->context.set_deadline(deadline);
   calls_.fetch_add(1, std::memory_order_relaxed);
   fetches_.fetch_add(call->fetches.size(), std::memory_order_relaxed);
-  Started(&call->context);
+  Started(std::shared_ptr<grpc::ClientContext>(call, &call->context));
   stub_->async()->FetchRecords(
       &call->context, &call->request, &call->response, [this, call](grpc::Status status) {
         Answered(&call->context);

@@ -26,9 +26,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -87,8 +87,8 @@ class GrpcUpstreamSource final : public SourceAdapter {
     GrpcUpstreamSource* source_;
   };
   // Starting and ending a call: what the destructor may cancel.
-  void Started(grpc::ClientContext* context);
-  void Answered(grpc::ClientContext* context);
+  void Started(const std::shared_ptr<grpc::ClientContext>& context);
+  void Answered(const grpc::ClientContext* context);
 
   GrpcUpstreamSource(std::string name, const UpstreamConfig& config,
                      std::shared_ptr<grpc::Channel> channel);
@@ -119,8 +119,9 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // channel; the destructor waits for all of them, so the channel's last
   // reference is never dropped on one of gRPC's callback threads, which
   // gRPC 1.51 cannot do safely (grpc/grpc#32584).
-  int live_calls_ = 0;                         // guarded by mutex_
-  std::set<grpc::ClientContext*> unanswered_;  // guarded by mutex_
+  int live_calls_ = 0;  // guarded by mutex_
+  // Weak, so cancelling never races with a call's end; guarded by mutex_.
+  std::map<const grpc::ClientContext*, std::weak_ptr<grpc::ClientContext>> unanswered_;
   std::condition_variable calls_gone_;
   std::atomic<bool> source_batches_{true};
   std::atomic<uint64_t> calls_{0};

@@ -99,9 +99,8 @@ class UpstreamBatchTest : public ::testing::Test {
     return adapter.ok() ? std::move(*adapter) : nullptr;
   }
 
-  // Starts one fetch for each of Subjects(), all at once, and waits for
-  // every answer.
-  static std::unique_ptr<Outcomes> FetchAll(GrpcUpstreamSource& adapter) {
+  // Starts one fetch for each of Subjects(), all at once.
+  static std::unique_ptr<Outcomes> StartAll(GrpcUpstreamSource& adapter) {
     const std::vector<std::string> subjects = Subjects();
     const google::protobuf::Descriptor* descriptor =
         records::RecordCatalog::Builtin().Find("noa.Assessment");
@@ -113,6 +112,12 @@ class UpstreamBatchTest : public ::testing::Test {
                           .request_id = "test-" + std::to_string(i)},
                          outcomes->Slot(i));
     }
+    return outcomes;
+  }
+
+  // StartAll, and waits for every answer.
+  static std::unique_ptr<Outcomes> FetchAll(GrpcUpstreamSource& adapter) {
+    std::unique_ptr<Outcomes> outcomes = StartAll(adapter);
     if (!outcomes->WaitAll()) {
       ADD_FAILURE() << "not every fetch was answered";
       std::abort();  // the adapter still holds callbacks into `outcomes`
@@ -228,6 +233,25 @@ TEST_F(UpstreamBatchTest, SlowSourceTimesOutEveryFetchIncludingThoseThatWaited) 
   auto adapter = Adapter(16, /*timeout_ms=*/300, /*max_attempts=*/1);
   ASSERT_NE(adapter, nullptr);
   ExpectEveryFetchFailed(*FetchAll(*adapter), "SOURCE_TIMEOUT");
+}
+
+TEST_F(UpstreamBatchTest, ClosingTheAdapterAnswersEveryFetchAndCancelsTheCallsInFlight) {
+  // The source would answer every call after 3 s, well inside the timeout:
+  // only cancelling makes the calls in flight end without a record.
+  StartSource({"--delay-ms", "3000"});
+  auto adapter = Adapter(16, /*timeout_ms=*/20000, /*max_attempts=*/1);
+  ASSERT_NE(adapter, nullptr);
+  const std::unique_ptr<Outcomes> outcomes = StartAll(*adapter);
+  adapter.reset();  // returns once every call is gone
+  ASSERT_TRUE(outcomes->WaitAll(std::chrono::seconds(0)));
+  size_t waited = 0;
+  for (size_t i = 0; i < Subjects().size(); ++i) {
+    ASSERT_FALSE((*outcomes)[i].ok()) << i;
+    EXPECT_EQ((*outcomes)[i].status().code(), absl::StatusCode::kUnavailable) << i;
+    waited += ErrorReason((*outcomes)[i].status()) == "SOURCE_UNAVAILABLE";
+  }
+  // The fetches that waited behind the calls in flight were never sent.
+  EXPECT_EQ(waited, Subjects().size() - GrpcUpstreamSource::kCallsInFlight);
 }
 
 // Asks the source directly, as `partner`, for `count` records in one call.
