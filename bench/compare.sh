@@ -15,7 +15,7 @@
 # and the gateways' peak RSS; without --no-write it also replaces the
 # comparison section of docs/performance.md, with the machine description.
 #
-#   bench/compare.sh [--seconds 10] [--levels "1 8 32 128 256"] [--rounds 3] [--build build]
+#   bench/compare.sh [--seconds 10] [--levels "1 8 32 64 128 256"] [--rounds 3] [--build build]
 #                    [--no-write]
 #   bench/compare.sh --targets gw-db --levels 32 --seconds 30   # to profile one
 #   bench/compare.sh --pin   # servers share CPU 0, the load driver has CPU 1
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 
 build=build
 seconds=10
-levels="1 8 32 128 256"
+levels="1 8 32 64 128 256"
 write=1
 smoke=0
 subjects=64
