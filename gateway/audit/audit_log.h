@@ -1,13 +1,22 @@
 // The audit log: sequencing, the Merkle tree, signed checkpoints and group
 // commit over a store.
 //
-// Append() hands an entry to a single writer thread. The writer takes
-// everything that queued up meanwhile, assigns indexes, extends the tree,
-// signs a checkpoint for the new tree head, and writes entries, tree nodes
-// and checkpoint in one durable transaction. Only then does it call each
+// Append() queues an entry for a commit. A commit takes everything that
+// queued up meanwhile, assigns indexes, extends the tree, signs a
+// checkpoint for the new tree head, and writes entries, tree nodes and
+// checkpoint in one durable transaction. Only then does it call each
 // entry's callback, so a caller that releases data from the callback never
 // releases data whose audit entry is not durable and covered by a
 // signed checkpoint.
+//
+// One commit runs at a time. Normally the writer thread runs it. Under
+// load, when an entry queued earlier is still waiting because the writer
+// is busy answering the previous commit or has not been scheduled yet,
+// Append() commits on the caller's thread instead (decision 0014): that
+// saves a thread wake-up per commit and lets commits grow. So a callback may
+// run on the writer thread or on the thread of any Append() call,
+// including inside the Append() that queued it: do not hold a lock that
+// the callback takes while calling Append().
 //
 // The log only ever extends the tree whose root it last signed: at start,
 // and after any store failure, it re-reads the stored tree and refuses
@@ -78,15 +87,22 @@ class AuditLog {
 
  private:
   struct Pending {
-    // Prepared on the caller's thread, so the writer thread (the
-    // bottleneck) only adds the index and hashes.
+    // Prepared on the caller's thread, so the commit (the bottleneck)
+    // only adds the index and hashes.
     StoredEntry row;  // entry_bytes without the index field
     AppendCallback done;
+    uint64_t index = 0;  // assigned by the commit
   };
 
   AuditLog(AuditStorePtr store, CheckpointSigner signer, AuditLogOptions options);
+  // Queues `entries`; commits them on this thread if the writer is behind.
+  void Enqueue(Pending* entries, size_t count);
   void WriterLoop();
-  void WriteBatch(std::deque<Pending>& batch);
+  // Holding `lock` with writing_ set: takes a batch off the queue, commits
+  // it without the lock, clears writing_ and answers the batch.
+  void CommitQueued(std::unique_lock<std::mutex>& lock);
+  // Writes the batch as one commit and assigns each entry its index.
+  absl::Status WriteBatch(std::vector<Pending>& batch);
   // Re-reads the stored tree and checks it against the last checkpoint.
   absl::Status LoadTree();
 
@@ -96,13 +112,16 @@ class AuditLog {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> queue_;  // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
-  uint64_t committed_ = 0;     // guarded by mutex_
-  uint64_t commits_ = 0;       // guarded by mutex_
-  StoredCheckpoint head_;      // guarded by mutex_
+  std::deque<Pending> queue_;       // guarded by mutex_
+  bool stopping_ = false;           // guarded by mutex_
+  bool writing_ = false;            // guarded by mutex_; a commit is running
+  uint64_t committed_ = 0;          // guarded by mutex_
+  uint64_t commits_ = 0;            // guarded by mutex_
+  size_t last_commit_entries_ = 0;  // guarded by mutex_
+  StoredCheckpoint head_;           // guarded by mutex_
 
-  // Owned by the writer thread (and by Open, before it starts).
+  // Owned by the thread that set writing_ (and by Open, before the writer
+  // starts).
   bool tree_known_ = false;
   MerkleFrontier frontier_;
   std::chrono::steady_clock::time_point last_kept_checkpoint_{};

@@ -15,6 +15,8 @@ class FaultyAuditStore final : public audit::AuditStore {
   explicit FaultyAuditStore(audit::AuditStorePtr inner) : inner_(std::move(inner)) {}
 
   void set_failing(bool failing) { failing_.store(failing); }
+  // The most AppendBatch calls that were ever running at the same time.
+  int most_concurrent_writes() const { return most_concurrent_writes_.load(); }
 
   absl::StatusOr<uint64_t> Size() override {
     if (failing_) return Failure();
@@ -33,7 +35,13 @@ class FaultyAuditStore final : public audit::AuditStore {
                            const audit::StoredCheckpoint& checkpoint,
                            bool keep_checkpoint) override {
     if (failing_) return Failure();
-    return inner_->AppendBatch(entries, nodes, checkpoint, keep_checkpoint);
+    const int writes = ++writes_running_;
+    int most = most_concurrent_writes_.load();
+    while (writes > most && !most_concurrent_writes_.compare_exchange_weak(most, writes)) {
+    }
+    absl::Status status = inner_->AppendBatch(entries, nodes, checkpoint, keep_checkpoint);
+    --writes_running_;
+    return status;
   }
   absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff) override {
     if (failing_) return Failure();
@@ -57,6 +65,8 @@ class FaultyAuditStore final : public audit::AuditStore {
 
   audit::AuditStorePtr inner_;
   std::atomic<bool> failing_{false};
+  std::atomic<int> writes_running_{0};
+  std::atomic<int> most_concurrent_writes_{0};
 };
 
 }  // namespace ketenpoort::testing
