@@ -45,7 +45,8 @@
 
 namespace ketenpoort::audit {
 
-// Called on the writer thread with the entry's index, or an error.
+// Called once the entry is durable, with its index, or with an error; on
+// the thread that ran the commit (see above).
 using AppendCallback = std::function<void(absl::StatusOr<uint64_t>)>;
 
 struct AuditLogOptions {

@@ -1,7 +1,7 @@
 // The right edge of an append-only Merkle tree (a "compact range"): one
 // perfect-subtree root per set bit of the tree size. Appending a leaf
 // yields the new perfect-subtree nodes to store, and the root is always at
-// hand. Owned by the audit log's writer thread; not thread-safe.
+// hand. Owned by whichever thread runs the audit log's commit; not thread-safe.
 #ifndef KETENPOORT_GATEWAY_AUDIT_MERKLE_FRONTIER_H_
 #define KETENPOORT_GATEWAY_AUDIT_MERKLE_FRONTIER_H_
 
