@@ -83,9 +83,12 @@ absl::StatusOr<std::unique_ptr<GrpcUpstreamSource>> GrpcUpstreamSource::Create(
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
   // Reconnect soon after a source comes back, rather than after gRPC's
   // default backoff of up to two minutes.
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // gRPC gives each connection attempt (TCP and TLS handshake) this long at
+  // least; it is not a backoff. At 100 ms, a handshake on a loaded machine
+  // timed out and every fetch failed UNAVAILABLE with the source up.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kConnectAttemptMs);
   if (!upstream.server_name.empty()) args.SetSslTargetNameOverride(upstream.server_name);
   auto channel = grpc::CreateCustomChannel(upstream.target, grpc::SslCredentials(tls), args);
   return std::unique_ptr<GrpcUpstreamSource>(

@@ -56,6 +56,8 @@ class GrpcUpstreamSource final : public SourceAdapter {
 
   // Calls open at once before fetches wait to be batched (max_batch > 1).
   static constexpr int kCallsInFlight = 4;
+  // The least time one connection attempt to the source gets.
+  static constexpr int kConnectAttemptMs = 5000;
 
   // What has been sent upstream: calls made, and the fetches they carried.
   struct Traffic {

@@ -18,6 +18,7 @@
 #include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
+#include "tests/support/slow_relay.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
 
@@ -143,6 +144,19 @@ TEST_F(SourceFailureTest, CallersDeadlineIsPropagatedSoTheAnswerComesBeforeIt) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_EQ(ReasonOf(status), "SOURCE_TIMEOUT");
   EXPECT_LT(took, milliseconds(2000));
+}
+
+TEST_F(SourceFailureTest, SourceThatIsSlowToConnectIsStillReached) {
+  // On a loaded machine the TLS handshake with a source can take hundreds
+  // of milliseconds; gRPC gives a connection attempt only as long as the
+  // channel allows. Held here for 600 ms, the first fetch must get through.
+  StartSource({});
+  const auto relay = testing::SlowRelay::Start(source_->port(), milliseconds(600));
+  ASSERT_NE(relay, nullptr);
+  StartGateway(relay->address(), "    timeout_ms: 4000\n");
+  const grpc::Status status = AskNoa(milliseconds(6000));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GE(relay->connections(), 1);
 }
 
 TEST_F(SourceFailureTest, BrieflyUnavailableSourceIsRetriedWithinTheBound) {
