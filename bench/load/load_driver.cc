@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/common/openssl_lifetime.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/source.grpc.pb.h"
 
@@ -266,6 +267,10 @@ class Driver {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!ketenpoort::KeepOpenSslUntilProcessExit()) {
+    std::fprintf(stderr, "ketenpoort-load: cannot initialise OpenSSL\n");
+    return 2;
+  }
   CLI::App app{"ketenpoort-load: gRPC load over mutual TLS, closed or open loop"};
   Options o;
   app.add_option("--target", o.target, "host:port, loopback only")->required();

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gateway/common/log.h"
+#include "gateway/common/openssl_lifetime.h"
 #include "gateway/config/gateway_config.h"
 #include "gateway/server/gateway.h"
 
@@ -25,6 +26,10 @@ int Fail(std::string_view what, const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!ketenpoort::KeepOpenSslUntilProcessExit()) {
+    std::fprintf(stderr, "ketenpoort-gateway: cannot initialise OpenSSL\n");
+    return 2;
+  }
   // Debian's Abseil checks every Mutex acquisition (gRPC's too) for lock-order
   // cycles; perf shows it on every call. A debugging aid, off here.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "gateway/common/openssl_lifetime.h"
 #include "gateway/records/record_catalog.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "tools/ketenctl/audit_commands.h"
@@ -73,6 +74,10 @@ int RunGet(const ClientOptions& client, const GetOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!ketenpoort::KeepOpenSslUntilProcessExit()) {
+    std::fprintf(stderr, "ketenctl: cannot initialise OpenSSL\n");
+    return 2;
+  }
   CLI::App app{"ketenctl: client and tools for the Ketenpoort gateway"};
   app.require_subcommand(1);
   ClientOptions client;

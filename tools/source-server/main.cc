@@ -12,6 +12,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gateway/common/log.h"
+#include "gateway/common/openssl_lifetime.h"
 #include "tools/source-server/reference_source_service.h"
 
 namespace {
@@ -38,6 +39,10 @@ bool IsLoopback(const std::string& address) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!ketenpoort::KeepOpenSslUntilProcessExit()) {
+    std::fprintf(stderr, "ketenpoort-source: cannot initialise OpenSSL\n");
+    return 2;
+  }
   // Debian's Abseil checks every Mutex acquisition (gRPC's too) for lock-order
   // cycles; perf shows it on every call. A debugging aid, off here.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
