@@ -31,7 +31,9 @@ struct UpstreamConfig {
   std::string key_file;
   std::string server_name;  // expected name in the source's certificate, if not the host
   int timeout_ms = 2000;    // per fetch, all attempts together
-  int max_attempts = 3;     // including the first; retried on UNAVAILABLE only
+  // Per call, including the first; retried on UNAVAILABLE only. A fetch a
+  // batch answered UNAVAILABLE is asked once more, alone (so up to one more).
+  int max_attempts = 3;
   // Fetches per call at most. Fetches that arrive while the adapter's
   // calls are all in flight go together in one FetchRecords call, if the
   // source implements it. 1: one fetch per call, always.

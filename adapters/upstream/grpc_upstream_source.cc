@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <sstream>
 
 #include "gateway/common/error.h"
@@ -99,6 +100,7 @@ GrpcUpstreamSource::GrpcUpstreamSource(std::string name, const UpstreamConfig& c
                                        std::shared_ptr<grpc::Channel> channel)
     : name_(std::move(name)),
       timeout_ms_(config.timeout_ms),
+      max_attempts_(config.max_attempts),
       max_batch_(static_cast<size_t>(std::max(config.max_batch, 1))),
       channel_(std::move(channel)),
       stub_(v1::SourceService::NewStub(channel_)) {}
@@ -110,11 +112,7 @@ GrpcUpstreamSource::~GrpcUpstreamSource() {
     closing_ = true;
     waiting.swap(waiting_);
   }
-  for (Pending& fetch : waiting) {
-    fetch.done(SourceError(name_, "SOURCE_UNAVAILABLE",
-                           "source '" + name_ + "' is being closed; retry later",
-                           grpc::StatusCode::CANCELLED));
-  }
+  for (Pending& fetch : waiting) fetch.done(Closing());
   // Cancelled without holding the lock: gRPC may run a call's callback
   // inside TryCancel, and the callback takes the lock.
   std::vector<std::weak_ptr<grpc::ClientContext>> unanswered;
@@ -152,6 +150,12 @@ void GrpcUpstreamSource::Started(const std::shared_ptr<grpc::ClientContext>& con
 void GrpcUpstreamSource::Answered(const grpc::ClientContext* context) {
   std::lock_guard<std::mutex> lock(mutex_);
   unanswered_.erase(context);
+}
+
+FetchResult GrpcUpstreamSource::Closing() const {
+  return SourceError(name_, "SOURCE_UNAVAILABLE",
+                     "source '" + name_ + "' is being closed; retry later",
+                     grpc::StatusCode::CANCELLED);
 }
 
 FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
@@ -336,19 +340,20 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
         const bool complete =
             status.ok() && static_cast<size_t>(call->response.outcomes_size()) == count;
         if (status.ok() && !complete) log::Warn("source_wrong_outcome_count", {{"source", name_}});
-        std::vector<FetchResult> results;
-        results.reserve(count);
+        std::vector<std::optional<FetchResult>> results(count);
+        std::vector<Pending> again;
         const v1::FetchRecordResponse none;
+        const Clock::time_point now = Clock::now();
         for (size_t i = 0; i < count; ++i) {
-          const Pending& fetch = call->fetches[i];
+          Pending& fetch = call->fetches[i];
           if (!status.ok()) {
-            results.push_back(Outcome(status, none, fetch.descriptor));
+            results[i] = Outcome(status, none, fetch.descriptor);
           } else if (!complete) {
-            results.push_back(SourceError(name_, "SOURCE_BAD_RECORD",
-                                          "source '" + name_ +
-                                              "' answered a different number "
-                                              "of fetches than it was asked",
-                                          grpc::StatusCode::OK));
+            results[i] = SourceError(name_, "SOURCE_BAD_RECORD",
+                                     "source '" + name_ +
+                                         "' answered a different number "
+                                         "of fetches than it was asked",
+                                     grpc::StatusCode::OK);
           } else {
             const v1::FetchOutcome& outcome = call->response.outcomes(static_cast<int>(i));
             const int code = outcome.code();
@@ -356,12 +361,38 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
                                                 ? static_cast<grpc::StatusCode>(code)
                                                 : grpc::StatusCode::UNKNOWN,
                                             "");
-            results.push_back(Outcome(fetch_status, outcome.response(), fetch.descriptor));
+            // The whole call was retried by gRPC; one fetch in it was not.
+            if (code == grpc::StatusCode::UNAVAILABLE && max_attempts_ > 1 &&
+                fetch.deadline > now) {
+              again.push_back(std::move(fetch));
+              continue;
+            }
+            results[i] = Outcome(fetch_status, outcome.response(), fetch.descriptor);
           }
         }
         CallEnded();  // send what waited before answering these
-        for (size_t i = 0; i < count; ++i) call->fetches[i].done(std::move(results[i]));
+        AskAgainAlone(std::move(again));
+        for (size_t i = 0; i < count; ++i) {
+          if (results[i]) call->fetches[i].done(*std::move(results[i]));
+        }
       });
+}
+
+void GrpcUpstreamSource::AskAgainAlone(std::vector<Pending> fetches) {
+  if (fetches.empty()) return;
+  bool closing;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing = closing_;
+    if (!closing) calls_in_flight_ += static_cast<int>(fetches.size());
+  }
+  for (Pending& fetch : fetches) {
+    if (closing) {
+      fetch.done(Closing());
+    } else {
+      SendOne(std::move(fetch));
+    }
+  }
 }
 
 FetchResult GrpcUpstreamSource::Fetch(const FetchRequest& request) {

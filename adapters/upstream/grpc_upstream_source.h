@@ -16,7 +16,8 @@
 // source and the gateway pay for one call instead of many. Nothing waits
 // for a timer: at low load every fetch goes out at once, alone. A source
 // that answers FetchRecords with UNIMPLEMENTED is asked one fetch per call
-// from then on.
+// from then on. A fetch that a batch answers UNAVAILABLE is asked once more,
+// alone, under the same retry policy as any single fetch.
 #ifndef KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 #define KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 
@@ -100,6 +101,11 @@ class GrpcUpstreamSource final : public SourceAdapter {
   void Send(std::vector<Pending> fetches);
   void SendOne(Pending fetch);
   void SendMany(std::vector<Pending> fetches);
+  // Fetches a batch answered UNAVAILABLE one by one: each is asked once
+  // more, alone, where the retry policy of a single fetch applies.
+  void AskAgainAlone(std::vector<Pending> fetches);
+  // The answer to a fetch that is not sent because the adapter is closing.
+  FetchResult Closing() const;
   // A call has ended: sends what waited meanwhile, if anything.
   void CallEnded();
 
@@ -109,6 +115,7 @@ class GrpcUpstreamSource final : public SourceAdapter {
 
   const std::string name_;
   const int timeout_ms_;
+  const int max_attempts_;
   const size_t max_batch_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SourceService::Stub> stub_;

@@ -226,6 +226,32 @@ TEST_F(UpstreamBatchTest, UnavailableSourceFailsEveryFetchOfTheBatchNamingTheSou
   EXPECT_LT(adapter->traffic().calls, Subjects().size());
 }
 
+TEST_F(UpstreamBatchTest, FetchThatABatchAnswersUnavailableIsAskedAgainAlone) {
+  // The source answers the first 5 fetches that come inside FetchRecords
+  // with UNAVAILABLE. Their call succeeded, so gRPC does not retry them.
+  StartSource({"--fail-batched-fetches", "5"});
+  auto adapter = Adapter(16);
+  ASSERT_NE(adapter, nullptr);
+  FetchAllAndCheck(*adapter);
+  // Each of the 5 was asked once more, and only those.
+  EXPECT_EQ(adapter->traffic().fetches, Subjects().size() + 5);
+}
+
+TEST_F(UpstreamBatchTest, WithoutRetriesAFetchABatchAnswersUnavailableFails) {
+  StartSource({"--fail-batched-fetches", "5"});
+  auto adapter = Adapter(16, 5000, /*max_attempts=*/1);
+  ASSERT_NE(adapter, nullptr);
+  const std::unique_ptr<Outcomes> outcomes = FetchAll(*adapter);
+  size_t unavailable = 0;
+  for (size_t i = 0; i < Subjects().size(); ++i) {
+    if (!(*outcomes)[i].ok() && ErrorReason((*outcomes)[i].status()) == "SOURCE_UNAVAILABLE") {
+      ++unavailable;
+    }
+  }
+  EXPECT_EQ(unavailable, 5u);
+  EXPECT_EQ(adapter->traffic().fetches, Subjects().size());
+}
+
 TEST_F(UpstreamBatchTest, SlowSourceTimesOutEveryFetchIncludingThoseThatWaited) {
   // Every call takes 600 ms and each fetch may take 300: the first calls
   // time out, and the fetches queued behind them have no time left by then.

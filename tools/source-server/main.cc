@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   int delay_ms = 0;
   int fail_first = 0;
   std::string fail_only;
+  int fail_batched_fetches = 0;
   bool no_batch = false;
   app.add_option("--listen", listen, "loopback address to listen on; port 0 picks one")
       ->capture_default_str();
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000));
   app.add_option("--fail-only", fail_only,
                  "count and fail only calls for this record type (with --fail-first)");
+  app.add_option("--fail-batched-fetches", fail_batched_fetches,
+                 "answer the first N fetches inside FetchRecords with UNAVAILABLE")
+      ->check(CLI::Range(0, 1000000));
   app.add_flag("--no-batch", no_batch,
                "answer FetchRecords with UNIMPLEMENTED, as a source without it would");
   CLI11_PARSE(app, argc, argv);
@@ -102,6 +106,7 @@ int main(int argc, char** argv) {
   options.delay = std::chrono::milliseconds(delay_ms);
   options.fail_first = fail_first;
   options.fail_only = fail_only;
+  options.fail_batched_fetches = fail_batched_fetches;
   options.batch = !no_batch;
   ketenpoort::source_server::ReferenceSourceService service(std::move(*fixtures), options);
 

@@ -105,6 +105,12 @@ grpc::ServerUnaryReactor* ReferenceSourceService::FetchRecords(
   if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
   for (const v1::FetchRecordRequest& fetch : request->fetches()) {
     v1::FetchOutcome* outcome = response->add_outcomes();
+    if (const uint64_t fetch_number = ++batched_fetches_;
+        fetch_number <= static_cast<uint64_t>(options_.fail_batched_fetches)) {
+      log::Info("fetch_refused_on_purpose", {{"batched_fetch", fetch_number}});
+      outcome->set_code(grpc::StatusCode::UNAVAILABLE);
+      continue;
+    }
     const grpc::Status status = Answer(fetch, *outcome->mutable_response());
     outcome->set_code(status.error_code());
     if (!status.ok()) outcome->clear_response();

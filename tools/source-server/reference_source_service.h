@@ -5,8 +5,9 @@
 // adapter, and as a template for partners.
 //
 // For failure tests it can answer late (delay), refuse its first calls
-// with UNAVAILABLE (fail_first), both bounded, or act as a source without
-// FetchRecords (batch = false).
+// with UNAVAILABLE (fail_first), answer its first fetches inside
+// FetchRecords with UNAVAILABLE (fail_batched_fetches), all bounded, or act
+// as a source without FetchRecords (batch = false).
 #ifndef KETENPOORT_TOOLS_SOURCE_SERVER_REFERENCE_SOURCE_SERVICE_H_
 #define KETENPOORT_TOOLS_SOURCE_SERVER_REFERENCE_SOURCE_SERVICE_H_
 
@@ -28,6 +29,7 @@ struct ServiceOptions {
   std::chrono::milliseconds delay{0};  // before every answer
   int fail_first = 0;                  // this many calls get UNAVAILABLE first
   std::string fail_only;               // if set, only calls for this record type count
+  int fail_batched_fetches = 0;        // this many fetches inside FetchRecords get UNAVAILABLE
   bool batch = true;                   // false: FetchRecords answers UNIMPLEMENTED
 };
 
@@ -60,6 +62,7 @@ class ReferenceSourceService final : public v1::SourceService::CallbackService {
   const ServiceOptions options_;
   const records::RecordCatalog& catalog_ = records::RecordCatalog::Builtin();
   std::atomic<uint64_t> calls_{0};
+  std::atomic<uint64_t> batched_fetches_{0};
 };
 
 }  // namespace ketenpoort::source_server
