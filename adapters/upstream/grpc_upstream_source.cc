@@ -361,7 +361,8 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
                                                 ? static_cast<grpc::StatusCode>(code)
                                                 : grpc::StatusCode::UNKNOWN,
                                             "");
-            // The whole call was retried by gRPC; one fetch in it was not.
+            // gRPC retries calls that fail, never one fetch of a call that
+            // succeeded: that retry is ours.
             if (code == grpc::StatusCode::UNAVAILABLE && max_attempts_ > 1 &&
                 fetch.deadline > now) {
               again.push_back(std::move(fetch));
