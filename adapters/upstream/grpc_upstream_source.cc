@@ -158,9 +158,19 @@ FetchResult GrpcUpstreamSource::Closing() const {
                      grpc::StatusCode::CANCELLED);
 }
 
+void GrpcUpstreamSource::LogFailures(const FailureCounts& failures) const {
+  for (const auto& [kind, fetches] : failures) {
+    const auto& [event, code] = kind;
+    nlohmann::json fields = {{"source", name_}, {"fetches", fetches}};
+    if (event == "source_failed") fields["code"] = code;
+    log::Warn(event, std::move(fields));
+  }
+}
+
 FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
                                         const v1::FetchRecordResponse& response,
-                                        const google::protobuf::Descriptor* descriptor) const {
+                                        const google::protobuf::Descriptor* descriptor,
+                                        FailureCounts& failures) const {
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
       break;
@@ -170,16 +180,16 @@ FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
                            descriptor->options().GetExtension(ketenpoort::record_type) +
                            " for this subject");
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      log::Warn("source_timeout", {{"source", name_}});
+      ++failures[{"source_timeout", status.error_code()}];
       return SourceError(name_, "SOURCE_TIMEOUT",
                          "source '" + name_ + "' did not answer in time; no data was released",
                          status.error_code());
     case grpc::StatusCode::UNAVAILABLE:
-      log::Warn("source_unavailable", {{"source", name_}});
+      ++failures[{"source_unavailable", status.error_code()}];
       return SourceError(name_, "SOURCE_UNAVAILABLE",
                          "source '" + name_ + "' is unavailable; retry later", status.error_code());
     default:
-      log::Warn("source_failed", {{"source", name_}, {"code", status.error_code()}});
+      ++failures[{"source_failed", status.error_code()}];
       return SourceError(
           name_, "SOURCE_FAILED",
           "source '" + name_ + "' failed (" +
@@ -194,13 +204,13 @@ FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
   const std::string expected = "/" + descriptor->full_name();
   if (type_url.size() < expected.size() ||
       type_url.compare(type_url.size() - expected.size(), expected.size(), expected) != 0) {
-    log::Warn("source_wrong_type", {{"source", name_}});
+    ++failures[{"source_wrong_type", status.error_code()}];
     return SourceError(name_, "SOURCE_BAD_RECORD",
                        "source '" + name_ + "' returned a record of another type",
                        status.error_code());
   }
   if (!response.record().UnpackTo(record.get())) {
-    log::Warn("source_undecodable", {{"source", name_}});
+    ++failures[{"source_undecodable", status.error_code()}];
     return SourceError(name_, "SOURCE_BAD_RECORD",
                        "source '" + name_ + "' returned a record that does not decode",
                        status.error_code());
@@ -301,7 +311,9 @@ void GrpcUpstreamSource::SendOne(Pending fetch) {
   stub_->async()->FetchRecord(
       &call->context, &call->fetch.request, &call->response, [this, call](grpc::Status status) {
         Answered(&call->context);
-        FetchResult result = Outcome(status, call->response, call->fetch.descriptor);
+        FailureCounts failures;
+        FetchResult result = Outcome(status, call->response, call->fetch.descriptor, failures);
+        LogFailures(failures);
         CallEnded();  // send what waited before answering this one
         call->fetch.done(std::move(result));
       });
@@ -344,10 +356,11 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
         std::vector<Pending> again;
         const v1::FetchRecordResponse none;
         const Clock::time_point now = Clock::now();
+        FailureCounts failures;
         for (size_t i = 0; i < count; ++i) {
           Pending& fetch = call->fetches[i];
           if (!status.ok()) {
-            results[i] = Outcome(status, none, fetch.descriptor);
+            results[i] = Outcome(status, none, fetch.descriptor, failures);
           } else if (!complete) {
             results[i] = SourceError(name_, "SOURCE_BAD_RECORD",
                                      "source '" + name_ +
@@ -368,9 +381,10 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
               again.push_back(std::move(fetch));
               continue;
             }
-            results[i] = Outcome(fetch_status, outcome.response(), fetch.descriptor);
+            results[i] = Outcome(fetch_status, outcome.response(), fetch.descriptor, failures);
           }
         }
+        LogFailures(failures);
         CallEnded();  // send what waited before answering these
         AskAgainAlone(std::move(again));
         for (size_t i = 0; i < count; ++i) {

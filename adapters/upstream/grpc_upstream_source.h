@@ -31,6 +31,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/source_adapter.h"
@@ -109,9 +111,16 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // A call has ended: sends what waited meanwhile, if anything.
   void CallEnded();
 
-  // Maps the upstream outcome to the gateway's; never relays the source's message.
+  // Failures met while answering one upstream call, by log event (and
+  // gRPC code): logged once per kind, so a failed batch of fifty fetches is
+  // one warning, not fifty.
+  using FailureCounts = std::map<std::pair<std::string_view, int>, int>;
+  // Maps the upstream outcome to the gateway's; never relays the source's
+  // message. A failure is counted in `failures`, not logged.
   FetchResult Outcome(const grpc::Status& status, const v1::FetchRecordResponse& response,
-                      const google::protobuf::Descriptor* descriptor) const;
+                      const google::protobuf::Descriptor* descriptor,
+                      FailureCounts& failures) const;
+  void LogFailures(const FailureCounts& failures) const;
 
   const std::string name_;
   const int timeout_ms_;

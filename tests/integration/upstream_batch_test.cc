@@ -9,7 +9,10 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
+#include <string>
 
 #include "adapters/synthetic/synthetic_population.h"
 #include "adapters/upstream/grpc_upstream_source.h"
@@ -222,8 +225,26 @@ TEST_F(UpstreamBatchTest, UnavailableSourceFailsEveryFetchOfTheBatchNamingTheSou
   StartSource({"--fail-first", "1000"});
   auto adapter = Adapter(16, 5000, /*max_attempts=*/1);
   ASSERT_NE(adapter, nullptr);
-  ExpectEveryFetchFailed(*FetchAll(*adapter), "SOURCE_UNAVAILABLE");
+  ::testing::internal::CaptureStderr();
+  const std::unique_ptr<Outcomes> outcomes = FetchAll(*adapter);
+  const std::string captured = ::testing::internal::GetCapturedStderr();
+  ExpectEveryFetchFailed(*outcomes, "SOURCE_UNAVAILABLE");
   EXPECT_LT(adapter->traffic().calls, Subjects().size());
+
+  // One warning per failed call, not per fetch, and together they count
+  // every fetch.
+  size_t warnings = 0;
+  size_t fetches = 0;
+  std::istringstream lines(captured);
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json entry = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!entry.is_object() || entry.value("event", "") != "source_unavailable") continue;
+    EXPECT_EQ(entry.value("source", ""), "coa-tvs");
+    ++warnings;
+    fetches += entry.value("fetches", size_t{0});
+  }
+  EXPECT_EQ(warnings, adapter->traffic().calls);
+  EXPECT_EQ(fetches, Subjects().size());
 }
 
 TEST_F(UpstreamBatchTest, FetchThatABatchAnswersUnavailableIsAskedAgainAlone) {
