@@ -333,17 +333,34 @@ if [ "$smoke" -eq 1 ] || [ "$targets" != "direct nginx gw-up gw-db" ]; then
 fi
 
 # p99 at half of each target's peak, open loop, median over the rounds;
-# with p50, and how late the driver itself started calls (p99).
-declare -A half_rate half_p50 half_p99 half_lag
+# with p50, how late the driver itself started calls (p99), what a call
+# cost the servers at that rate, and how busy the whole machine was: a
+# peak reached only at deep concurrency leaves its half far above half of
+# the machine, because at the concurrency an open loop gives, less is shared.
+machine_ticks() {  # busy and idle clock ticks of all CPUs so far
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
+}
+declare -A half_rate half_p50 half_p99 half_lag half_cpu half_busy
 for target in $targets; do
   half_rate[$target]=$(awk -v p="${peak[$target]}" 'BEGIN {printf "%d", p / 2}')
+  read -r -a watched <<<"$(server_pids "$target")"
   for round in $(seq 1 "$rounds"); do
+    ticks_before=$(cpu_ticks "${watched[@]}")
+    read -r busy_before idle_before < <(machine_ticks)
     out=$(load "$target" --mode open --rate "${half_rate[$target]}")
-    echo "$(json "$out" p50_us) $(json "$out" p99_us) $(json "$out" start_lag_p99_us)"
+    read -r busy_after idle_after < <(machine_ticks)
+    ticks=$(($(cpu_ticks "${watched[@]}") - ticks_before))
+    echo "$(json "$out" p50_us) $(json "$out" p99_us) $(json "$out" start_lag_p99_us)" \
+      "$(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$(json "$out" calls_total)" \
+        'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}')" \
+      "$(awk -v b=$((busy_after - busy_before)) -v i=$((idle_after - idle_before)) \
+        'BEGIN {printf "%.0f", (b + i > 0 ? 100 * b / (b + i) : 0)}')"
   done >"$work/half-$target.txt"
   half_p50[$target]=$(awk '{print $1}' "$work/half-$target.txt" | median)
   half_p99[$target]=$(awk '{print $2}' "$work/half-$target.txt" | median)
   half_lag[$target]=$(awk '{print $3}' "$work/half-$target.txt" | median)
+  half_cpu[$target]=$(awk '{print $4}' "$work/half-$target.txt" | median)
+  half_busy[$target]=$(awk '{print $5}' "$work/half-$target.txt" | median)
 done
 # The floor under those tails: how late this machine wakes an idle thread.
 jitter=$("${driver_cpu[@]}" "$B/bench/ketenpoort-wake-jitter" --seconds 3)
@@ -359,13 +376,14 @@ table="$work/table.md"
   echo
   echo "Open loop at half of each peak (the median of $rounds runs each):"
   echo
-  echo "| target | calls/s | p50 | p99 | driver start lag p99 |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| target | calls/s | p50 | p99 | driver start lag p99 | server CPU per call | machine busy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for target in $targets; do
     awk -v t="$target" -v r="${half_rate[$target]}" -v p50="${half_p50[$target]}" \
-      -v p99="${half_p99[$target]}" -v lag="${half_lag[$target]}" \
-      'BEGIN {printf "| %s | %d | %.2f ms | %.2f ms | %.2f ms |\n", t, r, p50 / 1000, p99 / 1000,
-              lag / 1000}'
+      -v p99="${half_p99[$target]}" -v lag="${half_lag[$target]}" -v cpu="${half_cpu[$target]}" \
+      -v busy="${half_busy[$target]}" \
+      'BEGIN {printf "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %s µs | %s%% |\n", t, r, p50 / 1000,
+              p99 / 1000, lag / 1000, cpu, busy}'
   done
   echo
   echo "Timed wake-ups of an idle thread on this machine are late by p50 $(json "$jitter" p50_us) µs,"
