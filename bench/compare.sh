@@ -255,6 +255,10 @@ cpu_ticks() {
   for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
   echo "$sum"
 }
+us_per_call() {  # clock ticks, calls -> microseconds of CPU per call
+  awk -v t="$1" -v hz="$ticks_per_second" -v n="${2:-0}" \
+    'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}'
+}
 
 # Each round runs every level, and at each level every target, in an order
 # that rotates per round: this VM's speed drifts by tens of percent over
@@ -281,8 +285,7 @@ for round in $(seq 1 "$rounds"); do
       calls=$(json "$out" calls_total)
       printf '%s %s %s %s %s %s %s %s %s\n' "$target" "$level" "$round" "$(json "$out" throughput)" \
         "$(json "$out" p50_us)" "$(json "$out" p99_us)" "${errors:-1}" \
-        "$(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="${calls:-0}" \
-          'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}')" \
+        "$(us_per_call "$ticks" "$calls")" \
         "$(awk -v s="$(json "$out" cpu_seconds)" -v n="${calls:-0}" \
           'BEGIN {printf "%.0f", (n > 0 ? s * 1e6 / n : 0)}')" >>"$runs"
       if [ "${errors:-1}" != "0" ]; then
@@ -334,9 +337,9 @@ fi
 
 # p99 at half of each target's peak, open loop, median over the rounds;
 # with p50, how late the driver itself started calls (p99), what a call
-# cost the servers at that rate, and how busy the whole machine was: a
-# peak reached only at deep concurrency leaves its half far above half of
-# the machine, because at the concurrency an open loop gives, less is shared.
+# cost the servers at that rate, and how busy the whole machine was. Half
+# of a peak is not half of the machine: at the concurrency an open loop
+# gives, less is shared than at the peak level, so each call costs more.
 machine_ticks() {  # busy and idle clock ticks of all CPUs so far
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
 }
@@ -351,8 +354,7 @@ for target in $targets; do
     read -r busy_after idle_after < <(machine_ticks)
     ticks=$(($(cpu_ticks "${watched[@]}") - ticks_before))
     echo "$(json "$out" p50_us) $(json "$out" p99_us) $(json "$out" start_lag_p99_us)" \
-      "$(awk -v t="$ticks" -v hz="$ticks_per_second" -v n="$(json "$out" calls_total)" \
-        'BEGIN {printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0)}')" \
+      "$(us_per_call "$ticks" "$(json "$out" calls_total)")" \
       "$(awk -v b=$((busy_after - busy_before)) -v i=$((idle_after - idle_before)) \
         'BEGIN {printf "%.0f", (b + i > 0 ? 100 * b / (b + i) : 0)}')"
   done >"$work/half-$target.txt"
