@@ -35,6 +35,12 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string
   RETURN_IF_ERROR(
       prepare(std::string("SELECT ") + kEntryColumns + " FROM audit_entry WHERE idx = ?1",
               &reader->select_entry_));
+  store::Statement find_index;
+  RETURN_IF_ERROR(
+      prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+              "name = 'audit_subject_indexed'",
+              &find_index));
+  reader->has_subject_index_ = find_index.Step() == SQLITE_ROW;
   return reader;
 }
 
@@ -96,9 +102,18 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
                                            const std::function<bool(const StoredEntry&)>& visit) {
   std::string sql = std::string("SELECT ") + kEntryColumns +
                     " FROM audit_entry WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL";
+  if (range.subject_key && has_subject_index_) {
+    // The indexed entries, and those after the index's watermark.
+    sql +=
+        " AND idx IN (SELECT idx FROM audit_subject WHERE subject_key = ?5 AND idx > ?1"
+        " AND idx <= ?2 UNION ALL SELECT idx FROM audit_entry WHERE idx > max(?1,"
+        " (SELECT coalesce(max(through), 0) FROM audit_subject_indexed)) AND idx <= ?2"
+        " AND subject_key = ?5)";
+  } else if (range.subject_key) {
+    sql += " AND subject_key = ?5";
+  }
   if (range.from_unix_micros) sql += " AND time_us >= ?3";
   if (range.until_unix_micros) sql += " AND time_us < ?4";
-  if (range.subject_key) sql += " AND subject_key = ?5";
   if (range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
   sql += " ORDER BY idx";
   std::lock_guard<std::mutex> lock(mutex_);

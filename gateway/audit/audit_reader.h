@@ -96,6 +96,9 @@ class AuditReader {
   std::unique_ptr<store::SqliteDatabase> db_;
   NodeReader nodes_;
   store::Statement select_entry_;
+  // False for a store no gateway has opened since audit_subject came in:
+  // subject scans then filter audit_entry as it is.
+  bool has_subject_index_ = false;
 };
 
 }  // namespace ketenpoort::audit

@@ -22,8 +22,21 @@ CREATE TABLE IF NOT EXISTS audit_entry (
   source_partner_id TEXT,
   subject_key       INTEGER
 );
-CREATE INDEX IF NOT EXISTS audit_entry_by_subject
-  ON audit_entry (subject_key) WHERE subject_key IS NOT NULL;
+
+-- Which entries concern which subject, for a person's access report.
+-- Filled in bulk rather than per commit (decision 0016): once enough
+-- entries follow `through`, the commit that brings them adds all their
+-- rows in one go, and readers scan the entries after `through` themselves.
+-- Derived from audit_entry; the tree and the checkpoints do not cover it.
+CREATE TABLE IF NOT EXISTS audit_subject (
+  subject_key INTEGER NOT NULL,
+  idx         INTEGER NOT NULL,
+  PRIMARY KEY (subject_key, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_subject_indexed (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  through INTEGER NOT NULL
+);
 
 -- Roots of perfect Merkle subtrees of level >= 4; lower ones are computed
 -- from at most 8 leaf hashes when needed.
@@ -95,6 +108,10 @@ CREATE TRIGGER IF NOT EXISTS audit_retention_no_delete
 // Perfect subtrees below this level are not stored: they cost an insert
 // per entry, and are cheap to recompute from at most 8 adjacent leaves.
 inline constexpr uint32_t kLowestStoredNodeLevel = 4;
+
+// Stores written before audit_subject indexed audit_entry itself, which
+// cost every commit a page write per subject; opening one migrates it.
+inline constexpr char kLegacySubjectIndex[] = "audit_entry_by_subject";
 
 // The columns every entry read selects, in this order.
 inline constexpr char kEntryColumns[] =

@@ -5,18 +5,26 @@
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_schema.h"
 #include "gateway/common/error.h"
+#include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 
 namespace ketenpoort::audit {
 
-absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
+    const std::string& path, SqliteAuditStoreOptions options) {
+  if (options.subject_index_batch == 0) options.subject_index_batch = 1;
   ASSIGN_OR_RETURN(auto db,
                    store::SqliteDatabase::Open({.name = "audit store",
                                                 .path = path,
                                                 .schema = kAuditSchema,
                                                 .error_reason = "AUDIT_STORE_UNAVAILABLE"}));
-  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(std::move(db)));
+  // The bulk subject index insert needs a statement journal; on disk it
+  // would cost a temporary file's writes per insert.
+  RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
+  std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(std::move(db), options));
   RETURN_IF_ERROR(store->Prepare());
+  RETURN_IF_ERROR(store->MigrateLegacySubjectIndex());
+  ASSIGN_OR_RETURN(store->subject_indexed_through_, store->ReadSubjectIndexedThrough());
   return store;
 }
 
@@ -35,7 +43,53 @@ absl::Status SqliteAuditStore::Prepare() {
       db_->Prepare("INSERT INTO audit_head (id, size, root, note) "
                    "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
                    "size = excluded.size, root = excluded.root, note = excluded.note"));
+  ASSIGN_OR_RETURN(index_subjects_,
+                   db_->Prepare("INSERT INTO audit_subject (subject_key, idx) "
+                                "SELECT subject_key, idx FROM audit_entry "
+                                "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL"));
+  ASSIGN_OR_RETURN(mark_subjects_indexed_,
+                   db_->Prepare("INSERT INTO audit_subject_indexed (id, through) VALUES (1, ?1) "
+                                "ON CONFLICT (id) DO UPDATE SET through = excluded.through"));
   return nodes_.Prepare(*db_);
+}
+
+absl::Status SqliteAuditStore::MigrateLegacySubjectIndex() {
+  {
+    ASSIGN_OR_RETURN(store::Statement find, db_->Prepare("SELECT 1 FROM sqlite_master "
+                                                         "WHERE type = 'index' AND name = ?1"));
+    find.BindText(1, kLegacySubjectIndex);
+    if (find.Step() != SQLITE_ROW) return absl::OkStatus();
+  }  // finalized: DROP INDEX needs no statement reading the schema
+  uint64_t size = 0;
+  RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(size, ReadSize(*db_));
+    ASSIGN_OR_RETURN(store::Statement copy,
+                     db_->Prepare("INSERT OR IGNORE INTO audit_subject (subject_key, idx) "
+                                  "SELECT subject_key, idx FROM audit_entry "
+                                  "WHERE subject_key IS NOT NULL ORDER BY subject_key, idx"));
+    if (copy.Step() != SQLITE_DONE) return db_->Error("migrate subject index");
+    mark_subjects_indexed_.Reset();
+    mark_subjects_indexed_.BindInt64(1, static_cast<int64_t>(size));
+    if (mark_subjects_indexed_.Step() != SQLITE_DONE) return db_->Error("migrate subject index");
+    return db_->Exec(std::string("DROP INDEX ") + kLegacySubjectIndex);
+  }));
+  log::Info("audit_subject_index_migrated", {{"entries", size}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::ReadSubjectIndexedThrough() {
+  return QueryCount("SELECT coalesce(max(through), 0) FROM audit_subject_indexed");
+}
+
+absl::Status SqliteAuditStore::IndexSubjectsThrough(uint64_t last) {
+  index_subjects_.Reset();
+  index_subjects_.BindInt64(1, static_cast<int64_t>(subject_indexed_through_));
+  index_subjects_.BindInt64(2, static_cast<int64_t>(last));
+  if (index_subjects_.Step() != SQLITE_DONE) return db_->Error("index subjects");
+  mark_subjects_indexed_.Reset();
+  mark_subjects_indexed_.BindInt64(1, static_cast<int64_t>(last));
+  if (mark_subjects_indexed_.Step() != SQLITE_DONE) return db_->Error("index subjects");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::QueryCount(std::string_view sql) {
@@ -77,7 +131,9 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
                                            const StoredCheckpoint& checkpoint,
                                            bool keep_checkpoint) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return InTransaction([&]() -> absl::Status {
+  const uint64_t last = entries.empty() ? 0 : entries.back().index;
+  const bool index_subjects = last >= subject_indexed_through_ + options_.subject_index_batch;
+  absl::Status written = InTransaction([&]() -> absl::Status {
     for (const StoredEntry& entry : entries) {
       store::Statement& stmt = insert_entry_;
       stmt.Reset();
@@ -106,8 +162,10 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
       stmt->BindText(3, checkpoint.note);
       if (stmt->Step() != SQLITE_DONE) return db_->Error("write checkpoint");
     }
-    return absl::OkStatus();
+    return index_subjects ? IndexSubjectsThrough(last) : absl::OkStatus();
   });
+  if (written.ok() && index_subjects) subject_indexed_through_ = last;
+  return written;
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_micros) {
@@ -146,6 +204,11 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
     clear.BindInt64(1, static_cast<int64_t>(through));
     if (clear.Step() != SQLITE_DONE) return db_->Error("prune");
     pruned = static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+    // The index would still say which subject the pruned entries concerned.
+    ASSIGN_OR_RETURN(store::Statement unindex,
+                     db_->Prepare("DELETE FROM audit_subject WHERE idx <= ?1"));
+    unindex.BindInt64(1, static_cast<int64_t>(through));
+    if (unindex.Step() != SQLITE_DONE) return db_->Error("prune subject index");
     return absl::OkStatus();
   }));
   return pruned;

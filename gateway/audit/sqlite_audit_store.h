@@ -15,9 +15,19 @@
 
 namespace ketenpoort::audit {
 
+struct SqliteAuditStoreOptions {
+  // A commit adds the subject index rows of the entries since the last
+  // such commit once there are this many: a bulk insert writes each index
+  // page once, where a row per entry and commit wrote a page per subject
+  // and commit. Readers scan at most about this many unindexed
+  // entries. See decision 0016.
+  uint64_t subject_index_batch = 1024;
+};
+
 class SqliteAuditStore final : public AuditStore {
  public:
-  static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteAuditStore>> Open(
+      const std::string& path, SqliteAuditStoreOptions options = {});
 
   absl::StatusOr<uint64_t> Size() override;
   absl::StatusOr<std::optional<StoredCheckpoint>> LatestCheckpoint() override;
@@ -31,14 +41,23 @@ class SqliteAuditStore final : public AuditStore {
                                         uint64_t recorded_by) override;
 
  private:
-  explicit SqliteAuditStore(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
+  SqliteAuditStore(std::unique_ptr<store::SqliteDatabase> db, SqliteAuditStoreOptions options)
+      : options_(options), db_(std::move(db)) {}
   absl::Status Prepare();
+  absl::Status MigrateLegacySubjectIndex();
+  absl::StatusOr<uint64_t> ReadSubjectIndexedThrough();
+  // Adds the subject index rows of entries (subject_indexed_through_, last].
+  absl::Status IndexSubjectsThrough(uint64_t last);
   absl::StatusOr<uint64_t> QueryCount(std::string_view sql);
   // Runs `write` in a transaction; rolls back if it fails.
   absl::Status InTransaction(const std::function<absl::Status()>& write);
 
+  const SqliteAuditStoreOptions options_;
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;
+  uint64_t subject_indexed_through_ = 0;  // as committed
+  store::Statement index_subjects_;
+  store::Statement mark_subjects_indexed_;
   store::Statement insert_entry_;
   store::Statement insert_node_;
   store::Statement insert_checkpoint_;

@@ -1,0 +1,190 @@
+// The subject index is filled in bulk (decision 0016): a person's entries
+// must be found whether they are indexed yet or not, across restarts,
+// migrations from the per-row index and retention.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <vector>
+
+#include "gateway/audit/audit_reader.h"
+#include "gateway/audit/audit_schema.h"
+#include "gateway/audit/sqlite_audit_store.h"
+#include "tests/support/audit_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace ketenpoort::audit {
+namespace {
+
+using testing::Tamper;
+
+constexpr int64_t kAlice = 1111;
+constexpr int64_t kBob = 2222;
+
+// One integer from a query on a separate connection; -1 when no row.
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+class AuditSubjectIndexTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteAuditStore> OpenStore(uint64_t batch) {
+    auto store = SqliteAuditStore::Open(path_, {.subject_index_batch = batch});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // Appends one entry per key, in one commit, after the entries so far.
+  absl::Status Append(SqliteAuditStore& store, const std::vector<std::optional<int64_t>>& keys) {
+    std::vector<StoredEntry> entries;
+    for (const std::optional<int64_t>& key : keys) {
+      StoredEntry entry;
+      entry.index = ++size_;
+      entry.entry_bytes = "entry " + std::to_string(entry.index);
+      entry.leaf_hash = merkle::HashLeaf(entry.entry_bytes);
+      entry.subject_key = key;
+      entries.push_back(std::move(entry));
+    }
+    const StoredCheckpoint head{size_, merkle::Hash{}, "checkpoint " + std::to_string(size_)};
+    absl::Status status = store.AppendBatch(entries, {}, head, false);
+    if (!status.ok()) size_ -= keys.size();
+    return status;
+  }
+
+  std::vector<uint64_t> EntriesOf(int64_t subject_key, uint64_t after = 0,
+                                  uint64_t max_rows = UINT64_MAX) {
+    auto reader = AuditReader::Open(path_);
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    std::vector<uint64_t> found;
+    if (!reader.ok()) return found;
+    EntryRange range;
+    range.after_index = after;
+    range.subject_key = subject_key;
+    range.max_rows = max_rows;
+    auto scanned = (*reader)->Scan(range, [&](const StoredEntry& entry) {
+      found.push_back(entry.index);
+      return true;
+    });
+    EXPECT_TRUE(scanned.ok()) << scanned.status();
+    return found;
+  }
+
+  int64_t Watermark() const { return QueryInt(path_, "SELECT through FROM audit_subject_indexed"); }
+  int64_t IndexRows() const { return QueryInt(path_, "SELECT count(*) FROM audit_subject"); }
+
+  testing::TempDir dir_;
+  std::string path_ = dir_.File("audit.db");
+  uint64_t size_ = 0;
+};
+
+TEST_F(AuditSubjectIndexTest, ACommitIndexesInBulkOnceEnoughEntriesWait) {
+  auto store = OpenStore(4);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice}).ok());
+  EXPECT_EQ(IndexRows(), 0);  // three wait: no index write yet
+  ASSERT_TRUE(Append(*store, {std::nullopt, kBob}).ok());
+  EXPECT_EQ(Watermark(), 5);
+  EXPECT_EQ(IndexRows(), 4);  // entry 4 concerns nobody
+  ASSERT_TRUE(Append(*store, {kAlice}).ok());
+  EXPECT_EQ(Watermark(), 5);
+  EXPECT_EQ(IndexRows(), 4);
+}
+
+TEST_F(AuditSubjectIndexTest, AScanFindsIndexedAndUnindexedEntriesInOrder) {
+  {
+    auto store = OpenStore(4);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
+    ASSERT_EQ(Watermark(), 8);  // entries 9 and 10 are not indexed yet
+  }
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{1, 3, 5, 7, 9}));
+  EXPECT_EQ(EntriesOf(kBob), (std::vector<uint64_t>{2, 4, 6, 8, 10}));
+  // Pages of a report: after an index, a bounded number of rows.
+  EXPECT_EQ(EntriesOf(kAlice, 3, 2), (std::vector<uint64_t>{5, 7}));
+  EXPECT_EQ(EntriesOf(kAlice, 7, 2), (std::vector<uint64_t>{9}));
+  EXPECT_TRUE(EntriesOf(3333).empty());
+}
+
+TEST_F(AuditSubjectIndexTest, ReopeningContinuesFromTheStoredWatermark) {
+  {
+    auto store = OpenStore(4);
+    ASSERT_TRUE(Append(*store, {kAlice, kAlice, kBob, kBob, kAlice}).ok());
+    ASSERT_TRUE(Append(*store, {kBob, kAlice}).ok());
+    ASSERT_EQ(Watermark(), 5);
+  }
+  auto store = OpenStore(4);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
+  EXPECT_EQ(Watermark(), 9);
+  EXPECT_EQ(IndexRows(), 9);  // 6 and 7 were indexed after the restart, once
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{1, 2, 5, 7, 8}));
+}
+
+TEST_F(AuditSubjectIndexTest, AFailedCommitIndexesNothingAndTheNextOneCatchesUp) {
+  auto store = OpenStore(3);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
+  ASSERT_EQ(Tamper(path_,
+                   "CREATE TRIGGER refuse_index BEFORE INSERT ON audit_subject "
+                   "BEGIN SELECT RAISE(ABORT, 'index refused'); END;"),
+            "");
+  absl::Status failed = Append(*store, {kAlice});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry"), 2);  // nothing half-written
+  EXPECT_EQ(Watermark(), -1);
+  ASSERT_EQ(Tamper(path_, "DROP TRIGGER refuse_index;"), "");
+  ASSERT_TRUE(Append(*store, {kBob}).ok());
+  EXPECT_EQ(Watermark(), 3);
+  EXPECT_EQ(IndexRows(), 3);
+  EXPECT_EQ(EntriesOf(kBob), (std::vector<uint64_t>{2, 3}));
+}
+
+// Before audit_subject, stores carried an index on audit_entry itself.
+void MakeLegacy(const std::string& path) {
+  ASSERT_EQ(Tamper(path,
+                   "DROP TABLE audit_subject; DROP TABLE audit_subject_indexed; "
+                   "CREATE INDEX audit_entry_by_subject ON audit_entry (subject_key) "
+                   "WHERE subject_key IS NOT NULL;"),
+            "");
+}
+
+TEST_F(AuditSubjectIndexTest, OpeningALegacyStoreMovesItsIndexIntoAuditSubject) {
+  {
+    auto store = OpenStore(100);
+    ASSERT_TRUE(Append(*store, {kAlice, kBob, std::nullopt, kAlice}).ok());
+  }
+  MakeLegacy(path_);
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{1, 4}));  // a reader alone copes
+
+  auto store = OpenStore(100);
+  EXPECT_EQ(QueryInt(path_, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
+                                kLegacySubjectIndex + "'"),
+            0);
+  EXPECT_EQ(Watermark(), 4);
+  EXPECT_EQ(IndexRows(), 3);
+  ASSERT_TRUE(Append(*store, {kAlice}).ok());
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{1, 4, 5}));
+}
+
+TEST_F(AuditSubjectIndexTest, RetentionRemovesTheIndexRowsOfPrunedEntries) {
+  auto store = OpenStore(2);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
+  ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
+  ASSERT_TRUE(Append(*store, {kAlice}).ok());
+  ASSERT_EQ(IndexRows(), 4);
+  auto pruned = store->PruneThrough(3, 1, 5);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 3u);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_subject WHERE idx <= 3"), 0);
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{5}));
+  EXPECT_EQ(EntriesOf(kBob), (std::vector<uint64_t>{4}));
+}
+
+}  // namespace
+}  // namespace ketenpoort::audit
