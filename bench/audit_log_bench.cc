@@ -3,6 +3,7 @@
 // latency and subject access report latency on a large store.
 //
 //   build/bench/audit_log_bench [--entries N] [--dir DIR] [--seconds S]
+//                               [--append no] [--retention yes]
 //
 // Every figure comes from the production code paths: AuditLog over
 // SqliteAuditStore (WAL, synchronous=FULL, one signed checkpoint per
@@ -231,6 +232,76 @@ void SubjectAccessReports(const std::string& path, uint64_t size,
       Percentile(millis, 0.99));
 }
 
+// Retention on a copy of the large store: prunes its first quarter alone,
+// then the second while 16 writers append, and reports how long appends
+// that started during that prune waited. Retention runs hourly in a serving
+// gateway, so what it blocks is what callers wait for.
+void RetentionUnderLoad(const fs::path& dir, const std::string& store, uint64_t size,
+                        const audit::Pseudonymizer& pseudonyms) {
+  const std::string path = (dir / "retention.db").string();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  fs::copy_file(store, path);
+  auto log = OpenLog(path);
+  // The first quarter with nothing else running, as at a gateway's start.
+  const auto alone_start = Clock::now();
+  auto pruned_alone =
+      log->PruneBefore(SampleEntry(size / 4, pseudonyms).time_unix_micros(), 1'790'000'000'000'000);
+  if (!pruned_alone.ok()) std::abort();
+  std::printf("retain  pruned %llu of %llu entries with no appends in %.2f s\n",
+              static_cast<unsigned long long>(*pruned_alone), static_cast<unsigned long long>(size),
+              std::chrono::duration<double>(Clock::now() - alone_start).count());
+  struct Timed {
+    Clock::time_point start;
+    double millis;
+  };
+  constexpr int kWriters = 16;
+  std::vector<std::vector<Timed>> timings(kWriters);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      // Entry times grow with n; these are all newer than the cutoff.
+      uint64_t n = size + (static_cast<uint64_t>(w) << 32);
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto start = Clock::now();
+        if (!log->AppendAndWait(SampleEntry(n++, pseudonyms)).ok()) std::abort();
+        timings[w].push_back(
+            {start, std::chrono::duration<double, std::milli>(Clock::now() - start).count()});
+      }
+    });
+  }
+  // The first commits read the tree and warm the cache; "before" is the
+  // second after that.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int64_t cutoff = SampleEntry(size / 2, pseudonyms).time_unix_micros();
+  const auto prune_start = Clock::now();
+  auto pruned = log->PruneBefore(cutoff, 1'790'000'000'000'000);
+  const auto prune_end = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  for (std::thread& thread : threads) thread.join();
+  if (!pruned.ok()) std::abort();
+  std::vector<double> before, during;
+  for (const std::vector<Timed>& writer : timings) {
+    for (const Timed& timed : writer) {
+      if (timed.start >= prune_start - std::chrono::seconds(1) && timed.start < prune_start) {
+        before.push_back(timed.millis);
+      }
+      if (timed.start >= prune_start && timed.start < prune_end) during.push_back(timed.millis);
+    }
+  }
+  if (before.empty() || during.empty()) std::abort();
+  std::printf(
+      "retain  pruned %llu of %llu entries in %.2f s; appends before: p99 %.1f ms; "
+      "during: %zu, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+      static_cast<unsigned long long>(*pruned), static_cast<unsigned long long>(size),
+      std::chrono::duration<double>(prune_end - prune_start).count(), Percentile(before, 0.99),
+      during.size(), Percentile(during, 0.5), Percentile(during, 0.99),
+      *std::max_element(during.begin(), during.end()));
+  log.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+}
+
 }  // namespace
 }  // namespace ketenpoort
 
@@ -239,12 +310,14 @@ int main(int argc, char** argv) {
   std::string dir = "build/bench-data";
   double seconds = 5;
   bool append = true;
+  bool retention = false;  // copies the large store
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--entries") entries = std::stoull(argv[i + 1]);
     if (flag == "--dir") dir = argv[i + 1];
     if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
     if (flag == "--append") append = std::string(argv[i + 1]) != "no";
+    if (flag == "--retention") retention = std::string(argv[i + 1]) != "no";
   }
   namespace fs = std::filesystem;
   fs::create_directories(dir);
@@ -257,5 +330,6 @@ int main(int argc, char** argv) {
   ketenpoort::InclusionProofs(store, entries);
   ketenpoort::SubjectAccessReports(store, entries, pseudonyms,
                                    fs::path(KETENPOORT_SOURCE_DIR) / "policies" / "messages");
+  if (retention) ketenpoort::RetentionUnderLoad(dir, store, entries, pseudonyms);
   return 0;
 }

@@ -62,7 +62,8 @@ class AuditStore {
   virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
   // Drops the content of entries 1..through (their leaf hashes stay, so
   // the tree still verifies), recording that entry `recorded_by` says so.
-  // Returns how many entries were newly pruned.
+  // Returns how many entries were newly pruned. A store may prune in
+  // steps, each recorded on its own: if one fails, those before it stay.
   virtual absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff_unix_micros,
                                                 uint64_t recorded_by) = 0;
 };

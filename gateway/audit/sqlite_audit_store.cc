@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_schema.h"
 #include "gateway/common/error.h"
@@ -13,6 +17,7 @@ namespace ketenpoort::audit {
 absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
     const std::string& path, SqliteAuditStoreOptions options) {
   if (options.subject_index_batch == 0) options.subject_index_batch = 1;
+  if (options.retention_step == 0) options.retention_step = 1;
   ASSIGN_OR_RETURN(auto db,
                    store::SqliteDatabase::Open({.name = "audit store",
                                                 .path = path,
@@ -105,6 +110,10 @@ absl::StatusOr<uint64_t> SqliteAuditStore::Size() {
 
 absl::StatusOr<uint64_t> SqliteAuditStore::PrunedThrough() {
   std::lock_guard<std::mutex> lock(mutex_);
+  return ReadPrunedThrough();
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::ReadPrunedThrough() {
   return QueryCount("SELECT coalesce(max(through), 0) FROM audit_retention");
 }
 
@@ -130,7 +139,9 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
                                            const std::vector<MerkleNode>& nodes,
                                            const StoredCheckpoint& checkpoint,
                                            bool keep_checkpoint) {
+  appends_waiting_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mutex_);
+  appends_waiting_.fetch_sub(1, std::memory_order_relaxed);
   const uint64_t last = entries.empty() ? 0 : entries.back().index;
   const bool index_subjects = last >= subject_indexed_through_ + options_.subject_index_batch;
   absl::Status written = InTransaction([&]() -> absl::Status {
@@ -169,46 +180,100 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_micros) {
-  std::lock_guard<std::mutex> lock(mutex_);
   // The first entry at or after the cutoff ends the prunable prefix. Times
   // are nearly monotonic in idx, and the scan starts after what is already
-  // pruned, so this stops early.
-  ASSIGN_OR_RETURN(store::Statement first_kept,
-                   db_->Prepare("SELECT idx FROM audit_entry WHERE time_us >= ?1 "
-                                "AND idx > (SELECT coalesce(max(through), 0) FROM audit_retention) "
-                                "ORDER BY idx LIMIT 1"));
-  first_kept.BindInt64(1, cutoff_unix_micros);
-  const int rc = first_kept.Step();
-  if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
-  if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
-  return ReadSize(*db_);
+  // pruned, so this stops early. It goes a step at a time, each under the
+  // lock, so that appends commit in between.
+  uint64_t from = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ASSIGN_OR_RETURN(from, ReadPrunedThrough());
+  }
+  for (;;) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
+    const uint64_t to = std::min(size, from + options_.retention_step);
+    ASSIGN_OR_RETURN(store::Statement first_kept,
+                     db_->Prepare("SELECT idx FROM audit_entry WHERE idx > ?1 AND idx <= ?2 "
+                                  "AND time_us >= ?3 ORDER BY idx LIMIT 1"));
+    first_kept.BindInt64(1, static_cast<int64_t>(from));
+    first_kept.BindInt64(2, static_cast<int64_t>(to));
+    first_kept.BindInt64(3, cutoff_unix_micros);
+    const int rc = first_kept.Step();
+    if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
+    if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
+    if (to >= size) return size;
+    from = to;
+  }
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
                                                         int64_t cutoff_unix_micros,
                                                         uint64_t recorded_by) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t pruned = 0;
+  for (;;) {
+    const auto step_start = std::chrono::steady_clock::now();
+    {
+      // Each step is whole: its retention row covers exactly what it
+      // pruned, so a failure part-way leaves a shorter prune that the next
+      // run continues.
+      std::lock_guard<std::mutex> lock(mutex_);
+      ASSIGN_OR_RETURN(const uint64_t done, ReadPrunedThrough());
+      if (done >= through) return pruned;
+      const uint64_t step_through = std::min(through, done + options_.retention_step);
+      ASSIGN_OR_RETURN(const uint64_t step_pruned,
+                       PruneStep(done, step_through, cutoff_unix_micros, recorded_by));
+      pruned += step_pruned;
+    }
+    // A mutex is not fair: without a pause this thread would take the lock
+    // again before the appends that waited for it. Pausing as long as the
+    // step took gives appends at least half of the store's time; with
+    // nobody waiting (at start), retention runs at full speed.
+    if (appends_waiting_.load(std::memory_order_relaxed) > 0) {
+      std::this_thread::sleep_for(std::chrono::steady_clock::now() - step_start);
+    }
+  }
+}
+
+absl::Status SqliteAuditStore::RunOverRange(uint64_t after, uint64_t through, std::string_view sql,
+                                            std::string_view what) {
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  stmt.BindInt64(1, static_cast<int64_t>(after));
+  stmt.BindInt64(2, static_cast<int64_t>(through));
+  return stmt.Step() == SQLITE_DONE ? absl::OkStatus() : db_->Error(what);
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t through,
+                                                     int64_t cutoff_unix_micros,
+                                                     uint64_t recorded_by) {
   uint64_t pruned = 0;
   RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+    // The entries' rows only become prunable once a retention row covers
+    // them (see the UPDATE trigger).
     ASSIGN_OR_RETURN(store::Statement record,
-                     db_->Prepare("INSERT OR IGNORE INTO audit_retention "
-                                  "(through, cutoff_us, recorded_by) VALUES (?1, ?2, ?3)"));
+                     db_->Prepare("INSERT INTO audit_retention (through, cutoff_us, recorded_by) "
+                                  "VALUES (?1, ?2, ?3)"));
     record.BindInt64(1, static_cast<int64_t>(through));
     record.BindInt64(2, cutoff_unix_micros);
     record.BindInt64(3, static_cast<int64_t>(recorded_by));
     if (record.Step() != SQLITE_DONE) return db_->Error("record retention");
-    ASSIGN_OR_RETURN(store::Statement clear,
-                     db_->Prepare("UPDATE audit_entry SET entry = NULL, partner_id = NULL, "
-                                  "source_partner_id = NULL, subject_key = NULL "
-                                  "WHERE idx <= ?1 AND entry IS NOT NULL"));
-    clear.BindInt64(1, static_cast<int64_t>(through));
-    if (clear.Step() != SQLITE_DONE) return db_->Error("prune");
+    // The index would still say which subject the pruned entries concerned;
+    // its rows are found by their key, which only the entries still hold.
+    // (RETURN_IF_ERROR would shadow the one around this lambda.)
+    absl::Status status = RunOverRange(done, through,
+                                       "DELETE FROM audit_subject WHERE (subject_key, idx) IN "
+                                       "(SELECT subject_key, idx FROM audit_entry "
+                                       "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL)",
+                                       "prune subject index");
+    if (status.ok()) {
+      status = RunOverRange(done, through,
+                            "UPDATE audit_entry SET entry = NULL, partner_id = NULL, "
+                            "source_partner_id = NULL, subject_key = NULL "
+                            "WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL",
+                            "prune");
+    }
+    if (!status.ok()) return status;
     pruned = static_cast<uint64_t>(sqlite3_changes(db_->handle()));
-    // The index would still say which subject the pruned entries concerned.
-    ASSIGN_OR_RETURN(store::Statement unindex,
-                     db_->Prepare("DELETE FROM audit_subject WHERE idx <= ?1"));
-    unindex.BindInt64(1, static_cast<int64_t>(through));
-    if (unindex.Step() != SQLITE_DONE) return db_->Error("prune subject index");
     return absl::OkStatus();
   }));
   return pruned;

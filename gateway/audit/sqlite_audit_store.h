@@ -5,6 +5,7 @@
 #ifndef KETENPOORT_GATEWAY_AUDIT_SQLITE_AUDIT_STORE_H_
 #define KETENPOORT_GATEWAY_AUDIT_SQLITE_AUDIT_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,10 @@ struct SqliteAuditStoreOptions {
   // and commit. Readers scan at most about this many unindexed
   // entries. See decision 0016.
   uint64_t subject_index_batch = 1024;
+  // Retention prunes this many entries per transaction, and looks for its
+  // boundary this many entries at a time, taking the store's lock for each
+  // step: appends wait for one step, not for the whole prune.
+  uint64_t retention_step = 512;
 };
 
 class SqliteAuditStore final : public AuditStore {
@@ -49,11 +54,19 @@ class SqliteAuditStore final : public AuditStore {
   // Adds the subject index rows of entries (subject_indexed_through_, last].
   absl::Status IndexSubjectsThrough(uint64_t last);
   absl::StatusOr<uint64_t> QueryCount(std::string_view sql);
+  absl::StatusOr<uint64_t> ReadPrunedThrough();
+  // Runs a statement whose ?1 and ?2 bound an idx range.
+  absl::Status RunOverRange(uint64_t after, uint64_t through, std::string_view sql,
+                            std::string_view what);
+  // One retention step: prunes entries (done, through] in one transaction.
+  absl::StatusOr<uint64_t> PruneStep(uint64_t done, uint64_t through, int64_t cutoff_unix_micros,
+                                     uint64_t recorded_by);
   // Runs `write` in a transaction; rolls back if it fails.
   absl::Status InTransaction(const std::function<absl::Status()>& write);
 
   const SqliteAuditStoreOptions options_;
   std::mutex mutex_;
+  std::atomic<int> appends_waiting_{0};  // for mutex_; retention yields to them
   std::unique_ptr<store::SqliteDatabase> db_;
   uint64_t subject_indexed_through_ = 0;  // as committed
   store::Statement index_subjects_;

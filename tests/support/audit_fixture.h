@@ -43,8 +43,8 @@ inline std::string Tamper(const std::string& path, const std::string& sql) {
 
 class AuditFixture : public ::testing::Test {
  protected:
-  std::unique_ptr<audit::AuditLog> OpenLog() {
-    auto store = audit::SqliteAuditStore::Open(path_);
+  std::unique_ptr<audit::AuditLog> OpenLog(audit::SqliteAuditStoreOptions options = {}) {
+    auto store = audit::SqliteAuditStore::Open(path_, options);
     EXPECT_TRUE(store.ok()) << store.status();
     auto log = audit::AuditLog::Open(std::move(*store), TestCheckpointSigner());
     EXPECT_TRUE(log.ok()) << log.status();

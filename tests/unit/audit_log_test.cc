@@ -398,5 +398,31 @@ TEST_F(AuditLogTest, RetentionRemovesOldContentAndTheTreeStillVerifies) {
             "");
 }
 
+TEST_F(AuditLogTest, RetentionInStepsIsRecordedByOneEntryAndStillVerifies) {
+  constexpr int64_t kDay = 86'400LL * 1'000'000LL;
+  {
+    auto log = OpenLog({.subject_index_batch = 2, .retention_step = 2});
+    for (int day = 1; day <= 8; ++day) {
+      ASSERT_TRUE(log->AppendAndWait(SampleEntry("coa", day * kDay)).ok());
+    }
+    auto pruned = log->PruneBefore(6 * kDay, 10 * kDay);
+    ASSERT_TRUE(pruned.ok()) << pruned.status();
+    EXPECT_EQ(*pruned, 5u);
+  }
+  auto reader = AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  auto records = (*reader)->RetentionRecords();
+  ASSERT_TRUE(records.ok());
+  std::vector<uint64_t> steps;
+  for (const RetentionRecord& record : *records) {
+    steps.push_back(record.through);
+    EXPECT_EQ(record.recorded_by, 9u);  // the retention entry after the eight
+  }
+  EXPECT_EQ(steps, (std::vector<uint64_t>{2, 4, 5}));
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.ok()) << Problems(report);
+  EXPECT_EQ(report.pruned_entries, 5u);
+}
+
 }  // namespace
 }  // namespace ketenpoort::audit

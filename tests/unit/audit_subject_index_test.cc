@@ -1,6 +1,7 @@
 // The subject index is filled in bulk (decision 0016): a person's entries
 // must be found whether they are indexed yet or not, across restarts,
-// migrations from the per-row index and retention.
+// migrations from the per-row index and retention. Retention runs in
+// steps (decision 0017), each whole on its own.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -37,8 +38,9 @@ int64_t QueryInt(const std::string& path, const std::string& sql) {
 
 class AuditSubjectIndexTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SqliteAuditStore> OpenStore(uint64_t batch) {
-    auto store = SqliteAuditStore::Open(path_, {.subject_index_batch = batch});
+  std::unique_ptr<SqliteAuditStore> OpenStore(uint64_t batch, uint64_t retention_step = 512) {
+    auto store = SqliteAuditStore::Open(
+        path_, {.subject_index_batch = batch, .retention_step = retention_step});
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -50,6 +52,7 @@ class AuditSubjectIndexTest : public ::testing::Test {
       StoredEntry entry;
       entry.index = ++size_;
       entry.entry_bytes = "entry " + std::to_string(entry.index);
+      entry.time_unix_micros = static_cast<int64_t>(entry.index) * 10;
       entry.leaf_hash = merkle::HashLeaf(entry.entry_bytes);
       entry.subject_key = key;
       entries.push_back(std::move(entry));
@@ -184,6 +187,68 @@ TEST_F(AuditSubjectIndexTest, RetentionRemovesTheIndexRowsOfPrunedEntries) {
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_subject WHERE idx <= 3"), 0);
   EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{5}));
   EXPECT_EQ(EntriesOf(kBob), (std::vector<uint64_t>{4}));
+}
+
+TEST_F(AuditSubjectIndexTest, RetentionStepsEachRecordWhatTheyPruned) {
+  auto store = OpenStore(2, 2);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice}).ok());
+  auto pruned = store->PruneThrough(5, 1, 9);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 5u);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention WHERE recorded_by = 9"), 3);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention WHERE through IN (2, 4, 5)"), 3);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL"), 5);
+  EXPECT_EQ(IndexRows(), 0);
+  auto again = store->PruneThrough(5, 1, 10);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention"), 3);
+}
+
+TEST_F(AuditSubjectIndexTest, AFailedRetentionStepLeavesTheStepsBeforeItWhole) {
+  auto store = OpenStore(2, 2);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice, kBob}).ok());
+  ASSERT_EQ(Tamper(path_,
+                   "CREATE TRIGGER refuse_late_retention BEFORE INSERT ON audit_retention "
+                   "WHEN NEW.through > 4 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"),
+            "");
+  auto pruned = store->PruneThrough(6, 1, 9);
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(pruned.status().code(), absl::StatusCode::kUnavailable);
+  auto through = store->PrunedThrough();
+  ASSERT_TRUE(through.ok());
+  EXPECT_EQ(*through, 4u);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL"), 4);
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{5}));
+  EXPECT_EQ(EntriesOf(kBob), (std::vector<uint64_t>{6}));
+
+  // The next run continues where the last step that held ended.
+  ASSERT_EQ(Tamper(path_, "DROP TRIGGER refuse_late_retention;"), "");
+  auto rest = store->PruneThrough(6, 1, 10);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, 2u);
+  EXPECT_TRUE(EntriesOf(kAlice).empty());
+  EXPECT_TRUE(EntriesOf(kBob).empty());
+  EXPECT_EQ(IndexRows(), 0);
+}
+
+TEST_F(AuditSubjectIndexTest, TheRetentionBoundaryIsFoundAcrossSteps) {
+  auto store = OpenStore(100, 2);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice, kBob, kAlice}).ok());
+  // Entry n was written at n * 10 µs.
+  auto before_45 = store->LastIndexBefore(45);
+  ASSERT_TRUE(before_45.ok());
+  EXPECT_EQ(*before_45, 4u);
+  auto before_all = store->LastIndexBefore(1000);
+  ASSERT_TRUE(before_all.ok());
+  EXPECT_EQ(*before_all, 7u);
+  auto before_none = store->LastIndexBefore(5);
+  ASSERT_TRUE(before_none.ok());
+  EXPECT_EQ(*before_none, 0u);
+  ASSERT_TRUE(store->PruneThrough(3, 35, 9).ok());
+  auto after_prune = store->LastIndexBefore(65);
+  ASSERT_TRUE(after_prune.ok());
+  EXPECT_EQ(*after_prune, 6u);
 }
 
 }  // namespace
