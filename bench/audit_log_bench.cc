@@ -1,6 +1,7 @@
 // Audit log benchmarks (issue 4): durable append throughput with group
 // commit at 1, 16 and 64 writers; verification rate; inclusion proof
-// latency and subject access report latency on a large store.
+// latency and subject access report latency on a large store; with
+// --retention yes, how long appends wait while retention prunes.
 //
 //   build/bench/audit_log_bench [--entries N] [--dir DIR] [--seconds S]
 //                               [--append no] [--retention yes]

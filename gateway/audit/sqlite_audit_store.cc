@@ -259,7 +259,6 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t thr
     if (record.Step() != SQLITE_DONE) return db_->Error("record retention");
     // The index would still say which subject the pruned entries concerned;
     // its rows are found by their key, which only the entries still hold.
-    // (RETURN_IF_ERROR would shadow the one around this lambda.)
     absl::Status status = RunOverRange(done, through,
                                        "DELETE FROM audit_subject WHERE (subject_key, idx) IN "
                                        "(SELECT subject_key, idx FROM audit_entry "
