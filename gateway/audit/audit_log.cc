@@ -273,9 +273,9 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros,
-                                               int64_t now_unix_micros) {
-  ASSIGN_OR_RETURN(const uint64_t through, store_->LastIndexBefore(cutoff_unix_micros));
+absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros, int64_t now_unix_micros,
+                                               std::stop_token stop) {
+  ASSIGN_OR_RETURN(const uint64_t through, store_->LastIndexBefore(cutoff_unix_micros, stop));
   ASSIGN_OR_RETURN(const uint64_t already, store_->PrunedThrough());
   if (through <= already) return 0;
   v1::AuditEntry entry;
@@ -285,7 +285,7 @@ absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros,
   entry.set_detail("retention: removing the content of entries " + std::to_string(already + 1) +
                    ".." + std::to_string(through) + "; their leaf hashes stay in the tree");
   ASSIGN_OR_RETURN(const uint64_t recorded_by, AppendAndWait(std::move(entry)));
-  return store_->PruneThrough(through, cutoff_unix_micros, recorded_by);
+  return store_->PruneThrough(through, cutoff_unix_micros, recorded_by, stop);
 }
 
 }  // namespace ketenpoort::audit

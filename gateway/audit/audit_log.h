@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -83,8 +84,10 @@ class AuditLog {
 
   // Retention: removes the content of the entries before `cutoff` (their
   // leaf hashes stay), after appending an ADMIN entry that says so.
-  // Returns how many entries were pruned.
-  absl::StatusOr<uint64_t> PruneBefore(int64_t cutoff_unix_micros, int64_t now_unix_micros);
+  // Returns how many entries were pruned. Once `stop` is requested it ends
+  // after the store's step in progress; the next run continues from there.
+  absl::StatusOr<uint64_t> PruneBefore(int64_t cutoff_unix_micros, int64_t now_unix_micros,
+                                       std::stop_token stop = {});
 
  private:
   struct Pending {

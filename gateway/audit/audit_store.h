@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -57,15 +58,19 @@ class AuditStore {
                                    const std::vector<MerkleNode>& nodes,
                                    const StoredCheckpoint& checkpoint, bool keep_checkpoint) = 0;
   // The largest n such that entries 1..n all have a time before `cutoff`.
-  virtual absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff_unix_micros) = 0;
+  // Once `stop` is requested a store may return a smaller n that still
+  // holds (at least PrunedThrough()).
+  virtual absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff_unix_micros,
+                                                   std::stop_token stop) = 0;
   // Entries 1..n have had their content pruned; 0 when none.
   virtual absl::StatusOr<uint64_t> PrunedThrough() = 0;
   // Drops the content of entries 1..through (their leaf hashes stay, so
   // the tree still verifies), recording that entry `recorded_by` says so.
   // Returns how many entries were newly pruned. A store may prune in
-  // steps, each recorded on its own: if one fails, those before it stay.
+  // steps, each recorded on its own: if one fails, those before it stay,
+  // and once `stop` is requested it ends after the step in progress.
   virtual absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff_unix_micros,
-                                                uint64_t recorded_by) = 0;
+                                                uint64_t recorded_by, std::stop_token stop) = 0;
 };
 
 using AuditStorePtr = std::unique_ptr<AuditStore>;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <stop_token>
 #include <thread>
 
 #include "gateway/audit/audit_rows.h"
@@ -179,18 +181,21 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
   return written;
 }
 
-absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_micros) {
+absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_micros,
+                                                           std::stop_token stop) {
   // The first entry at or after the cutoff ends the prunable prefix. Times
   // are nearly monotonic in idx, and the scan starts after what is already
   // pruned, so this stops early. It goes a step at a time, each under the
-  // lock, so that appends commit in between.
-  uint64_t from = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ASSIGN_OR_RETURN(from, ReadPrunedThrough());
-  }
+  // lock, so that appends commit in between. Entries 1..from are always
+  // known to be before the cutoff, so a stop can return `from`.
+  std::optional<uint64_t> scanned;
   for (;;) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!scanned) {
+      ASSIGN_OR_RETURN(scanned, ReadPrunedThrough());
+    }
+    const uint64_t from = *scanned;
+    if (stop.stop_requested()) return from;
     ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
     const uint64_t to = std::min(size, from + options_.retention_step);
     ASSIGN_OR_RETURN(store::Statement first_kept,
@@ -203,15 +208,16 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
     if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
     if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
     if (to >= size) return size;
-    from = to;
+    scanned = to;
   }
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
                                                         int64_t cutoff_unix_micros,
-                                                        uint64_t recorded_by) {
+                                                        uint64_t recorded_by,
+                                                        std::stop_token stop) {
   uint64_t pruned = 0;
-  for (;;) {
+  while (!stop.stop_requested()) {
     const auto step_start = std::chrono::steady_clock::now();
     {
       // Each step is whole: its retention row covers exactly what it
@@ -224,15 +230,17 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneThrough(uint64_t through,
       ASSIGN_OR_RETURN(const uint64_t step_pruned,
                        PruneStep(done, step_through, cutoff_unix_micros, recorded_by));
       pruned += step_pruned;
+      if (step_through >= through) return pruned;
     }
     // A mutex is not fair: without a pause this thread would take the lock
     // again before the appends that waited for it. Pausing as long as the
     // step took gives appends at least half of the store's time; with
-    // nobody waiting (at start), retention runs at full speed.
+    // nobody waiting, retention runs at full speed.
     if (appends_waiting_.load(std::memory_order_relaxed) > 0) {
       std::this_thread::sleep_for(std::chrono::steady_clock::now() - step_start);
     }
   }
+  return pruned;
 }
 
 absl::Status SqliteAuditStore::RunOverRange(uint64_t after, uint64_t through, std::string_view sql,

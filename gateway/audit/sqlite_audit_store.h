@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 
 #include "gateway/audit/audit_rows.h"
@@ -40,10 +41,11 @@ class SqliteAuditStore final : public AuditStore {
   absl::Status AppendBatch(const std::vector<StoredEntry>& entries,
                            const std::vector<MerkleNode>& nodes, const StoredCheckpoint& checkpoint,
                            bool keep_checkpoint) override;
-  absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff_unix_micros) override;
+  absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff_unix_micros,
+                                           std::stop_token stop) override;
   absl::StatusOr<uint64_t> PrunedThrough() override;
   absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff_unix_micros,
-                                        uint64_t recorded_by) override;
+                                        uint64_t recorded_by, std::stop_token stop) override;
 
  private:
   SqliteAuditStore(std::unique_ptr<store::SqliteDatabase> db, SqliteAuditStoreOptions options)

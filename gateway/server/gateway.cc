@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "adapters/source_adapter.h"
 #include "gateway/audit/sqlite_audit_store.h"
@@ -18,6 +19,8 @@
 
 namespace ketenpoort::server {
 namespace {
+
+constexpr std::chrono::hours kRetentionInterval{1};
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
   std::ifstream in(path);
@@ -143,7 +146,6 @@ absl::Status Gateway::Start() {
 
   // The audit log records when the gateway starts, and with which policy.
   RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
-  RETURN_IF_ERROR(ApplyRetention());
   // Builds in the background; lists answer PROJECTION_NOT_READY until then.
   projector_->Start();
 
@@ -169,6 +171,10 @@ absl::Status Gateway::Start() {
   log::Info("listening", {{"address", config_.listen},
                           {"port", port_},
                           {"policy_version", policies_->Current()->version()}});
+  // Once serving: a backlog to prune (a first start with retention, a
+  // long downtime) must not keep the gateway from answering.
+  retention_ = std::make_unique<RetentionSchedule>(
+      [this](std::stop_token stop) { return ApplyRetention(std::move(stop)); }, kRetentionInterval);
   return absl::OkStatus();
 }
 
@@ -185,16 +191,19 @@ absl::Status Gateway::ReloadPolicies() {
   return AuditAdmin(*audit_, clock_, "policy reloaded", version);
 }
 
-absl::Status Gateway::ApplyRetention() {
+absl::Status Gateway::ApplyRetention(std::stop_token stop) {
   const int64_t now = clock_.NowUnixMicros();
   const int64_t cutoff = now - int64_t{config_.retention_days} * 86'400LL * 1'000'000LL;
-  ASSIGN_OR_RETURN(const uint64_t pruned, audit_->PruneBefore(cutoff, now));
+  ASSIGN_OR_RETURN(const uint64_t pruned, audit_->PruneBefore(cutoff, now, stop));
   if (pruned > 0) log::Info("audit_retention_applied", {{"entries", pruned}});
+  if (stop.stop_requested()) return absl::OkStatus();
   if (handover_service_) RETURN_IF_ERROR(handover_service_->ApplyRetention());
   return absl::OkStatus();
 }
 
 void Gateway::Shutdown(std::chrono::milliseconds grace) {
+  // A prune in progress ends after its current step (decision 0018).
+  retention_.reset();
   if (!server_) return;
   // Watch streams never end by themselves; end them so the drain can finish.
   if (handover_service_) handover_service_->CloseStreams();

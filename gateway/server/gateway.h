@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stop_token>
 
 #include "absl/status/statusor.h"
 #include "gateway/audit/access_report.h"
@@ -23,6 +24,7 @@
 #include "gateway/server/inburgering_service.h"
 #include "gateway/server/registry_facts.h"
 #include "gateway/server/relationship_service.h"
+#include "gateway/server/retention_schedule.h"
 
 namespace ketenpoort::server {
 
@@ -38,9 +40,10 @@ class Gateway {
 
   // Re-reads the policy directory; on error the old set stays active.
   absl::Status ReloadPolicies();
-  // Removes the content of audit entries past the retention period
-  // (their leaf hashes stay). Runs at start and then daily.
-  absl::Status ApplyRetention();
+  // Removes the content of audit entries past the retention period (their
+  // leaf hashes stay), and expires and purges hand-overs. Start() runs it
+  // in the background, at once and then hourly; `stop` ends it early.
+  absl::Status ApplyRetention(std::stop_token stop = {});
 
   // Stops accepting calls and waits up to `grace` for calls in flight.
   void Shutdown(std::chrono::milliseconds grace);
@@ -70,6 +73,8 @@ class Gateway {
   std::unique_ptr<HandoverService> handover_service_;  // null when not configured
   std::unique_ptr<InburgeringService> inburgering_service_;
   std::unique_ptr<grpc::Server> server_;
+  // After everything its runs use, so it stops before they go.
+  std::unique_ptr<RetentionSchedule> retention_;
   int port_ = 0;
 };
 

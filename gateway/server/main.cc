@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "gateway/common/log.h"
@@ -67,23 +66,11 @@ int main(int argc, char** argv) {
     std::rename(temporary.c_str(), ready_file.c_str());
   }
 
-  // Retention (audit content, hand-over packages) runs at start (in Start)
-  // and then hourly.
-  constexpr auto kRetentionInterval = std::chrono::hours(1);
-  auto next_retention = std::chrono::steady_clock::now() + kRetentionInterval;
+  // Retention runs in the gateway's own thread (decision 0018); this one
+  // only turns signals into actions.
   for (;;) {
-    timespec poll{.tv_sec = 600, .tv_nsec = 0};
-    const int signal = sigtimedwait(&signals, nullptr, &poll);
-    if (signal < 0) {
-      if (std::chrono::steady_clock::now() >= next_retention) {
-        if (absl::Status applied = (*gateway)->ApplyRetention(); !applied.ok()) {
-          ketenpoort::log::Error("audit_retention_failed",
-                                 {{"reason", std::string(applied.message())}});
-        }
-        next_retention += kRetentionInterval;
-      }
-      continue;
-    }
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
       (*gateway)->ReloadPolicies().IgnoreError();  // logged; old set stays active
       continue;

@@ -43,18 +43,18 @@ class FaultyAuditStore final : public audit::AuditStore {
     --writes_running_;
     return status;
   }
-  absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff) override {
+  absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff, std::stop_token stop) override {
     if (failing_) return Failure();
-    return inner_->LastIndexBefore(cutoff);
+    return inner_->LastIndexBefore(cutoff, stop);
   }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     if (failing_) return Failure();
     return inner_->PrunedThrough();
   }
-  absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff,
-                                        uint64_t recorded_by) override {
+  absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff, uint64_t recorded_by,
+                                        std::stop_token stop) override {
     if (failing_) return Failure();
-    return inner_->PruneThrough(through, cutoff, recorded_by);
+    return inner_->PruneThrough(through, cutoff, recorded_by, stop);
   }
 
  private:

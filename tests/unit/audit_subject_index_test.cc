@@ -1,10 +1,14 @@
 // The subject index is filled in bulk (decision 0016): a person's entries
 // must be found whether they are indexed yet or not, across restarts,
 // migrations from the per-row index and retention. Retention runs in
-// steps (decision 0017), each whole on its own.
+// steps (decision 0017), each whole on its own, and stops between steps
+// when asked to (decision 0018).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <stop_token>
+#include <thread>
 #include <vector>
 
 #include "gateway/audit/audit_reader.h"
@@ -181,7 +185,7 @@ TEST_F(AuditSubjectIndexTest, RetentionRemovesTheIndexRowsOfPrunedEntries) {
   ASSERT_TRUE(Append(*store, {kAlice, kBob}).ok());
   ASSERT_TRUE(Append(*store, {kAlice}).ok());
   ASSERT_EQ(IndexRows(), 4);
-  auto pruned = store->PruneThrough(3, 1, 5);
+  auto pruned = store->PruneThrough(3, 1, 5, std::stop_token());
   ASSERT_TRUE(pruned.ok()) << pruned.status();
   EXPECT_EQ(*pruned, 3u);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_subject WHERE idx <= 3"), 0);
@@ -192,14 +196,14 @@ TEST_F(AuditSubjectIndexTest, RetentionRemovesTheIndexRowsOfPrunedEntries) {
 TEST_F(AuditSubjectIndexTest, RetentionStepsEachRecordWhatTheyPruned) {
   auto store = OpenStore(2, 2);
   ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice}).ok());
-  auto pruned = store->PruneThrough(5, 1, 9);
+  auto pruned = store->PruneThrough(5, 1, 9, std::stop_token());
   ASSERT_TRUE(pruned.ok()) << pruned.status();
   EXPECT_EQ(*pruned, 5u);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention WHERE recorded_by = 9"), 3);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention WHERE through IN (2, 4, 5)"), 3);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL"), 5);
   EXPECT_EQ(IndexRows(), 0);
-  auto again = store->PruneThrough(5, 1, 10);
+  auto again = store->PruneThrough(5, 1, 10, std::stop_token());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0u);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention"), 3);
@@ -212,7 +216,7 @@ TEST_F(AuditSubjectIndexTest, AFailedRetentionStepLeavesTheStepsBeforeItWhole) {
                    "CREATE TRIGGER refuse_late_retention BEFORE INSERT ON audit_retention "
                    "WHEN NEW.through > 4 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"),
             "");
-  auto pruned = store->PruneThrough(6, 1, 9);
+  auto pruned = store->PruneThrough(6, 1, 9, std::stop_token());
   ASSERT_FALSE(pruned.ok());
   EXPECT_EQ(pruned.status().code(), absl::StatusCode::kUnavailable);
   auto through = store->PrunedThrough();
@@ -224,7 +228,7 @@ TEST_F(AuditSubjectIndexTest, AFailedRetentionStepLeavesTheStepsBeforeItWhole) {
 
   // The next run continues where the last step that held ended.
   ASSERT_EQ(Tamper(path_, "DROP TRIGGER refuse_late_retention;"), "");
-  auto rest = store->PruneThrough(6, 1, 10);
+  auto rest = store->PruneThrough(6, 1, 10, std::stop_token());
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_EQ(*rest, 2u);
   EXPECT_TRUE(EntriesOf(kAlice).empty());
@@ -236,19 +240,76 @@ TEST_F(AuditSubjectIndexTest, TheRetentionBoundaryIsFoundAcrossSteps) {
   auto store = OpenStore(100, 2);
   ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice, kBob, kAlice}).ok());
   // Entry n was written at n * 10 µs.
-  auto before_45 = store->LastIndexBefore(45);
+  auto before_45 = store->LastIndexBefore(45, std::stop_token());
   ASSERT_TRUE(before_45.ok());
   EXPECT_EQ(*before_45, 4u);
-  auto before_all = store->LastIndexBefore(1000);
+  auto before_all = store->LastIndexBefore(1000, std::stop_token());
   ASSERT_TRUE(before_all.ok());
   EXPECT_EQ(*before_all, 7u);
-  auto before_none = store->LastIndexBefore(5);
+  auto before_none = store->LastIndexBefore(5, std::stop_token());
   ASSERT_TRUE(before_none.ok());
   EXPECT_EQ(*before_none, 0u);
-  ASSERT_TRUE(store->PruneThrough(3, 35, 9).ok());
-  auto after_prune = store->LastIndexBefore(65);
+  ASSERT_TRUE(store->PruneThrough(3, 35, 9, std::stop_token()).ok());
+  auto after_prune = store->LastIndexBefore(65, std::stop_token());
   ASSERT_TRUE(after_prune.ok());
   EXPECT_EQ(*after_prune, 6u);
+}
+
+TEST_F(AuditSubjectIndexTest, RetentionAskedToStopPrunesNothingAndTheNextRunDoesItAll) {
+  auto store = OpenStore(100, 2);
+  ASSERT_TRUE(Append(*store, {kAlice, kBob, kAlice, kBob, kAlice}).ok());
+  std::stop_source stopped;
+  stopped.request_stop();
+  // A stopped boundary search only vouches for what is already pruned.
+  auto boundary = store->LastIndexBefore(1000, stopped.get_token());
+  ASSERT_TRUE(boundary.ok());
+  EXPECT_EQ(*boundary, 0u);
+  auto pruned = store->PruneThrough(5, 1000, 9, stopped.get_token());
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 0u);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_retention"), 0);
+  EXPECT_EQ(EntriesOf(kAlice), (std::vector<uint64_t>{1, 3, 5}));
+
+  auto all = store->PruneThrough(5, 1000, 10, std::stop_token());
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, 5u);
+  EXPECT_TRUE(EntriesOf(kAlice).empty());
+}
+
+TEST_F(AuditSubjectIndexTest, AStopDuringRetentionLeavesWholeStepsThatTheNextRunContinues) {
+  constexpr uint64_t kEntries = 400;
+  auto store = OpenStore(100, 2);
+  std::vector<std::optional<int64_t>> keys;
+  for (uint64_t i = 0; i < kEntries; ++i) keys.emplace_back(i % 2 ? kAlice : kBob);
+  ASSERT_TRUE(Append(*store, keys).ok());
+
+  // Asks for the stop once the first step is durable, watched through a
+  // connection of its own (WAL readers do not wait for the writer). Where
+  // the stop lands depends on the scheduler; what it must leave does not.
+  std::stop_source stop;
+  std::jthread stopper([&](std::stop_token done) {
+    while (!done.stop_requested() && QueryInt(path_, "SELECT count(*) FROM audit_retention") < 1) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    stop.request_stop();
+  });
+  auto first = store->PruneThrough(kEntries, 100'000, 9, stop.get_token());
+  stopper.request_stop();
+  stopper.join();
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto through = store->PrunedThrough();
+  ASSERT_TRUE(through.ok());
+  EXPECT_EQ(*through, *first);
+  EXPECT_EQ(*through % 2, 0u) << "a step was cut in half";
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL"),
+            static_cast<int64_t>(*through));
+  EXPECT_EQ(IndexRows(), static_cast<int64_t>(kEntries - *through));
+
+  auto rest = store->PruneThrough(kEntries, 100'000, 10, std::stop_token());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*first + *rest, kEntries);
+  EXPECT_EQ(IndexRows(), 0);
+  EXPECT_TRUE(EntriesOf(kAlice).empty());
 }
 
 }  // namespace
