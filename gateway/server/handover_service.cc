@@ -264,9 +264,36 @@ absl::StatusOr<StoredHandover> HandoverService::Visible(const Caller& caller, co
   const std::string& me = caller.partner->id;
   if ((sender && stored->handover.sender_partner_id() == me) ||
       (recipient && stored->handover.recipient_partner_id() == me)) {
+    RETURN_IF_ERROR(ApplyDueRetention(*stored));
     return *std::move(stored);
   }
   return NotFound();
+}
+
+HandoverService::RetentionDue HandoverService::DueAt(const StoredHandover& stored,
+                                                     int64_t now) const {
+  const Handover& h = stored.handover;
+  if (h.status() == v1::PENDING &&
+      now > h.created_unix_micros() + settings_.expire_after_days * kMicrosPerDay) {
+    return RetentionDue::kExpiry;
+  }
+  if (h.status() == v1::ACKNOWLEDGED && stored.package &&
+      now > h.closed_unix_micros() + settings_.retention_days_after_ack * kMicrosPerDay) {
+    return RetentionDue::kPurge;
+  }
+  return RetentionDue::kNothing;
+}
+
+absl::Status HandoverService::ApplyDueRetention(StoredHandover& stored) {
+  switch (DueAt(stored, services_.clock->NowUnixMicros())) {
+    case RetentionDue::kExpiry:
+      return Transition(nullptr, stored, v1::EXPIRED, /*purge=*/true, "Expire");
+    case RetentionDue::kPurge:
+      return Transition(nullptr, stored, v1::ACKNOWLEDGED, /*purge=*/true, "Purge");
+    case RetentionDue::kNothing:
+      break;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status HandoverService::Transition(const Caller* caller, StoredHandover& stored,
@@ -403,22 +430,22 @@ absl::Status HandoverService::ApplyRetention() {
                    store_->WithStatus({v1::PENDING, v1::ACKNOWLEDGED}));
   int expired = 0;
   int purged = 0;
+  // One hand-over that fails (a fetch changed it meanwhile: HANDOVER_CHANGED)
+  // does not hold up the others; the first failure is reported.
+  absl::Status first_failure;
   for (StoredHandover& stored : open) {
-    const Handover& h = stored.handover;
-    if (h.status() == v1::PENDING &&
-        now > h.created_unix_micros() + settings_.expire_after_days * kMicrosPerDay) {
-      RETURN_IF_ERROR(Transition(nullptr, stored, v1::EXPIRED, /*purge=*/true, "Expire"));
-      ++expired;
-    } else if (h.status() == v1::ACKNOWLEDGED && stored.package &&
-               now > h.closed_unix_micros() + settings_.retention_days_after_ack * kMicrosPerDay) {
-      RETURN_IF_ERROR(Transition(nullptr, stored, v1::ACKNOWLEDGED, /*purge=*/true, "Purge"));
-      ++purged;
+    const RetentionDue due = DueAt(stored, now);
+    if (due == RetentionDue::kNothing) continue;
+    if (absl::Status applied = ApplyDueRetention(stored); !applied.ok()) {
+      first_failure.Update(applied);
+      continue;
     }
+    ++(due == RetentionDue::kExpiry ? expired : purged);
   }
   if (expired + purged > 0) {
     log::Info("handover_retention", {{"expired", expired}, {"purged", purged}});
   }
-  return absl::OkStatus();
+  return first_failure;
 }
 
 grpc::ServerUnaryReactor* HandoverService::Send(grpc::CallbackServerContext* context,
@@ -470,7 +497,9 @@ grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerConte
     RETURN_IF_ERROR(RequireKnownPartner(caller));
     ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
                      store_->WithStatus({v1::PENDING}, caller.partner->id));
+    const int64_t now = services_.clock->NowUnixMicros();
     for (StoredHandover& stored : pending) {
+      if (DueAt(stored, now) == RetentionDue::kExpiry) continue;  // expired; the sweep records it
       MarkOverdue(stored.handover);
       if (stored.handover.overdue()) *response->add_handovers() = std::move(stored.handover);
     }
@@ -506,7 +535,9 @@ grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerConte
     RETURN_IF_ERROR(RequireKnownPartner(caller));
     ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
                      store_->WithStatus({v1::PENDING}, "", caller.partner->id));
+    const int64_t now = services_.clock->NowUnixMicros();
     for (StoredHandover& stored : pending) {
+      if (DueAt(stored, now) == RetentionDue::kExpiry) continue;  // expired; the sweep records it
       MarkOverdue(stored.handover);
       *response->add_handovers() = std::move(stored.handover);
     }

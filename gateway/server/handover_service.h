@@ -60,7 +60,8 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                    v1::Handover* response) override;
 
   // Expires hand-overs not fetched in time and purges packages past their
-  // retention; each is audited. Run at start and periodically.
+  // retention; each is audited. Runs in the background (decision 0018);
+  // every look at one hand-over also applies its dates (ApplyDueRetention).
   absl::Status ApplyRetention();
   // Ends every Watch stream, before the server drains.
   void CloseStreams() { hub_.CloseAll(); }
@@ -78,9 +79,17 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
   absl::Status ValidateSend(const v1::SendHandoverRequest& request) const;
   // The hand-over if the caller is its sender (or recipient, when allowed);
-  // NOT_FOUND otherwise, so others cannot even tell that it exists.
+  // NOT_FOUND otherwise, so others cannot even tell that it exists. Its
+  // retention dates are applied first.
   absl::StatusOr<handover::StoredHandover> Visible(const Caller& caller, const std::string& id,
                                                    bool sender, bool recipient);
+  // What retention owes a hand-over at `now`: nothing, its expiry (never
+  // fetched in time) or the purge of its package (acknowledged long ago).
+  enum class RetentionDue { kNothing, kExpiry, kPurge };
+  RetentionDue DueAt(const handover::StoredHandover& stored, int64_t now) const;
+  // Carries out what is due, audited as the gateway's own act: the dates
+  // hold from the moment they pass, not from the next retention run.
+  absl::Status ApplyDueRetention(handover::StoredHandover& stored);
   // Moves a hand-over to `to` (compare-and-set from its current status),
   // audits it, optionally purging the package.
   absl::Status Transition(const Caller* caller, handover::StoredHandover& stored,

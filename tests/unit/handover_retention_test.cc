@@ -1,12 +1,14 @@
 // Hand-over retention with a clock that only moves when told: packages are
 // purged after acknowledgement plus the retention period, or on expiry;
-// their audit entries stay, and each purge is audited itself.
+// their audit entries stay, and each purge is audited itself. The dates
+// hold from the moment they pass, whether the sweep has run yet or not.
 #include <gtest/gtest.h>
 
 #include "adapters/fixture/sqlite_fixture_source.h"
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/common/civil_date.h"
+#include "gateway/common/error.h"
 #include "gateway/policy/fixed_facts.h"
 #include "gateway/server/handover_service.h"
 #include "tests/support/chain_steps.h"
@@ -165,6 +167,46 @@ TEST_F(HandoverRetentionTest, AcknowledgedPackageIsPurgedAfterTheRetentionPeriod
   const uint64_t after = audit_->LatestCheckpoint().size;
   ASSERT_TRUE(service_->ApplyRetention().ok());
   EXPECT_EQ(audit_->LatestCheckpoint().size, after);
+}
+
+TEST_F(HandoverRetentionTest, AFetchPastTheExpiryDateIsRefusedBeforeTheSweepRuns) {
+  const std::string id = Send("r-3");
+  clock_.Set(clock_.NowUnixMicros() + 61 * kDay);
+  // No ApplyRetention: the hourly sweep has not come round yet.
+  const absl::Status fetched = FetchAs(id);
+  EXPECT_EQ(fetched.code(), absl::StatusCode::kFailedPrecondition) << fetched;
+  EXPECT_EQ(ErrorReason(fetched), "HANDOVER_CLOSED");
+  EXPECT_NE(fetched.message().find("EXPIRED"), std::string::npos) << fetched;
+  // Expired and purged by that look, audited as the gateway's own act; no
+  // release was recorded.
+  const v1::AuditEntry last = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(last.kind(), v1::AuditEntry::HANDOVER);
+  EXPECT_NE(last.detail().find("PENDING -> EXPIRED, package purged"), std::string::npos)
+      << last.detail();
+  const v1::Handover expired = StatusOf(id);
+  EXPECT_EQ(expired.status(), v1::EXPIRED);
+  EXPECT_TRUE(expired.package_purged());
+  // The sweep then finds nothing left to do.
+  const uint64_t entries = audit_->LatestCheckpoint().size;
+  ASSERT_TRUE(service_->ApplyRetention().ok());
+  EXPECT_EQ(audit_->LatestCheckpoint().size, entries);
+}
+
+TEST_F(HandoverRetentionTest, AnAcknowledgedPackagePastItsRetentionIsPurgedAtTheNextLook) {
+  const std::string id = Send("r-4");
+  ASSERT_TRUE(FetchAs(id).ok());
+  v1::GetHandoverRequest request;
+  request.set_handover_id(id);
+  v1::Handover acknowledged;
+  ASSERT_TRUE(
+      service_->DoAcknowledge(As("ggd-regio-utrecht", "tbc-arts"), request, &acknowledged).ok());
+  clock_.Set(clock_.NowUnixMicros() + 31 * kDay);
+  EXPECT_EQ(FetchAs(id).code(), absl::StatusCode::kFailedPrecondition);
+  const v1::Handover purged = StatusOf(id);
+  EXPECT_EQ(purged.status(), v1::ACKNOWLEDGED);
+  EXPECT_TRUE(purged.package_purged());
+  EXPECT_NE(testing::ReadAuditEntry(dir_.File("audit.db")).detail().find("package purged"),
+            std::string::npos);
 }
 
 }  // namespace
