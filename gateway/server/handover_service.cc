@@ -492,19 +492,38 @@ grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerContext* context,
                                                        const v1::ListOverdueRequest*,
                                                        v1::ListHandoversResponse* response) {
-  return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
-                     store_->WithStatus({v1::PENDING}, caller.partner->id));
-    const int64_t now = services_.clock->NowUnixMicros();
-    for (StoredHandover& stored : pending) {
-      if (DueAt(stored, now) == RetentionDue::kExpiry) continue;  // expired; the sweep records it
-      MarkOverdue(stored.handover);
-      if (stored.handover.overdue()) *response->add_handovers() = std::move(stored.handover);
-    }
-    return absl::OkStatus();
-  });
+  return RunUnary(context, [&] { return DoListOverdue(Identify(context), response); });
+}
+
+absl::Status HandoverService::DoListOverdue(const absl::StatusOr<Caller>& caller,
+                                            v1::ListHandoversResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
+                   store_->WithStatus({v1::PENDING}, caller->partner->id));
+  AddStillPending(pending, /*only_overdue=*/true, response);
+  return absl::OkStatus();
+}
+
+absl::Status HandoverService::DoListPending(const absl::StatusOr<Caller>& caller,
+                                            v1::ListHandoversResponse* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
+                   store_->WithStatus({v1::PENDING}, "", caller->partner->id));
+  AddStillPending(pending, /*only_overdue=*/false, response);
+  return absl::OkStatus();
+}
+
+void HandoverService::AddStillPending(std::vector<StoredHandover>& pending, bool only_overdue,
+                                      v1::ListHandoversResponse* response) const {
+  const int64_t now = services_.clock->NowUnixMicros();
+  for (StoredHandover& stored : pending) {
+    // Expired, though the sweep may not have recorded it yet: no longer
+    // pending, and no longer fetchable.
+    if (DueAt(stored, now) == RetentionDue::kExpiry) continue;
+    MarkOverdue(stored.handover);
+    if (only_overdue && !stored.handover.overdue()) continue;
+    *response->add_handovers() = std::move(stored.handover);
+  }
 }
 
 grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
@@ -530,19 +549,7 @@ grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
 grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerContext* context,
                                                        const v1::ListPendingRequest*,
                                                        v1::ListHandoversResponse* response) {
-  return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
-                     store_->WithStatus({v1::PENDING}, "", caller.partner->id));
-    const int64_t now = services_.clock->NowUnixMicros();
-    for (StoredHandover& stored : pending) {
-      if (DueAt(stored, now) == RetentionDue::kExpiry) continue;  // expired; the sweep records it
-      MarkOverdue(stored.handover);
-      *response->add_handovers() = std::move(stored.handover);
-    }
-    return absl::OkStatus();
-  });
+  return RunUnary(context, [&] { return DoListPending(Identify(context), response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Fetch(grpc::CallbackServerContext* context,

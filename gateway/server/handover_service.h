@@ -74,6 +74,11 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                            const v1::GetHandoverRequest& request, v1::Handover* response);
   absl::Status DoAcknowledge(const absl::StatusOr<Caller>& caller,
                              const v1::GetHandoverRequest& request, v1::Handover* response);
+  // Pending hand-overs for the caller to fetch; those it sent that are overdue.
+  absl::Status DoListPending(const absl::StatusOr<Caller>& caller,
+                             v1::ListHandoversResponse* response);
+  absl::Status DoListOverdue(const absl::StatusOr<Caller>& caller,
+                             v1::ListHandoversResponse* response);
 
  private:
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
@@ -100,6 +105,10 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                  v1::AuditEntry::Decision decision, const std::string& reason,
                                  const std::string& detail);
   void MarkOverdue(v1::Handover& handover) const;
+  // Adds the hand-overs of `pending` that have not expired (and, if
+  // `only_overdue`, are overdue), marked overdue where they are.
+  void AddStillPending(std::vector<handover::StoredHandover>& pending, bool only_overdue,
+                       v1::ListHandoversResponse* response) const;
 
   GatewayServices services_;
   std::unique_ptr<handover::HandoverStore> store_;

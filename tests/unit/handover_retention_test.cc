@@ -192,6 +192,28 @@ TEST_F(HandoverRetentionTest, AFetchPastTheExpiryDateIsRefusedBeforeTheSweepRuns
   EXPECT_EQ(audit_->LatestCheckpoint().size, entries);
 }
 
+TEST_F(HandoverRetentionTest, AnExpiredHandoverLeavesTheListsBeforeTheSweepRuns) {
+  const std::string id = Send("r-5");
+  const auto pending = [&] {
+    v1::ListHandoversResponse listed;
+    EXPECT_TRUE(service_->DoListPending(As("ggd-regio-utrecht", "tbc-arts"), &listed).ok());
+    return listed.handovers_size();
+  };
+  const auto overdue = [&] {
+    v1::ListHandoversResponse listed;
+    EXPECT_TRUE(service_->DoListOverdue(As("ggd-pga", "tbc-arts"), &listed).ok());
+    return listed.handovers_size();
+  };
+  EXPECT_EQ(pending(), 1);
+  EXPECT_EQ(overdue(), 0);
+  clock_.Set(clock_.NowUnixMicros() + 59 * kDay);
+  EXPECT_EQ(pending(), 1);
+  EXPECT_EQ(overdue(), 1);
+  clock_.Set(clock_.NowUnixMicros() + 2 * kDay);
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(overdue(), 0);
+}
+
 TEST_F(HandoverRetentionTest, AnAcknowledgedPackagePastItsRetentionIsPurgedAtTheNextLook) {
   const std::string id = Send("r-4");
   ASSERT_TRUE(FetchAs(id).ok());
