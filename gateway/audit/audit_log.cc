@@ -277,7 +277,9 @@ absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros, int64
                                                std::stop_token stop) {
   ASSIGN_OR_RETURN(const uint64_t through, store_->LastIndexBefore(cutoff_unix_micros, stop));
   ASSIGN_OR_RETURN(const uint64_t already, store_->PrunedThrough());
-  if (through <= already) return 0;
+  // A stopped search found only part of the range: say nothing rather
+  // than announce a removal that will not start.
+  if (through <= already || stop.stop_requested()) return 0;
   v1::AuditEntry entry;
   entry.set_kind(v1::AuditEntry::ADMIN);
   entry.set_time_unix_micros(now_unix_micros);

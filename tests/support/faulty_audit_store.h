@@ -1,9 +1,11 @@
 // An AuditStore that forwards to a real one, and fails every write while
-// told to: the seam for proving that the gateway fails closed.
+// told to: the seam for proving that the gateway fails closed. It can also
+// run a step of the test's own after the retention boundary is found.
 #ifndef KETENPOORT_TESTS_SUPPORT_FAULTY_AUDIT_STORE_H_
 #define KETENPOORT_TESTS_SUPPORT_FAULTY_AUDIT_STORE_H_
 
 #include <atomic>
+#include <functional>
 
 #include "gateway/audit/audit_store.h"
 #include "gateway/common/error.h"
@@ -15,6 +17,10 @@ class FaultyAuditStore final : public audit::AuditStore {
   explicit FaultyAuditStore(audit::AuditStorePtr inner) : inner_(std::move(inner)) {}
 
   void set_failing(bool failing) { failing_.store(failing); }
+  // Runs after every LastIndexBefore (set it before the log runs retention).
+  void set_after_boundary_search(std::function<void()> then) {
+    after_boundary_search_ = std::move(then);
+  }
   // The most AppendBatch calls that were ever running at the same time.
   int most_concurrent_writes() const { return most_concurrent_writes_.load(); }
 
@@ -45,7 +51,9 @@ class FaultyAuditStore final : public audit::AuditStore {
   }
   absl::StatusOr<uint64_t> LastIndexBefore(int64_t cutoff, std::stop_token stop) override {
     if (failing_) return Failure();
-    return inner_->LastIndexBefore(cutoff, stop);
+    auto boundary = inner_->LastIndexBefore(cutoff, stop);
+    if (after_boundary_search_) after_boundary_search_();
+    return boundary;
   }
   absl::StatusOr<uint64_t> PrunedThrough() override {
     if (failing_) return Failure();
@@ -64,6 +72,7 @@ class FaultyAuditStore final : public audit::AuditStore {
   }
 
   audit::AuditStorePtr inner_;
+  std::function<void()> after_boundary_search_;
   std::atomic<bool> failing_{false};
   std::atomic<int> writes_running_{0};
   std::atomic<int> most_concurrent_writes_{0};

@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <stop_token>
 #include <thread>
 
 #include "gateway/audit/tree_proofs.h"
@@ -396,6 +397,29 @@ TEST_F(AuditLogTest, RetentionRemovesOldContentAndTheTreeStillVerifies) {
   // Pruning further than recorded is refused.
   EXPECT_NE(Tamper(path_, "UPDATE audit_entry SET entry = NULL, partner_id = NULL WHERE idx = 5"),
             "");
+}
+
+TEST_F(AuditLogTest, RetentionStoppedAfterItsBoundarySearchAnnouncesNothing) {
+  constexpr int64_t kDay = 86'400LL * 1'000'000LL;
+  auto log = OpenFailableLog();
+  ASSERT_NE(failing_, nullptr);
+  for (int day = 1; day <= 6; ++day) {
+    ASSERT_TRUE(log->AppendAndWait(SampleEntry("coa", day * kDay)).ok());
+  }
+  // The stop lands between finding the boundary and pruning: no ADMIN
+  // entry may announce a removal that will not start.
+  std::stop_source stop;
+  failing_->set_after_boundary_search([&stop] { stop.request_stop(); });
+  auto stopped = log->PruneBefore(4 * kDay, 10 * kDay, stop.get_token());
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0u);
+  EXPECT_EQ(log->LatestCheckpoint().size, 6u);
+
+  failing_->set_after_boundary_search(nullptr);
+  auto pruned = log->PruneBefore(4 * kDay, 10 * kDay);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 3u);
+  EXPECT_EQ(log->LatestCheckpoint().size, 7u);
 }
 
 TEST_F(AuditLogTest, RetentionInStepsIsRecordedByOneEntryAndStillVerifies) {
