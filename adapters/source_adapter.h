@@ -38,9 +38,13 @@ struct UpstreamConfig {
   // calls are all in flight go together in one FetchRecords call, if the
   // source implements it. 1: one fetch per call, always.
   int max_batch = 32;
+  // Calls open at once before fetches wait to be batched (max_batch > 1).
+  // More suits a far-away source; fewer, a source that wants few callers.
+  int max_calls_in_flight = 4;
 };
 
 inline constexpr int kMaxUpstreamBatch = 256;
+inline constexpr int kMaxUpstreamCallsInFlight = 64;
 
 struct SourceConfig {
   std::string name;                       // e.g. "fixtures"

@@ -102,6 +102,7 @@ GrpcUpstreamSource::GrpcUpstreamSource(std::string name, const UpstreamConfig& c
       timeout_ms_(config.timeout_ms),
       max_attempts_(config.max_attempts),
       max_batch_(static_cast<size_t>(std::max(config.max_batch, 1))),
+      max_calls_in_flight_(std::max(config.max_calls_in_flight, 1)),
       channel_(std::move(channel)),
       stub_(v1::SourceService::NewStub(channel_)) {}
 
@@ -235,7 +236,7 @@ void GrpcUpstreamSource::FetchAsync(const FetchRequest& request, FetchDone done)
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (max_batch_ > 1 && calls_in_flight_ >= kCallsInFlight) {
+    if (max_batch_ > 1 && calls_in_flight_ >= max_calls_in_flight_) {
       waiting_.push_back(std::move(fetch));  // the next call to end sends it
       return;
     }

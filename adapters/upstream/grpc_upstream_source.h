@@ -10,7 +10,7 @@
 // reaches the gateway as UNAVAILABLE naming the source, never as the
 // source's own message, which is not ours to pass on.
 //
-// With max_batch > 1 the adapter keeps at most kCallsInFlight calls open;
+// With max_batch > 1 the adapter keeps at most max_calls_in_flight calls open;
 // fetches that arrive meanwhile wait, and the next call to end sends them
 // together in one FetchRecords call (up to max_batch), so under load the
 // source and the gateway pay for one call instead of many. Nothing waits
@@ -57,8 +57,6 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // The service config that carries the retry policy, for tests and docs.
   static std::string ServiceConfigJson(int max_attempts);
 
-  // Calls open at once before fetches wait to be batched (max_batch > 1).
-  static constexpr int kCallsInFlight = 4;
   // The least time one connection attempt to the source gets.
   static constexpr int kConnectAttemptMs = 5000;
 
@@ -126,6 +124,7 @@ class GrpcUpstreamSource final : public SourceAdapter {
   const int timeout_ms_;
   const int max_attempts_;
   const size_t max_batch_;
+  const int max_calls_in_flight_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SourceService::Stub> stub_;
 

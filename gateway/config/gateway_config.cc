@@ -46,16 +46,25 @@ absl::Status ParseUpstream(const YamlFile& file, const YAML::Node& node, const f
     return file.ErrorAt(node["max_batch"], "max_batch must be between 1 and " +
                                                std::to_string(adapters::kMaxUpstreamBatch));
   }
+  ASSIGN_OR_RETURN(int64_t in_flight,
+                   file.OptionalInt(node, "max_calls_in_flight", upstream.max_calls_in_flight));
+  if (in_flight < 1 || in_flight > adapters::kMaxUpstreamCallsInFlight) {
+    return file.ErrorAt(node["max_calls_in_flight"],
+                        "max_calls_in_flight must be between 1 and " +
+                            std::to_string(adapters::kMaxUpstreamCallsInFlight));
+  }
   upstream.timeout_ms = static_cast<int>(timeout);
   upstream.max_attempts = static_cast<int>(attempts);
   upstream.max_batch = static_cast<int>(batch);
+  upstream.max_calls_in_flight = static_cast<int>(in_flight);
   return absl::OkStatus();
 }
 
 absl::StatusOr<adapters::SourceConfig> ParseSource(const YamlFile& file, const YAML::Node& node,
                                                    const fs::path& base) {
-  RETURN_IF_ERROR(file.OnlyKeys(node, {"name", "owner", "kind", "database", "target", "tls",
-                                       "timeout_ms", "max_attempts", "max_batch", "record_types"}));
+  RETURN_IF_ERROR(
+      file.OnlyKeys(node, {"name", "owner", "kind", "database", "target", "tls", "timeout_ms",
+                           "max_attempts", "max_batch", "max_calls_in_flight", "record_types"}));
   adapters::SourceConfig source;
   ASSIGN_OR_RETURN(source.name, file.RequiredString(node, "name"));
   ASSIGN_OR_RETURN(source.owner, file.RequiredString(node, "owner"));
@@ -63,7 +72,8 @@ absl::StatusOr<adapters::SourceConfig> ParseSource(const YamlFile& file, const Y
   if (source.kind == "grpc_upstream") {
     RETURN_IF_ERROR(ParseUpstream(file, node, base, source.upstream));
   } else {
-    for (const char* key : {"target", "tls", "timeout_ms", "max_attempts", "max_batch"}) {
+    for (const char* key :
+         {"target", "tls", "timeout_ms", "max_attempts", "max_batch", "max_calls_in_flight"}) {
       if (node[key]) {
         return file.ErrorAt(node[key], "'" + std::string(key) +
                                            "' belongs to kind grpc_upstream, not " + source.kind);

@@ -36,6 +36,8 @@ using testing::GatewayProcess;
 
 constexpr uint64_t kSeed = 9;
 constexpr uint64_t kPersons = 30;
+// Calls open at once unless configured otherwise.
+const int kCallsInFlight = adapters::UpstreamConfig().max_calls_in_flight;
 
 // Collects the outcomes of fetches started together, by position.
 class Outcomes {
@@ -83,7 +85,8 @@ class UpstreamBatchTest : public ::testing::Test {
   }
 
   std::unique_ptr<GrpcUpstreamSource> Adapter(int max_batch, int timeout_ms = 5000,
-                                              int max_attempts = 3) {
+                                              int max_attempts = 3,
+                                              int max_calls_in_flight = kCallsInFlight) {
     adapters::SourceConfig config;
     config.name = "coa-tvs";
     config.owner = "coa";
@@ -96,6 +99,7 @@ class UpstreamBatchTest : public ::testing::Test {
     config.upstream.timeout_ms = timeout_ms;
     config.upstream.max_attempts = max_attempts;
     config.upstream.max_batch = max_batch;
+    config.upstream.max_calls_in_flight = max_calls_in_flight;
     config.record_types = {"noa.Assessment"};
     auto adapter = GrpcUpstreamSource::Create(config);
     EXPECT_TRUE(adapter.ok()) << adapter.status();
@@ -213,7 +217,7 @@ TEST_F(UpstreamBatchTest, SourceWithoutFetchRecordsIsAskedOneFetchPerCall) {
   const size_t fetches = Subjects().size();
   const GrpcUpstreamSource::Traffic traffic = adapter->traffic();
   EXPECT_GT(traffic.fetches, fetches);
-  EXPECT_LE(traffic.calls - fetches, static_cast<uint64_t>(GrpcUpstreamSource::kCallsInFlight));
+  EXPECT_LE(traffic.calls - fetches, static_cast<uint64_t>(kCallsInFlight));
 
   // And later fetches do not try again.
   const uint64_t calls_before = adapter->traffic().calls;
@@ -286,7 +290,7 @@ TEST_F(UpstreamBatchTest, ClosingTheAdapterAnswersEveryFetchAndCancelsTheCallsIn
   // The source would answer every call after 3 s, well inside the timeout:
   // only cancelling makes the calls in flight end without a record.
   StartSource({"--delay-ms", "3000"});
-  auto adapter = Adapter(16, /*timeout_ms=*/20000, /*max_attempts=*/1);
+  auto adapter = Adapter(16, /*timeout_ms=*/20000, /*max_attempts=*/1, kCallsInFlight);
   ASSERT_NE(adapter, nullptr);
   const std::unique_ptr<Outcomes> outcomes = StartAll(*adapter);
   adapter.reset();  // returns once every call is gone
@@ -298,7 +302,25 @@ TEST_F(UpstreamBatchTest, ClosingTheAdapterAnswersEveryFetchAndCancelsTheCallsIn
     waited += ErrorReason((*outcomes)[i].status()) == "SOURCE_UNAVAILABLE";
   }
   // The fetches that waited behind the calls in flight were never sent.
-  EXPECT_EQ(waited, Subjects().size() - GrpcUpstreamSource::kCallsInFlight);
+  EXPECT_EQ(waited, Subjects().size() - static_cast<size_t>(kCallsInFlight));
+}
+
+TEST_F(UpstreamBatchTest, AtMostMaxCallsInFlightGoOutBeforeFetchesWait) {
+  // As above, with the bound set: 1 and 9 calls open, the rest waiting.
+  StartSource({"--delay-ms", "3000"});
+  for (const int in_flight : {1, 9}) {
+    auto adapter = Adapter(16, /*timeout_ms=*/20000, /*max_attempts=*/1, in_flight);
+    ASSERT_NE(adapter, nullptr);
+    const std::unique_ptr<Outcomes> outcomes = StartAll(*adapter);
+    adapter.reset();
+    ASSERT_TRUE(outcomes->WaitAll(std::chrono::seconds(0)));
+    size_t sent = 0;
+    for (size_t i = 0; i < Subjects().size(); ++i) {
+      ASSERT_FALSE((*outcomes)[i].ok()) << i;
+      sent += ErrorReason((*outcomes)[i].status()) != "SOURCE_UNAVAILABLE";
+    }
+    EXPECT_EQ(sent, static_cast<size_t>(in_flight));
+  }
 }
 
 // Asks the source directly, as `partner`, for `count` records in one call.

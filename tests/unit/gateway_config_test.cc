@@ -46,6 +46,7 @@ TEST(GatewayConfigTest, UpstreamSourceSettingsResolveAgainstTheConfigDirectory) 
                                     "    timeout_ms: 750\n"
                                     "    max_attempts: 4\n"
                                     "    max_batch: 32\n"
+                                    "    max_calls_in_flight: 12\n"
                                     "    record_types: [gca.MedicalDossier]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   const adapters::UpstreamConfig& upstream = config->sources.at(0).upstream;
@@ -56,6 +57,7 @@ TEST(GatewayConfigTest, UpstreamSourceSettingsResolveAgainstTheConfigDirectory) 
   EXPECT_EQ(upstream.timeout_ms, 750);
   EXPECT_EQ(upstream.max_attempts, 4);
   EXPECT_EQ(upstream.max_batch, 32);
+  EXPECT_EQ(upstream.max_calls_in_flight, 12);
 }
 
 TEST(GatewayConfigTest, UpstreamSourceBatchesByDefault) {
@@ -70,6 +72,7 @@ TEST(GatewayConfigTest, UpstreamSourceBatchesByDefault) {
                                     "    record_types: [gca.MedicalDossier]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->sources.at(0).upstream.max_batch, 32);
+  EXPECT_EQ(config->sources.at(0).upstream.max_calls_in_flight, 4);
 }
 
 TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
@@ -105,6 +108,25 @@ TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
     EXPECT_EQ(std::string(refused.status().message()).rfind(batched + ":12:", 0), 0u)
         << refused.status();
     EXPECT_NE(std::string(refused.status().message()).find("max_batch"), std::string::npos);
+  }
+  for (const char* in_flight : {"0", "65"}) {
+    const std::string calls =
+        dir.Write("calls.yaml", std::string(kConfigHead) +
+                                    "  - name: gca-his\n"
+                                    "    owner: gca\n"
+                                    "    kind: grpc_upstream\n"
+                                    "    target: 127.0.0.1:50061\n"
+                                    "    tls: {ca: a, cert: b, key: c}\n"
+                                    "    max_calls_in_flight: " +
+                                    in_flight +
+                                    "\n"
+                                    "    record_types: [gca.MedicalDossier]\n");
+    auto refused = LoadGatewayConfig(calls);
+    ASSERT_FALSE(refused.ok()) << in_flight;
+    EXPECT_EQ(std::string(refused.status().message()).rfind(calls + ":12:", 0), 0u)
+        << refused.status();
+    EXPECT_NE(std::string(refused.status().message()).find("max_calls_in_flight"),
+              std::string::npos);
   }
 
   const std::string mixed = dir.Write("mixed.yaml", std::string(kConfigHead) +
