@@ -474,19 +474,30 @@ grpc::ServerUnaryReactor* HandoverService::GetStatus(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext* context,
                                                     const v1::GetHandoverRequest* request,
                                                     Handover* response) {
-  return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), true, false));
-    if (stored.handover.status() == v1::PENDING) {
-      RETURN_IF_ERROR(Transition(&caller, stored, v1::WITHDRAWN, /*purge=*/true, "Withdraw"));
-    } else if (stored.handover.status() != v1::WITHDRAWN) {
+  return RunUnary(context, [&] { return DoWithdraw(Identify(context), *request, response); });
+}
+
+absl::Status HandoverService::DoWithdraw(const absl::StatusOr<Caller>& caller,
+                                         const v1::GetHandoverRequest& request,
+                                         Handover* response) {
+  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  ASSIGN_OR_RETURN(StoredHandover stored,
+                   Visible(*caller, request.handover_id(), /*sender=*/true, /*recipient=*/false));
+  switch (stored.handover.status()) {
+    case v1::PENDING:
+      RETURN_IF_ERROR(Transition(&*caller, stored, v1::WITHDRAWN, /*purge=*/true, "Withdraw"));
+      break;
+    case v1::WITHDRAWN:
+      break;  // idempotent
+    case v1::DELIVERED:
+    case v1::ACKNOWLEDGED:
       return WrongState("HANDOVER_ALREADY_FETCHED", stored.handover,
                         "only a hand-over not yet fetched can be withdrawn");
-    }
-    *response = stored.handover;
-    return absl::OkStatus();
-  });
+    default:  // refused or expired: nothing left to take back
+      return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be withdrawn");
+  }
+  *response = stored.handover;
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerContext* context,

@@ -74,6 +74,8 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                            const v1::GetHandoverRequest& request, v1::Handover* response);
   absl::Status DoAcknowledge(const absl::StatusOr<Caller>& caller,
                              const v1::GetHandoverRequest& request, v1::Handover* response);
+  absl::Status DoWithdraw(const absl::StatusOr<Caller>& caller,
+                          const v1::GetHandoverRequest& request, v1::Handover* response);
   // Pending hand-overs for the caller to fetch; those it sent that are overdue.
   absl::Status DoListPending(const absl::StatusOr<Caller>& caller,
                              v1::ListHandoversResponse* response);

@@ -186,6 +186,14 @@ TEST_F(HandoverRetentionTest, AFetchPastTheExpiryDateIsRefusedBeforeTheSweepRuns
   const v1::Handover expired = StatusOf(id);
   EXPECT_EQ(expired.status(), v1::EXPIRED);
   EXPECT_TRUE(expired.package_purged());
+  // Nor can the sender take it back: it is closed, not fetched.
+  v1::GetHandoverRequest request;
+  request.set_handover_id(id);
+  v1::Handover withdrawn;
+  const absl::Status withdraw =
+      service_->DoWithdraw(As("ggd-pga", "tbc-arts"), request, &withdrawn);
+  EXPECT_EQ(withdraw.code(), absl::StatusCode::kFailedPrecondition) << withdraw;
+  EXPECT_EQ(ErrorReason(withdraw), "HANDOVER_CLOSED");
   // The sweep then finds nothing left to do.
   const uint64_t entries = audit_->LatestCheckpoint().size;
   ASSERT_TRUE(service_->ApplyRetention().ok());
