@@ -4,7 +4,6 @@
 // step in progress, and the next start finishes the job. The log verifies
 // after each.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
@@ -20,11 +19,14 @@
 #include "gateway/audit/sqlite_audit_store.h"
 #include "gateway/common/ed25519.h"
 #include "ketenpoort/v1/audit.grpc.pb.h"
+#include "tests/support/audit_fixture.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 
 namespace ketenpoort {
 namespace {
+
+using testing::QueryInt;
 
 // Enough steps of 512 that the prune is still going when SIGTERM arrives.
 constexpr int kBacklog = 100'000;
@@ -36,21 +38,6 @@ int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// One integer from a query on a read-only connection of its own.
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    value = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
 }
 
 int64_t PrunedEntries(const std::string& audit_db) {

@@ -27,6 +27,22 @@ inline v1::AuditEntry SampleEntry(const std::string& partner, int64_t time_unix_
   return entry;
 }
 
+// One integer from a query on a read-only connection of its own (WAL
+// readers do not wait for the writer); -1 when there is no row.
+inline int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
 // Runs SQL through a separate connection, as a tamperer would. Returns
 // SQLite's error, or "" on success.
 inline std::string Tamper(const std::string& path, const std::string& sql) {

@@ -20,25 +20,11 @@
 namespace ketenpoort::audit {
 namespace {
 
+using testing::QueryInt;
 using testing::Tamper;
 
 constexpr int64_t kAlice = 1111;
 constexpr int64_t kBob = 2222;
-
-// One integer from a query on a separate connection; -1 when no row.
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    value = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
 
 class AuditSubjectIndexTest : public ::testing::Test {
  protected:

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
 
@@ -91,42 +95,28 @@ TEST(GatewayConfigTest, BadUpstreamSettingsNameFileAndLine) {
   EXPECT_EQ(std::string(config.status().message()).rfind(path + ":12:", 0), 0u) << config.status();
 
   // One fetch per call unless asked, and no more than the bound per call.
-  for (const char* batch : {"0", "257"}) {
-    const std::string batched =
-        dir.Write("batch.yaml", std::string(kConfigHead) +
-                                    "  - name: gca-his\n"
-                                    "    owner: gca\n"
-                                    "    kind: grpc_upstream\n"
-                                    "    target: 127.0.0.1:50061\n"
-                                    "    tls: {ca: a, cert: b, key: c}\n"
-                                    "    max_batch: " +
-                                    batch +
-                                    "\n"
-                                    "    record_types: [gca.MedicalDossier]\n");
-    auto refused = LoadGatewayConfig(batched);
-    ASSERT_FALSE(refused.ok()) << batch;
-    EXPECT_EQ(std::string(refused.status().message()).rfind(batched + ":12:", 0), 0u)
+  // Batches and calls in flight within their bounds.
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"max_batch", "0"},
+                                                        {"max_batch", "257"},
+                                                        {"max_calls_in_flight", "0"},
+                                                        {"max_calls_in_flight", "65"}}) {
+    const std::string bounded =
+        dir.Write("bounds.yaml", std::string(kConfigHead) +
+                                     "  - name: gca-his\n"
+                                     "    owner: gca\n"
+                                     "    kind: grpc_upstream\n"
+                                     "    target: 127.0.0.1:50061\n"
+                                     "    tls: {ca: a, cert: b, key: c}\n"
+                                     "    " +
+                                     key + ": " + value +
+                                     "\n"
+                                     "    record_types: [gca.MedicalDossier]\n");
+    auto refused = LoadGatewayConfig(bounded);
+    ASSERT_FALSE(refused.ok()) << key << " " << value;
+    EXPECT_EQ(std::string(refused.status().message()).rfind(bounded + ":12:", 0), 0u)
         << refused.status();
-    EXPECT_NE(std::string(refused.status().message()).find("max_batch"), std::string::npos);
-  }
-  for (const char* in_flight : {"0", "65"}) {
-    const std::string calls =
-        dir.Write("calls.yaml", std::string(kConfigHead) +
-                                    "  - name: gca-his\n"
-                                    "    owner: gca\n"
-                                    "    kind: grpc_upstream\n"
-                                    "    target: 127.0.0.1:50061\n"
-                                    "    tls: {ca: a, cert: b, key: c}\n"
-                                    "    max_calls_in_flight: " +
-                                    in_flight +
-                                    "\n"
-                                    "    record_types: [gca.MedicalDossier]\n");
-    auto refused = LoadGatewayConfig(calls);
-    ASSERT_FALSE(refused.ok()) << in_flight;
-    EXPECT_EQ(std::string(refused.status().message()).rfind(calls + ":12:", 0), 0u)
-        << refused.status();
-    EXPECT_NE(std::string(refused.status().message()).find("max_calls_in_flight"),
-              std::string::npos);
+    EXPECT_NE(std::string(refused.status().message()).find(key), std::string::npos);
   }
 
   const std::string mixed = dir.Write("mixed.yaml", std::string(kConfigHead) +

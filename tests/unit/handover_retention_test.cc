@@ -99,6 +99,14 @@ class HandoverRetentionTest : public ::testing::Test {
     return handover;
   }
 
+  // The recipient confirms it took the hand-over over.
+  absl::Status Acknowledge(const std::string& id) {
+    v1::GetHandoverRequest request;
+    request.set_handover_id(id);
+    v1::Handover acknowledged;
+    return service_->DoAcknowledge(As("ggd-regio-utrecht", "tbc-arts"), request, &acknowledged);
+  }
+
   absl::Status FetchAs(const std::string& id) {
     v1::GetHandoverRequest request;
     request.set_handover_id(id);
@@ -141,11 +149,7 @@ TEST_F(HandoverRetentionTest, UnfetchedHandoverExpiresAndItsPackageIsPurged) {
 TEST_F(HandoverRetentionTest, AcknowledgedPackageIsPurgedAfterTheRetentionPeriodAuditStays) {
   const std::string id = Send("r-2");
   ASSERT_TRUE(FetchAs(id).ok());
-  v1::GetHandoverRequest request;
-  request.set_handover_id(id);
-  v1::Handover acknowledged;
-  ASSERT_TRUE(
-      service_->DoAcknowledge(As("ggd-regio-utrecht", "tbc-arts"), request, &acknowledged).ok());
+  ASSERT_TRUE(Acknowledge(id).ok());
   const uint64_t entries_before = audit_->LatestCheckpoint().size;
 
   clock_.Set(clock_.NowUnixMicros() + 29 * kDay);
@@ -225,11 +229,7 @@ TEST_F(HandoverRetentionTest, AnExpiredHandoverLeavesTheListsBeforeTheSweepRuns)
 TEST_F(HandoverRetentionTest, AnAcknowledgedPackagePastItsRetentionIsPurgedAtTheNextLook) {
   const std::string id = Send("r-4");
   ASSERT_TRUE(FetchAs(id).ok());
-  v1::GetHandoverRequest request;
-  request.set_handover_id(id);
-  v1::Handover acknowledged;
-  ASSERT_TRUE(
-      service_->DoAcknowledge(As("ggd-regio-utrecht", "tbc-arts"), request, &acknowledged).ok());
+  ASSERT_TRUE(Acknowledge(id).ok());
   clock_.Set(clock_.NowUnixMicros() + 31 * kDay);
   EXPECT_EQ(FetchAs(id).code(), absl::StatusCode::kFailedPrecondition);
   const v1::Handover purged = StatusOf(id);
