@@ -264,7 +264,7 @@ absl::StatusOr<StoredHandover> HandoverService::Visible(const Caller& caller, co
   const std::string& me = caller.partner->id;
   if ((sender && stored->handover.sender_partner_id() == me) ||
       (recipient && stored->handover.recipient_partner_id() == me)) {
-    RETURN_IF_ERROR(ApplyDueRetention(*stored));
+    RETURN_IF_ERROR(ApplyDueRetention(*stored).status());
     return *std::move(stored);
   }
   return NotFound();
@@ -284,16 +284,20 @@ HandoverService::RetentionDue HandoverService::DueAt(const StoredHandover& store
   return RetentionDue::kNothing;
 }
 
-absl::Status HandoverService::ApplyDueRetention(StoredHandover& stored) {
-  switch (DueAt(stored, services_.clock->NowUnixMicros())) {
+absl::StatusOr<HandoverService::RetentionDue> HandoverService::ApplyDueRetention(
+    StoredHandover& stored) {
+  const RetentionDue due = DueAt(stored, services_.clock->NowUnixMicros());
+  switch (due) {
     case RetentionDue::kExpiry:
-      return Transition(nullptr, stored, v1::EXPIRED, /*purge=*/true, "Expire");
+      RETURN_IF_ERROR(Transition(nullptr, stored, v1::EXPIRED, /*purge=*/true, "Expire"));
+      break;
     case RetentionDue::kPurge:
-      return Transition(nullptr, stored, v1::ACKNOWLEDGED, /*purge=*/true, "Purge");
+      RETURN_IF_ERROR(Transition(nullptr, stored, v1::ACKNOWLEDGED, /*purge=*/true, "Purge"));
+      break;
     case RetentionDue::kNothing:
       break;
   }
-  return absl::OkStatus();
+  return due;
 }
 
 absl::Status HandoverService::Transition(const Caller* caller, StoredHandover& stored,
@@ -425,7 +429,6 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
 }
 
 absl::Status HandoverService::ApplyRetention() {
-  const int64_t now = services_.clock->NowUnixMicros();
   ASSIGN_OR_RETURN(std::vector<StoredHandover> open,
                    store_->WithStatus({v1::PENDING, v1::ACKNOWLEDGED}));
   int expired = 0;
@@ -434,13 +437,14 @@ absl::Status HandoverService::ApplyRetention() {
   // does not hold up the others; the first failure is reported.
   absl::Status first_failure;
   for (StoredHandover& stored : open) {
-    const RetentionDue due = DueAt(stored, now);
-    if (due == RetentionDue::kNothing) continue;
-    if (absl::Status applied = ApplyDueRetention(stored); !applied.ok()) {
-      first_failure.Update(applied);
-      continue;
+    const absl::StatusOr<RetentionDue> applied = ApplyDueRetention(stored);
+    if (!applied.ok()) {
+      first_failure.Update(applied.status());
+    } else if (*applied == RetentionDue::kExpiry) {
+      ++expired;
+    } else if (*applied == RetentionDue::kPurge) {
+      ++purged;
     }
-    ++(due == RetentionDue::kExpiry ? expired : purged);
   }
   if (expired + purged > 0) {
     log::Info("handover_retention", {{"expired", expired}, {"purged", purged}});

@@ -96,7 +96,8 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   RetentionDue DueAt(const handover::StoredHandover& stored, int64_t now) const;
   // Carries out what is due, audited as the gateway's own act: the dates
   // hold from the moment they pass, not from the next retention run.
-  absl::Status ApplyDueRetention(handover::StoredHandover& stored);
+  // Returns what was due (and is now done).
+  absl::StatusOr<RetentionDue> ApplyDueRetention(handover::StoredHandover& stored);
   // Moves a hand-over to `to` (compare-and-set from its current status),
   // audits it, optionally purging the package.
   absl::Status Transition(const Caller* caller, handover::StoredHandover& stored,
