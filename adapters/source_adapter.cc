@@ -6,6 +6,13 @@
 
 namespace ketenpoort::adapters {
 
+void SourceAdapter::FetchAnswerAsync(const FetchRequest& request, AnswerDone done) {
+  FetchAsync(request, [done = std::move(done)](FetchResult record) {
+    if (!record.ok()) return done(record.status());
+    done(SourceAnswer{*std::move(record), {}});
+  });
+}
+
 void AdapterRegistry::Register(std::string kind, AdapterFactory factory) {
   factories_[std::move(kind)] = std::move(factory);
 }

@@ -4,7 +4,10 @@
 // partner keeps it. Adapters are created from configuration through an
 // AdapterRegistry; the built-in kinds are registered explicitly in
 // RegisterBuiltinAdapters() (static self-registration silently drops out
-// of static libraries). Fetch and FetchAsync must be thread-safe.
+// of static libraries). Fetch and FetchAsync must be thread-safe. The
+// gateway reaches every adapter through a SubjectCheckedSource
+// (gateway/sources/), which refuses a record about another person than
+// the one asked for.
 #ifndef KETENPOORT_ADAPTERS_SOURCE_ADAPTER_H_
 #define KETENPOORT_ADAPTERS_SOURCE_ADAPTER_H_
 
@@ -67,6 +70,17 @@ struct FetchRequest {
 using FetchResult = absl::StatusOr<std::unique_ptr<google::protobuf::Message>>;
 using FetchDone = std::function<void(FetchResult)>;
 
+// A record with what the source's answer says about whom it is about.
+struct SourceAnswer {
+  std::unique_ptr<google::protobuf::Message> record;
+  // Identifiers the source holds for the person the record is about,
+  // besides the subject_id the record itself carries: e.g. the BSN a record
+  // was asked for by, when the record carries the V-nummer. May be empty.
+  std::vector<std::string> subject_ids;
+};
+using AnswerResult = absl::StatusOr<SourceAnswer>;
+using AnswerDone = std::function<void(AnswerResult)>;
+
 class SourceAdapter {
  public:
   virtual ~SourceAdapter() = default;
@@ -79,6 +93,10 @@ class SourceAdapter {
   // until FetchAsync returns. By default it calls Fetch inline, which suits
   // sources that answer from local storage in microseconds.
   virtual void FetchAsync(const FetchRequest& request, FetchDone done) { done(Fetch(request)); }
+  // FetchAsync, with the identifiers the answer carries for the person the
+  // record is about. By default none: the record alone, which suits a source
+  // whose records carry every identifier they may be asked for by.
+  virtual void FetchAnswerAsync(const FetchRequest& request, AnswerDone done);
 };
 
 using SourceAdapterPtr = std::unique_ptr<SourceAdapter>;

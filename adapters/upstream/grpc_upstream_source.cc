@@ -153,7 +153,7 @@ void GrpcUpstreamSource::Answered(const grpc::ClientContext* context) {
   unanswered_.erase(context);
 }
 
-FetchResult GrpcUpstreamSource::Closing() const {
+absl::Status GrpcUpstreamSource::Closing() const {
   return SourceError(name_, "SOURCE_UNAVAILABLE",
                      "source '" + name_ + "' is being closed; retry later",
                      grpc::StatusCode::CANCELLED);
@@ -168,10 +168,10 @@ void GrpcUpstreamSource::LogFailures(const FailureCounts& failures) const {
   }
 }
 
-FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
-                                        const v1::FetchRecordResponse& response,
-                                        const google::protobuf::Descriptor* descriptor,
-                                        FailureCounts& failures) const {
+AnswerResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
+                                         const v1::FetchRecordResponse& response,
+                                         const google::protobuf::Descriptor* descriptor,
+                                         FailureCounts& failures) const {
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
       break;
@@ -216,10 +216,18 @@ FetchResult GrpcUpstreamSource::Outcome(const grpc::Status& status,
                        "source '" + name_ + "' returned a record that does not decode",
                        status.error_code());
   }
-  return record;
+  return SourceAnswer{std::move(record),
+                      {response.subject_ids().begin(), response.subject_ids().end()}};
 }
 
 void GrpcUpstreamSource::FetchAsync(const FetchRequest& request, FetchDone done) {
+  FetchAnswerAsync(request, [done = std::move(done)](AnswerResult answer) {
+    if (!answer.ok()) return done(answer.status());
+    done(std::move(answer->record));
+  });
+}
+
+void GrpcUpstreamSource::FetchAnswerAsync(const FetchRequest& request, AnswerDone done) {
   Pending fetch;
   fetch.descriptor = request.descriptor;
   fetch.done = std::move(done);
@@ -313,7 +321,7 @@ void GrpcUpstreamSource::SendOne(Pending fetch) {
       &call->context, &call->fetch.request, &call->response, [this, call](grpc::Status status) {
         Answered(&call->context);
         FailureCounts failures;
-        FetchResult result = Outcome(status, call->response, call->fetch.descriptor, failures);
+        AnswerResult result = Outcome(status, call->response, call->fetch.descriptor, failures);
         LogFailures(failures);
         CallEnded();  // send what waited before answering this one
         call->fetch.done(std::move(result));
@@ -350,39 +358,15 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
           return;
         }
         const size_t count = call->fetches.size();
-        const bool complete =
-            status.ok() && static_cast<size_t>(call->response.outcomes_size()) == count;
-        if (status.ok() && !complete) log::Warn("source_wrong_outcome_count", {{"source", name_}});
-        std::vector<std::optional<FetchResult>> results(count);
+        std::vector<std::optional<AnswerResult>> results(count);
         std::vector<Pending> again;
-        const v1::FetchRecordResponse none;
-        const Clock::time_point now = Clock::now();
         FailureCounts failures;
-        for (size_t i = 0; i < count; ++i) {
-          Pending& fetch = call->fetches[i];
-          if (!status.ok()) {
-            results[i] = Outcome(status, none, fetch.descriptor, failures);
-          } else if (!complete) {
-            results[i] = SourceError(name_, "SOURCE_BAD_RECORD",
-                                     "source '" + name_ +
-                                         "' answered a different number "
-                                         "of fetches than it was asked",
-                                     grpc::StatusCode::OK);
-          } else {
-            const v1::FetchOutcome& outcome = call->response.outcomes(static_cast<int>(i));
-            const int code = outcome.code();
-            const grpc::Status fetch_status(code >= 0 && code <= grpc::StatusCode::UNAUTHENTICATED
-                                                ? static_cast<grpc::StatusCode>(code)
-                                                : grpc::StatusCode::UNKNOWN,
-                                            "");
-            // gRPC retries calls that fail, never one fetch of a call that
-            // succeeded: that retry is ours.
-            if (code == grpc::StatusCode::UNAVAILABLE && max_attempts_ > 1 &&
-                fetch.deadline > now) {
-              again.push_back(std::move(fetch));
-              continue;
-            }
-            results[i] = Outcome(fetch_status, outcome.response(), fetch.descriptor, failures);
+        if (status.ok()) {
+          MatchOutcomes(call->fetches, call->response, results, again, failures);
+        } else {
+          const v1::FetchRecordResponse none;
+          for (size_t i = 0; i < count; ++i) {
+            results[i] = Outcome(status, none, call->fetches[i].descriptor, failures);
           }
         }
         LogFailures(failures);
@@ -392,6 +376,52 @@ void GrpcUpstreamSource::SendMany(std::vector<Pending> fetches) {
           if (results[i]) call->fetches[i].done(*std::move(results[i]));
         }
       });
+}
+
+void GrpcUpstreamSource::MatchOutcomes(std::vector<Pending>& fetches,
+                                       const v1::FetchRecordsResponse& response,
+                                       std::vector<std::optional<AnswerResult>>& results,
+                                       std::vector<Pending>& again, FailureCounts& failures) const {
+  // By subject and record type, never by position: a source that answers
+  // out of order must not hand one person's record to another's fetch. The
+  // same fetch asked twice is answered in the order asked.
+  std::map<std::pair<std::string_view, std::string_view>, std::deque<size_t>> unanswered;
+  for (size_t i = 0; i < fetches.size(); ++i) {
+    unanswered[{fetches[i].request.subject_id(), fetches[i].request.record_type()}].push_back(i);
+  }
+  std::vector<bool> answered(fetches.size(), false);
+  std::vector<size_t> ask_again;
+  const Clock::time_point now = Clock::now();
+  for (const v1::FetchOutcome& outcome : response.outcomes()) {
+    auto it = unanswered.find({outcome.subject_id(), outcome.record_type()});
+    if (it == unanswered.end() || it->second.empty()) {
+      ++failures[{"source_outcome_unmatched", grpc::StatusCode::OK}];
+      continue;
+    }
+    const size_t i = it->second.front();
+    it->second.pop_front();
+    answered[i] = true;
+    const int code = outcome.code();
+    const grpc::Status fetch_status(code >= 0 && code <= grpc::StatusCode::UNAUTHENTICATED
+                                        ? static_cast<grpc::StatusCode>(code)
+                                        : grpc::StatusCode::UNKNOWN,
+                                    "");
+    // gRPC retries calls that fail, never one fetch of a call that
+    // succeeded: that retry is ours.
+    if (code == grpc::StatusCode::UNAVAILABLE && max_attempts_ > 1 && fetches[i].deadline > now) {
+      ask_again.push_back(i);  // moved out below: `unanswered` views its request
+      continue;
+    }
+    results[i] = Outcome(fetch_status, outcome.response(), fetches[i].descriptor, failures);
+  }
+  for (size_t i = 0; i < fetches.size(); ++i) {
+    if (answered[i]) continue;
+    ++failures[{"source_fetch_unanswered", grpc::StatusCode::OK}];
+    results[i] = SourceError(name_, "SOURCE_BAD_RECORD",
+                             "source '" + name_ + "' did not answer every fetch of a batch",
+                             grpc::StatusCode::OK);
+  }
+  for (const size_t i : ask_again) again.push_back(std::move(fetches[i]));
 }
 
 void GrpcUpstreamSource::AskAgainAlone(std::vector<Pending> fetches) {

@@ -17,7 +17,10 @@
 // for a timer: at low load every fetch goes out at once, alone. A source
 // that answers FetchRecords with UNIMPLEMENTED is asked one fetch per call
 // from then on. A fetch that a batch answers UNAVAILABLE is asked once more,
-// alone, under the same retry policy as any single fetch.
+// alone, under the same retry policy as any single fetch. A batch's outcomes
+// are matched to its fetches by the subject and record type each outcome
+// names, never by position: a fetch that no outcome answers fails
+// SOURCE_BAD_RECORD, an outcome that answers no fetch is dropped.
 #ifndef KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 #define KETENPOORT_ADAPTERS_UPSTREAM_GRPC_UPSTREAM_SOURCE_H_
 
@@ -30,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +57,9 @@ class GrpcUpstreamSource final : public SourceAdapter {
   std::string_view name() const override { return name_; }
   FetchResult Fetch(const FetchRequest& request) override;
   void FetchAsync(const FetchRequest& request, FetchDone done) override;
+  // With the identifiers the source names for the person the record is
+  // about (FetchRecordResponse.subject_ids).
+  void FetchAnswerAsync(const FetchRequest& request, AnswerDone done) override;
 
   // The service config that carries the retry policy, for tests and docs.
   static std::string ServiceConfigJson(int max_attempts);
@@ -74,7 +81,7 @@ class GrpcUpstreamSource final : public SourceAdapter {
     v1::FetchRecordRequest request;
     const google::protobuf::Descriptor* descriptor = nullptr;
     Clock::time_point deadline;
-    FetchDone done;
+    AnswerDone done;
   };
 
   // Counts a call for as long as it exists. Declared first in a call, so
@@ -105,7 +112,7 @@ class GrpcUpstreamSource final : public SourceAdapter {
   // more, alone, where the retry policy of a single fetch applies.
   void AskAgainAlone(std::vector<Pending> fetches);
   // The answer to a fetch that is not sent because the adapter is closing.
-  FetchResult Closing() const;
+  absl::Status Closing() const;
   // A call has ended: sends what waited meanwhile, if anything.
   void CallEnded();
 
@@ -115,9 +122,14 @@ class GrpcUpstreamSource final : public SourceAdapter {
   using FailureCounts = std::map<std::pair<std::string_view, int>, int>;
   // Maps the upstream outcome to the gateway's; never relays the source's
   // message. A failure is counted in `failures`, not logged.
-  FetchResult Outcome(const grpc::Status& status, const v1::FetchRecordResponse& response,
-                      const google::protobuf::Descriptor* descriptor,
-                      FailureCounts& failures) const;
+  AnswerResult Outcome(const grpc::Status& status, const v1::FetchRecordResponse& response,
+                       const google::protobuf::Descriptor* descriptor,
+                       FailureCounts& failures) const;
+  // Answers each fetch of a FetchRecords call that succeeded with the
+  // outcome that names it; collects in `again` the fetches to ask again.
+  void MatchOutcomes(std::vector<Pending>& fetches, const v1::FetchRecordsResponse& response,
+                     std::vector<std::optional<AnswerResult>>& results, std::vector<Pending>& again,
+                     FailureCounts& failures) const;
   void LogFailures(const FailureCounts& failures) const;
 
   const std::string name_;

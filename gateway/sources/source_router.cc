@@ -2,6 +2,7 @@
 
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
+#include "gateway/sources/subject_checked_source.h"
 
 namespace ketenpoort::sources {
 
@@ -10,13 +11,21 @@ absl::StatusOr<SourceRouter> SourceRouter::Create(
     const records::RecordCatalog& catalog) {
   SourceRouter router;
   for (const adapters::SourceConfig& config : configs) {
-    ASSIGN_OR_RETURN(adapters::SourceAdapterPtr source, registry.Create(config));
+    ASSIGN_OR_RETURN(adapters::SourceAdapterPtr adapter, registry.Create(config));
+    std::vector<const google::protobuf::Descriptor*> types;
     for (const std::string& record_type : config.record_types) {
-      if (catalog.Find(record_type) == nullptr) {
+      const google::protobuf::Descriptor* type = catalog.Find(record_type);
+      if (type == nullptr) {
         return MakeError(
             absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
             "source '" + config.name + "' lists unknown record type '" + record_type + "'");
       }
+      types.push_back(type);
+    }
+    // Every record passes the subject check on its way out of the source.
+    ASSIGN_OR_RETURN(adapters::SourceAdapterPtr source,
+                     SubjectCheckedSource::Create(std::move(adapter), types));
+    for (const std::string& record_type : config.record_types) {
       if (!router.by_record_type_.emplace(record_type, Route{source.get(), config.owner}).second) {
         return MakeError(absl::StatusCode::kInvalidArgument, "BAD_CONFIG",
                          "record type '" + record_type + "' is served by two sources");

@@ -15,8 +15,10 @@ namespace ketenpoort::sources {
 
 class SourceRouter {
  public:
-  // Creates every configured source. Refuses unknown record types and a
-  // record type served by two sources.
+  // Creates every configured source, each wrapped in a SubjectCheckedSource
+  // so that no record about another person than asked gets through.
+  // Refuses unknown record types, a record type without a string
+  // subject_id field, and a record type served by two sources.
   static absl::StatusOr<SourceRouter> Create(const std::vector<adapters::SourceConfig>& configs,
                                              const adapters::AdapterRegistry& registry,
                                              const records::RecordCatalog& catalog);

@@ -1,25 +1,35 @@
 // The grpc_upstream adapter's batching (max_batch > 1) against the real
 // reference source server over mutual TLS: many fetches at once, each
 // answered with its own record; a source without FetchRecords; a source
-// that fails or is slow for a whole batch. Every wait is bounded.
+// that fails or is slow for a whole batch. And against a fake source in
+// this process: one that answers a batch out of order, and one that
+// answers for one person with another's record. Every wait is bounded.
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "adapters/fixture/sqlite_fixture_source.h"
 #include "adapters/synthetic/synthetic_population.h"
 #include "adapters/upstream/grpc_upstream_source.h"
 #include "gateway/common/error.h"
 #include "gateway/records/record_catalog.h"
+#include "ketenpoort/v1/audit_entry.pb.h"
+#include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/source.grpc.pb.h"
 #include "records/v1/noa.pb.h"
+#include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 #include "tests/support/temp_dir.h"
@@ -66,13 +76,117 @@ class Outcomes {
   size_t arrived_ = 0;
 };
 
+// A SourceService in this process, over mutual TLS like the reference
+// source server, serving the fixtures with faults that server has no flag
+// for: it answers FetchRecords in reversed order (each outcome still naming
+// its fetch), and answers for some subjects with another person's record.
+class FakeSourceService final : public v1::SourceService::CallbackService {
+ public:
+  struct Faults {
+    bool reverse_batches = false;
+    std::map<std::string, std::string> record_of;  // asked subject -> whose record it gets
+    std::string misnamed;  // in a batch, its outcome names a subject not asked
+  };
+
+  FakeSourceService(std::unique_ptr<adapters::SqliteFixtureSource> fixtures, Faults faults)
+      : fixtures_(std::move(fixtures)), faults_(std::move(faults)) {}
+
+  grpc::ServerUnaryReactor* FetchRecord(grpc::CallbackServerContext* context,
+                                        const v1::FetchRecordRequest* request,
+                                        v1::FetchRecordResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(Answer(*request, *response));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* FetchRecords(grpc::CallbackServerContext* context,
+                                         const v1::FetchRecordsRequest* request,
+                                         v1::FetchRecordsResponse* response) override {
+    const int count = request->fetches_size();
+    if (count > 1) ++batches_;
+    for (int n = 0; n < count; ++n) {
+      const v1::FetchRecordRequest& fetch =
+          request->fetches(faults_.reverse_batches ? count - 1 - n : n);
+      v1::FetchOutcome* outcome = response->add_outcomes();
+      outcome->set_subject_id(fetch.subject_id() == faults_.misnamed ? "2999999999"
+                                                                     : fetch.subject_id());
+      outcome->set_record_type(fetch.record_type());
+      const grpc::Status status = Answer(fetch, *outcome->mutable_response());
+      outcome->set_code(status.error_code());
+      if (!status.ok()) outcome->clear_response();
+    }
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  // FetchRecords calls that carried more than one fetch.
+  int batches() const { return batches_.load(); }
+
+ private:
+  grpc::Status Answer(const v1::FetchRecordRequest& request, v1::FetchRecordResponse& response) {
+    const google::protobuf::Descriptor* type =
+        records::RecordCatalog::Builtin().Find(request.record_type());
+    if (type == nullptr) return {grpc::StatusCode::INVALID_ARGUMENT, "unknown record type"};
+    const auto swapped = faults_.record_of.find(request.subject_id());
+    const std::string& subject =
+        swapped == faults_.record_of.end() ? request.subject_id() : swapped->second;
+    adapters::FetchRequest fetch;
+    fetch.subject_id = subject;
+    fetch.record_type = request.record_type();
+    fetch.descriptor = type;
+    adapters::AnswerResult answer = absl::UnknownError("not answered");
+    fixtures_->FetchAnswerAsync(fetch,
+                                [&answer](adapters::AnswerResult a) { answer = std::move(a); });
+    if (!answer.ok()) {
+      return {answer.status().code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
+                                                                    : grpc::StatusCode::UNAVAILABLE,
+              "no record"};
+    }
+    response.mutable_record()->PackFrom(*answer->record);
+    // Names the identifiers of the person it looked up, as a source that
+    // mixed up its lookups would.
+    for (const std::string& id : answer->subject_ids) response.add_subject_ids(id);
+    return grpc::Status::OK;
+  }
+
+  std::unique_ptr<adapters::SqliteFixtureSource> fixtures_;
+  const Faults faults_;
+  std::atomic<int> batches_{0};
+};
+
 class UpstreamBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir_.File("fixtures.db"), kSeed, kPersons).ok());
   }
   void TearDown() override {
+    if (gateway_) {
+      EXPECT_EQ(gateway_->Stop(), 0) << gateway_->StderrText();
+    }
     if (source_) source_->Stop();
+    if (fake_server_) fake_server_->Shutdown(std::chrono::system_clock::now());
+  }
+
+  // Starts a FakeSourceService on a free loopback port with the source's
+  // dev certificate, requiring the client's; its address is address_.
+  void StartFakeSource(FakeSourceService::Faults faults) {
+    auto fixtures = adapters::SqliteFixtureSource::Open("fake", dir_.File("fixtures.db"));
+    ASSERT_TRUE(fixtures.ok()) << fixtures.status();
+    fake_ = std::make_unique<FakeSourceService>(std::move(*fixtures), std::move(faults));
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = testing::ReadFile(CertsDir() + "/ca.crt");
+    tls.pem_key_cert_pairs.push_back({testing::ReadFile(CertsDir() + "/source.key"),
+                                      testing::ReadFile(CertsDir() + "/source.crt")});
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.RegisterService(fake_.get());
+    fake_server_ = builder.BuildAndStart();
+    ASSERT_NE(fake_server_, nullptr);
+    ASSERT_NE(port, 0);
+    address_ = "127.0.0.1:" + std::to_string(port);
   }
 
   void StartSource(std::vector<std::string> flags = {}) {
@@ -82,6 +196,7 @@ class UpstreamBatchTest : public ::testing::Test {
     source_ = GatewayProcess::StartServer(testing::SourceBinary(), args, dir_.path().string(),
                                           "source", &error);
     ASSERT_NE(source_, nullptr) << error;
+    address_ = source_->address();
   }
 
   std::unique_ptr<GrpcUpstreamSource> Adapter(int max_batch, int timeout_ms = 5000,
@@ -91,7 +206,7 @@ class UpstreamBatchTest : public ::testing::Test {
     config.name = "coa-tvs";
     config.owner = "coa";
     config.kind = "grpc_upstream";
-    config.upstream.target = source_->address();
+    config.upstream.target = address_;
     config.upstream.ca_file = CertsDir() + "/ca.crt";
     config.upstream.cert_file = CertsDir() + "/ketenpoort-gateway.crt";
     config.upstream.key_file = CertsDir() + "/ketenpoort-gateway.key";
@@ -179,7 +294,11 @@ class UpstreamBatchTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::string address_;  // of the source the adapters use
   std::unique_ptr<GatewayProcess> source_;
+  std::unique_ptr<FakeSourceService> fake_;
+  std::unique_ptr<grpc::Server> fake_server_;
+  std::unique_ptr<GatewayProcess> gateway_;
 };
 
 TEST_F(UpstreamBatchTest, FetchesThatQueueGoTogetherAndEachGetsItsOwnRecord) {
@@ -195,6 +314,108 @@ TEST_F(UpstreamBatchTest, FetchesThatQueueGoTogetherAndEachGetsItsOwnRecord) {
   // goes in calls of at most 16.
   EXPECT_LT(traffic.calls, fetches / 2);
   EXPECT_GE(traffic.calls, (fetches + 15) / 16);
+}
+
+TEST_F(UpstreamBatchTest, BatchAnsweredOutOfOrderStillGivesEachFetchItsOwnRecord) {
+  StartFakeSource({.reverse_batches = true, .record_of = {}, .misnamed = ""});
+  // One call in flight, so nearly every fetch waits and goes in a batch.
+  auto adapter = Adapter(16, 5000, 3, /*max_calls_in_flight=*/1);
+  ASSERT_NE(adapter, nullptr);
+  FetchAllAndCheck(*adapter);
+  EXPECT_GT(fake_->batches(), 0);
+  EXPECT_LT(adapter->traffic().calls, Subjects().size() / 2);
+}
+
+TEST_F(UpstreamBatchTest, FetchThatNoOutcomeNamesIsABadRecordAndTheStrayOutcomeIsDropped) {
+  // Person 5's outcomes name someone not asked. Only the first fetch (of
+  // person 0) goes out alone; each of person 5's waits and goes in a batch.
+  const std::string misnamed = synthetic::SyntheticPopulation(kSeed).Person(5).v_number;
+  StartFakeSource({.reverse_batches = false, .record_of = {}, .misnamed = misnamed});
+  auto adapter = Adapter(16, 5000, 3, /*max_calls_in_flight=*/1);
+  ASSERT_NE(adapter, nullptr);
+  ::testing::internal::CaptureStderr();
+  const std::unique_ptr<Outcomes> outcomes = FetchAll(*adapter);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const std::vector<std::string> subjects = Subjects();
+  size_t bad = 0;
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    if (subjects[i] != misnamed) continue;
+    ASSERT_FALSE((*outcomes)[i].ok()) << i;
+    EXPECT_EQ(ErrorReason((*outcomes)[i].status()), "SOURCE_BAD_RECORD") << i;
+    ++bad;
+  }
+  EXPECT_EQ(bad, 3u);
+  EXPECT_NE(log.find("source_outcome_unmatched"), std::string::npos) << log;
+  EXPECT_NE(log.find("source_fetch_unanswered"), std::string::npos) << log;
+  EXPECT_EQ(log.find(misnamed), std::string::npos) << log;
+  // Everyone else still gets their own.
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    if (subjects[i] == misnamed || subjects[i][0] == '9') continue;
+    ASSERT_TRUE((*outcomes)[i].ok()) << i << ": " << (*outcomes)[i].status();
+    const auto* record = dynamic_cast<const records::v1::noa::Assessment*>((*outcomes)[i]->get());
+    ASSERT_NE(record, nullptr) << i;
+    EXPECT_EQ(record->subject_id(), subjects[i]) << i;
+  }
+}
+
+TEST_F(UpstreamBatchTest, SourceAnsweringForOnePersonWithAnothersRecordReleasesNothing) {
+  const synthetic::SyntheticPopulation population(kSeed);
+  const std::string asked = population.Person(4).v_number;
+  const std::string other = population.Person(5).v_number;
+  const std::string control = population.Person(6).v_number;
+  StartFakeSource({.reverse_batches = false, .record_of = {{asked, other}}, .misnamed = ""});
+  std::string error;
+  gateway_ = GatewayProcess::Start(
+      testing::WriteConfig(dir_, testing::PoliciesDir(), testing::ChainSources(address_)),
+      dir_.path().string(), &error);
+  ASSERT_NE(gateway_, nullptr) << error;
+  for (const std::string& subject : {asked, control}) {
+    const grpc::Status linked =
+        testing::LinkToMunicipality(gateway_->address(), subject, "0632",
+                                    testing::DateFromToday(-30), testing::DateFromToday(7));
+    ASSERT_TRUE(linked.ok()) << linked.error_message();
+  }
+  auto ask = [this](const std::string& subject, v1::GetRecordResponse* response) {
+    v1::GetRecordRequest request;
+    request.set_subject_id(subject);
+    request.set_record_type("noa.Assessment");
+    request.set_purpose(v1::WORK_REINTEGRATION);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-role", "werkconsulent");
+    return v1::DossierService::NewStub(testing::ChannelAs(gateway_->address(), "gemeente-woerden"))
+        ->GetRecord(&context, request, response);
+  };
+
+  // A person the source answers for rightly gets their record.
+  v1::GetRecordResponse released;
+  const grpc::Status permitted = ask(control, &released);
+  ASSERT_TRUE(permitted.ok()) << permitted.error_message();
+  EXPECT_TRUE(released.record().Is<records::v1::noa::Assessment>());
+
+  v1::GetRecordResponse response;
+  const grpc::Status status = ask(asked, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(testing::ReasonOf(status), "SOURCE_BAD_RECORD");
+  EXPECT_NE(status.error_message().find("coa-tvs"), std::string::npos) << status.error_message();
+  EXPECT_EQ(status.error_message().find(asked), std::string::npos) << status.error_message();
+  EXPECT_EQ(status.error_message().find(other), std::string::npos) << status.error_message();
+  EXPECT_FALSE(response.has_record());
+
+  const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(entry.decision(), v1::AuditEntry::FAILED);
+  EXPECT_EQ(entry.reason(), "SOURCE_BAD_RECORD");
+  EXPECT_EQ(entry.record_type(), "noa.Assessment");
+  EXPECT_EQ(entry.source(), "coa-tvs");
+  EXPECT_EQ(entry.released_fields_size(), 0);
+  EXPECT_EQ(entry.released_categories_size(), 0);
+  EXPECT_TRUE(entry.payload_sha256().empty());
+
+  // The gateway's log says which source, and about no one.
+  const std::string log = gateway_->StderrText();
+  EXPECT_NE(log.find("source_wrong_subject"), std::string::npos) << log;
+  EXPECT_EQ(log.find(asked), std::string::npos);
+  EXPECT_EQ(log.find(other), std::string::npos);
 }
 
 TEST_F(UpstreamBatchTest, WithoutBatchingEveryFetchIsItsOwnCall) {
@@ -343,9 +564,16 @@ TEST_F(UpstreamBatchTest, SourceAnswersAllowedBatchesInOrderAndRefusesTooLargeOn
   v1::FetchRecordsResponse response;
   ASSERT_TRUE(FetchRecordsAs(source_->address(), "ketenpoort-gateway", 3, &response).ok());
   ASSERT_EQ(response.outcomes_size(), 3);
+  const std::string subject = synthetic::SyntheticPopulation(kSeed).Person(0).v_number;
   for (const v1::FetchOutcome& outcome : response.outcomes()) {
     EXPECT_EQ(outcome.code(), 0);
     EXPECT_TRUE(outcome.response().record().Is<records::v1::noa::Assessment>());
+    // Each outcome names the fetch it answers, and whom the record is about.
+    EXPECT_EQ(outcome.subject_id(), subject);
+    EXPECT_EQ(outcome.record_type(), "noa.Assessment");
+    EXPECT_EQ(std::vector<std::string>(outcome.response().subject_ids().begin(),
+                                       outcome.response().subject_ids().end()),
+              std::vector<std::string>{subject});
   }
 
   v1::FetchRecordsResponse refused;

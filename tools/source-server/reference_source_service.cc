@@ -42,13 +42,19 @@ grpc::Status ReferenceSourceService::Answer(const v1::FetchRecordRequest& reques
   fetch.subject_id = request.subject_id();
   fetch.record_type = request.record_type();
   fetch.descriptor = descriptor;
-  auto record = fixtures_->Fetch(fetch);
-  if (!record.ok()) {
-    return {record.status().code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
+  // The fixture source answers inline.
+  adapters::AnswerResult answer = absl::UnknownError("not answered");
+  fixtures_->FetchAnswerAsync(
+      fetch, [&answer](adapters::AnswerResult result) { answer = std::move(result); });
+  if (!answer.ok()) {
+    return {answer.status().code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
                                                                   : grpc::StatusCode::UNAVAILABLE,
             "no record"};
   }
-  response.mutable_record()->PackFrom(**record);
+  response.mutable_record()->PackFrom(*answer->record);
+  // Whom the record is about, by the identifiers the fixtures know for the
+  // person (the record itself carries the V-nummer only).
+  for (const std::string& id : answer->subject_ids) response.add_subject_ids(id);
   return grpc::Status::OK;
 }
 
@@ -105,6 +111,9 @@ grpc::ServerUnaryReactor* ReferenceSourceService::FetchRecords(
   if (options_.delay.count() > 0) std::this_thread::sleep_for(options_.delay);
   for (const v1::FetchRecordRequest& fetch : request->fetches()) {
     v1::FetchOutcome* outcome = response->add_outcomes();
+    // Which fetch this answers: the gateway matches by these, not by order.
+    outcome->set_subject_id(fetch.subject_id());
+    outcome->set_record_type(fetch.record_type());
     if (const uint64_t fetch_number = ++batched_fetches_;
         fetch_number <= static_cast<uint64_t>(options_.fail_batched_fetches)) {
       log::Info("fetch_refused_on_purpose", {{"batched_fetch", fetch_number}});
