@@ -31,46 +31,47 @@ bool RecipientMatches(const CompiledConsent& consent, const identity::Partner& p
   return consent.recipient_type == partner.type && partner.Serves(consent.recipient_municipality);
 }
 
-// 0 when the consent does not cover the query; otherwise its specificity.
-int Coverage(const CompiledConsent& consent, const policy::ConsentQuery& query) {
-  if (consent.purpose != query.purpose) return 0;
-  if (query.today < consent.valid_from || query.today > consent.valid_until) return 0;
-  if (!RecipientMatches(consent, *query.recipient)) return 0;
-  const bool by_record_type = std::find(consent.record_types.begin(), consent.record_types.end(),
-                                        query.record_type) != consent.record_types.end();
+bool Covers(const CompiledConsent& consent, const policy::ConsentQuery& query) {
+  if (consent.purpose != query.purpose) return false;
+  if (query.today < consent.valid_from || query.today > consent.valid_until) return false;
+  if (!RecipientMatches(consent, *query.recipient)) return false;
+  if (!consent.record_types.empty() &&
+      std::find(consent.record_types.begin(), consent.record_types.end(), query.record_type) ==
+          consent.record_types.end()) {
+    return false;
+  }
+  if (consent.category_mask == 0) return true;  // a record-type scope alone
   const uint32_t overlap = consent.category_mask & query.category_mask;
-  const bool by_category =
-      consent.objection ? overlap != 0 : query.category_mask != 0 && overlap == query.category_mask;
-  if (!by_record_type && !by_category) return 0;
-  const int recipient_specificity = consent.recipient_partner_id.empty() ? 1 : 2;
-  return recipient_specificity * 2 + (by_record_type ? 1 : 0);
+  return consent.objection ? overlap != 0
+                           : query.category_mask != 0 && overlap == query.category_mask;
 }
 
 }  // namespace
 
 policy::ConsentVerdict Evaluate(const std::vector<CompiledConsent>& consents,
                                 const policy::ConsentQuery& query) {
-  int best = 0;
-  bool best_is_objection = false;
+  bool permitted = false;
   bool revoked_would_cover = false;
   for (const CompiledConsent& consent : consents) {
-    const int specificity = Coverage(consent, query);
-    if (specificity == 0) continue;
+    if (!Covers(consent, query)) continue;
     if (consent.revoked) {
       revoked_would_cover = revoked_would_cover || !consent.objection;
       continue;
     }
-    if (specificity > best) {
-      best = specificity;
-      best_is_objection = consent.objection;
-    } else if (specificity == best) {
-      best_is_objection = best_is_objection || consent.objection;
-    }
+    // An objection holds, whatever permits beside it.
+    if (consent.objection) return policy::ConsentVerdict::kObjection;
+    permitted = true;
   }
-  if (best > 0) {
-    return best_is_objection ? policy::ConsentVerdict::kObjection : policy::ConsentVerdict::kPermit;
-  }
+  if (permitted) return policy::ConsentVerdict::kPermit;
   return revoked_would_cover ? policy::ConsentVerdict::kRevoked : policy::ConsentVerdict::kNone;
+}
+
+bool HasPermitFor(const std::vector<CompiledConsent>& consents, const identity::Partner& recipient,
+                  int64_t today) {
+  return std::any_of(consents.begin(), consents.end(), [&](const CompiledConsent& consent) {
+    return !consent.objection && !consent.revoked && today >= consent.valid_from &&
+           today <= consent.valid_until && RecipientMatches(consent, recipient);
+  });
 }
 
 }  // namespace ketenpoort::consent

@@ -1,15 +1,15 @@
 // Consent matching and conflict resolution, independent of storage.
 //
 // A consent covers a release when the recipient, purpose and validity
-// period match and its scope covers the release: for a permission, the
-// record type is listed or every released category is; for an objection,
-// the record type is listed or any released category is (an objection to
-// HEALTH blocks every release that includes HEALTH).
+// period match and its scope covers the release. The scope is record
+// types, categories, or both (then both must match): a record type covers
+// when it is listed; categories cover, for a permission, when every
+// released category is listed, for an objection when any is (an objection
+// to HEALTH blocks every release that includes HEALTH).
 //
-// Conflicts: the most specific covering consent wins. Specificity counts a
-// named recipient above a partner type in a municipality, and a record-type
-// scope above a category scope. At equal specificity an objection beats a
-// permission.
+// Conflicts (decision 0019): an objection holds. Any objection in force
+// that covers the release denies it, however specific a permission is; it
+// is lifted only by revoking it.
 #ifndef KETENPOORT_GATEWAY_CONSENT_CONSENT_MATCHER_H_
 #define KETENPOORT_GATEWAY_CONSENT_CONSENT_MATCHER_H_
 
@@ -43,6 +43,10 @@ CompiledConsent Compile(const v1::Consent& consent);
 
 policy::ConsentVerdict Evaluate(const std::vector<CompiledConsent>& consents,
                                 const policy::ConsentQuery& query);
+
+// Whether a permission in force on `today` names `recipient`.
+bool HasPermitFor(const std::vector<CompiledConsent>& consents, const identity::Partner& recipient,
+                  int64_t today);
 
 }  // namespace ketenpoort::consent
 
