@@ -26,8 +26,9 @@ out="${1:-$(dirname "$0")/out}"
 mkdir -p "$out"
 cd "$out"
 
-# handover-master.key is the newest file: an older dev PKI without it is redone.
-if [ -f ca.crt ] && [ -f handover-master.key ] && [ -f checkpoint.key ] && [ "$force" = 0 ]; then
+# The newest files: an older dev PKI without them is redone.
+if [ -f ca.crt ] && [ -f handover-master.key ] && [ -f checkpoint.key ] &&
+   [ -f huisartsenpraktijk-utrecht.crt ] && [ "$force" = 0 ]; then
   echo "dev certificates already in $out (use --force to recreate)"
   exit 0
 fi
@@ -78,6 +79,8 @@ vwn-midden-nederland|VluchtelingenWerk Midden-Nederland|00000099000000000501
 gemeente-woerden|Gemeente Woerden|00000099000000000632
 gemeente-utrecht|Gemeente Utrecht|00000099000000000344
 huisartsenpraktijk-woerden|Huisartsenpraktijk De Linde Woerden|00000099000000010632
+huisartsenpraktijk-oudegracht|Huisartsenpraktijk Oudegracht Woerden|00000099000000011632
+huisartsenpraktijk-utrecht|Huisartsenpraktijk Lombok Utrecht|00000099000000010344
 jgz-woerden|Jeugdgezondheidszorg Woerden|00000099000000020632
 fg-gemeente-woerden|Gemeente Woerden - Functionaris Gegevensbescherming|00000099000000030632
 fg-coa|COA - Functionaris Gegevensbescherming|00000099000000030101

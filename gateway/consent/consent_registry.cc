@@ -129,3 +129,14 @@ policy::ConsentVerdict ConsentRegistry::Evaluate(const policy::ConsentQuery& que
 }
 
 }  // namespace ketenpoort::consent
+
+namespace ketenpoort::consent {
+
+bool ConsentRegistry::HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
+                                   int64_t today) const {
+  std::shared_lock lock(mutex_);
+  auto it = by_subject_.find(std::string(subject_id));
+  return it != by_subject_.end() && consent::HasPermitFor(it->second, recipient, today);
+}
+
+}  // namespace ketenpoort::consent

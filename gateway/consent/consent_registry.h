@@ -32,6 +32,8 @@ class ConsentRegistry {
   std::vector<v1::Consent> ForSubject(const std::string& subject_id) const;
 
   policy::ConsentVerdict Evaluate(const policy::ConsentQuery& query) const;
+  bool HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
+                    int64_t today) const;
 
  private:
   explicit ConsentRegistry(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}

@@ -32,6 +32,15 @@ inline constexpr std::string_view kStatisticsOnly = "STATISTICS_ONLY";
 // The rule has a condition that holds per person (consent, move window,
 // GP registration, own access), so it cannot answer for a population.
 inline constexpr std::string_view kPerPersonCondition = "PER_PERSON_CONDITION";
+// What a caller with no relationship to the person sees instead of any
+// reason that depends on facts about the person (IsAboutThePerson): an
+// unknown id, a person linked elsewhere, outside the window, not
+// registered, without consent or with an objection all look the same.
+inline constexpr std::string_view kNotPermitted = "NOT_PERMITTED";
+
+// Whether `reason` tells something about the person's facts (koppeling,
+// move date, GP registration, consents and objections).
+bool IsAboutThePerson(std::string_view reason);
 }  // namespace reason
 
 // What the answer will be. A list or an aggregate covers the persons linked
@@ -62,8 +71,15 @@ struct DecisionRequest {
 struct Decision {
   bool permit = false;
   const Rule* rule = nullptr;  // the permitting rule, when permitted
-  std::string_view reason;     // empty when permitted
-  std::string explanation;     // for humans; no personal data
+  // The detailed reason: always recorded in the audit entry.
+  std::string_view reason;  // empty when permitted
+  std::string explanation;  // for humans; no personal data
+  // What the caller is told: the detailed reason where the caller already
+  // knows its relationship with the person (the linked municipality, the
+  // registered GP, a recipient of the person's consent) or where the reason
+  // says nothing about the person; kNotPermitted otherwise.
+  std::string_view caller_reason;
+  std::string caller_explanation;
 };
 
 // One line of `ketenctl policy explain`: what happened to one rule.

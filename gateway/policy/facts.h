@@ -25,8 +25,8 @@ struct KoppelingFact {
 // Outcome of looking up consent for one release.
 enum class ConsentVerdict {
   kNone,       // no consent covers it
-  kPermit,     // a valid consent covers it, and no equally specific objection
-  kObjection,  // the most specific matching consent is an objection
+  kPermit,     // a valid consent covers it, and no objection does
+  kObjection,  // an objection in force covers it (it holds over any permission)
   kRevoked,    // only revoked consents would have covered it
 };
 
@@ -46,6 +46,11 @@ class Facts {
   virtual bool IsRegisteredWithGp(std::string_view subject_id,
                                   std::string_view practice_partner_id) const = 0;
   virtual ConsentVerdict EvaluateConsent(const ConsentQuery& query) const = 0;
+  // Whether a permission in force today names `recipient` (by id, or by
+  // type in a municipality it serves): the person has put the recipient
+  // in a relationship with them.
+  virtual bool HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
+                            int64_t today) const = 0;
 };
 
 // Knows nothing: every condition that needs a fact fails.
@@ -55,6 +60,9 @@ class NoFacts final : public Facts {
   bool IsRegisteredWithGp(std::string_view, std::string_view) const override { return false; }
   ConsentVerdict EvaluateConsent(const ConsentQuery&) const override {
     return ConsentVerdict::kNone;
+  }
+  bool HasPermitFor(std::string_view, const identity::Partner&, int64_t) const override {
+    return false;
   }
 };
 

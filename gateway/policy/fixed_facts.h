@@ -25,6 +25,10 @@ class FixedFacts final : public Facts {
   ConsentVerdict EvaluateConsent(const ConsentQuery& query) const override {
     return consent::Evaluate(consents, query);
   }
+  bool HasPermitFor(std::string_view, const identity::Partner& recipient,
+                    int64_t today) const override {
+    return consent::HasPermitFor(consents, recipient, today);
+  }
 };
 
 }  // namespace ketenpoort::policy

@@ -18,6 +18,8 @@ namespace ketenpoort::policy {
 
 namespace fs = std::filesystem;
 
+constexpr char kAssertionsFile[] = "assertions.yaml";
+
 class PolicyLoader {
  public:
   PolicyLoader(const records::RecordCatalog& catalog, PolicySet& set)
@@ -405,7 +407,7 @@ absl::StatusOr<std::shared_ptr<const PolicySet>> PolicySet::LoadDirectory(
   for (const auto& entry : fs::directory_iterator(dir, error)) {
     const fs::path& path = entry.path();
     if (entry.is_regular_file() && path.extension() == ".yaml" &&
-        path.filename() != "partners.yaml") {
+        path.filename() != "partners.yaml" && path.filename() != kAssertionsFile) {
       rule_files.push_back(path);
     }
   }
@@ -430,6 +432,18 @@ absl::StatusOr<std::shared_ptr<const PolicySet>> PolicySet::LoadDirectory(
     if (path == partners_path) continue;
     ASSIGN_OR_RETURN(YamlFile file, YamlFile::Parse(path.string(), text));
     RETURN_IF_ERROR(loader.LoadRulesFile(file));
+  }
+  // Who may assert which fact; without the file, no one may.
+  const fs::path assertions_path = fs::path(dir) / kAssertionsFile;
+  if (fs::exists(assertions_path, error)) {
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(assertions_path));
+    versioned += std::string(kAssertionsFile) + '\0' + text + '\0';
+    ASSIGN_OR_RETURN(YamlFile file, YamlFile::Parse(assertions_path.string(), text));
+    std::set<std::string> known_roles;
+    for (const auto& rule : set->rules_) {
+      known_roles.insert(rule->actor_roles.begin(), rule->actor_roles.end());
+    }
+    ASSIGN_OR_RETURN(set->assertions_, AssertionPolicy::Load(file, known_roles));
   }
   set->version_ = "sha256:" + crypto::ToHex(crypto::Sha256(versioned));
   set->BuildIndex();

@@ -181,13 +181,47 @@ std::string Explain(const Rule& rule, const DecisionRequest& request, const Chec
   return "";
 }
 
+// Whether the caller already knows it stands in a relationship with the
+// person: then a denial may say why.
+bool KnowsThePerson(const DecisionRequest& request) {
+  const identity::Partner& partner = *request.partner;
+  if (request.subject_id.empty()) return true;  // a population: nobody in particular
+  if (!request.authenticated_subject.empty() &&
+      request.authenticated_subject == request.subject_id) {
+    return true;  // the person themself
+  }
+  const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
+  if (koppeling && partner.Serves(koppeling->municipality_code)) return true;
+  return request.facts->IsRegisteredWithGp(request.subject_id, partner.id) ||
+         request.facts->HasPermitFor(request.subject_id, partner, request.today);
+}
+
+// Fills in what the caller of a denial is told.
+void Disclose(const DecisionRequest& request, Decision& decision) {
+  if (!reason::IsAboutThePerson(decision.reason) || KnowsThePerson(request)) {
+    decision.caller_reason = decision.reason;
+    decision.caller_explanation = decision.explanation;
+    return;
+  }
+  decision.caller_reason = reason::kNotPermitted;
+  decision.caller_explanation =
+      "no rule permits this request for this person; the reason is recorded in the audit log, "
+      "and told only to a partner that has a relationship with the person";
+}
+
 }  // namespace
+
+bool reason::IsAboutThePerson(std::string_view reason) {
+  return reason == kNotLinked || reason == kOutsideWindow || reason == kNotRegisteredWithGp ||
+         reason == kConsentRequired || reason == kConsentRevoked || reason == kConsentObjection;
+}
 
 Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace>* trace) const {
   Decision decision;
   if (request.partner == nullptr) {
-    decision.reason = reason::kUnknownPartner;
-    decision.explanation = "the client certificate's OIN is not a known partner";
+    decision.reason = decision.caller_reason = reason::kUnknownPartner;
+    decision.explanation = decision.caller_explanation =
+        "the client certificate's OIN is not a known partner";
     return decision;
   }
   // Statistics are counts, never a person's record; counts are statistics.
@@ -197,6 +231,8 @@ Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace
     decision.explanation = statistics ? "purpose STATISTICS releases counts only, never a "
                                         "person's record or a list of persons"
                                       : "aggregates are answered for purpose STATISTICS only";
+    decision.caller_reason = decision.reason;
+    decision.caller_explanation = decision.explanation;
     return decision;
   }
   const std::vector<const Rule*>* candidates = nullptr;
@@ -240,6 +276,7 @@ Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace
   } else {
     decision.explanation = Explain(*furthest_rule, request, furthest);
   }
+  Disclose(request, decision);
   return decision;
 }
 

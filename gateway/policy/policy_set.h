@@ -1,7 +1,8 @@
 // A validated, compiled set of policy rules: deny by default.
 //
 // Loaded from the YAML files in the policy directory (partners.yaml holds
-// the partners; every other *.yaml file holds rules). Any unknown purpose,
+// the partners; assertions.yaml who may assert which fact (assertions.h);
+// every other *.yaml file holds rules). Any unknown purpose,
 // record type, field path, category, partner or partner type refuses the
 // whole set, naming file and line. Immutable after loading: share it as
 // std::shared_ptr<const PolicySet> and swap the pointer to reload.
@@ -17,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/identity/partner_registry.h"
+#include "gateway/policy/assertions.h"
 #include "gateway/policy/decision.h"
 #include "gateway/policy/rule.h"
 #include "gateway/records/record_catalog.h"
@@ -35,6 +37,7 @@ class PolicySet {
 
   const identity::PartnerRegistry& partners() const { return partners_; }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
+  const AssertionPolicy& assertions() const { return assertions_; }
   // "sha256:<hex>" over the names and contents of every file loaded.
   const std::string& version() const { return version_; }
 
@@ -45,6 +48,7 @@ class PolicySet {
 
   identity::PartnerRegistry partners_;
   std::vector<std::unique_ptr<Rule>> rules_;
+  AssertionPolicy assertions_;
   std::string version_;
   // record type -> purpose -> partner type -> candidate rules, in file order.
   using ByPartnerType = std::array<std::vector<const Rule*>, identity::kPartnerTypeCount>;

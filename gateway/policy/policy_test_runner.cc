@@ -21,7 +21,56 @@ DecisionRequest PolicyCase::Request() const {
           .scope = scope};
 }
 
+AssertionRequest PolicyCase::Assertion() const {
+  AssertionRequest request;
+  request.fact = *fact;
+  request.partner = partner;
+  request.actor_role = actor_role;
+  request.subject_id = kCaseSubject;
+  request.authenticated_subject = subject_signed_in ? kCaseSubject : "";
+  request.facts = &facts;
+  request.has_evidence = evidence;
+  request.practice = practice;
+  request.caller_holds_scope = holds_scope;
+  request.names_caller_as_recipient = names_self;
+  request.recorded_by = recorded_by;
+  request.permit_to_caller = permit_to_caller;
+  return request;
+}
+
 namespace {
+
+absl::StatusOr<bool> OptionalBool(const YamlFile& file, const YAML::Node& node,
+                                  std::string_view key, bool fallback) {
+  ASSIGN_OR_RETURN(std::string text,
+                   file.OptionalString(node, key, fallback ? "true" : "false"));
+  if (text != "true" && text != "false") {
+    return file.ErrorAt(node[std::string(key)], "expected true or false");
+  }
+  return text == "true";
+}
+
+// The write part of a request: fact, practice and what the service knows.
+absl::Status ParseWrite(const YamlFile& file, const YAML::Node& request, const PolicySet& policies,
+                        PolicyCase* test) {
+  ASSIGN_OR_RETURN(std::string fact, file.RequiredString(request, "fact"));
+  test->fact = ParseFact(fact);
+  if (!test->fact) return file.ErrorAt(request["fact"], "unknown fact '" + fact + "'");
+  ASSIGN_OR_RETURN(std::string practice, file.OptionalString(request, "practice"));
+  if (!practice.empty()) {
+    test->practice = policies.partners().FindById(practice);
+    if (test->practice == nullptr) {
+      return file.ErrorAt(request["practice"], "unknown partner '" + practice + "'");
+    }
+  }
+  ASSIGN_OR_RETURN(test->evidence, OptionalBool(file, request, "evidence", true));
+  ASSIGN_OR_RETURN(test->holds_scope, OptionalBool(file, request, "holds_scope", false));
+  ASSIGN_OR_RETURN(test->names_self, OptionalBool(file, request, "names_self", false));
+  ASSIGN_OR_RETURN(test->recorded_by, file.OptionalString(request, "recorded_by"));
+  ASSIGN_OR_RETURN(test->permit_to_caller,
+                   OptionalBool(file, request, "permit_to_caller", false));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<int64_t> RequiredDate(const YamlFile& file, const YAML::Node& node,
                                      std::string_view key) {
@@ -119,19 +168,25 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
 
     const YAML::Node request = node["request"];
     if (!request) return file.ErrorAt(node, "missing required key 'request'");
-    RETURN_IF_ERROR(file.OnlyKeys(request, {"partner", "actor_role", "purpose", "record_type",
-                                            "break_glass", "subject_signed_in", "scope"}));
+    RETURN_IF_ERROR(file.OnlyKeys(
+        request, {"partner", "actor_role", "purpose", "record_type", "break_glass",
+                  "subject_signed_in", "scope", "fact", "practice", "evidence", "holds_scope",
+                  "names_self", "recorded_by", "permit_to_caller"}));
     ASSIGN_OR_RETURN(std::string partner, file.RequiredString(request, "partner"));
     test.partner = policies.partners().FindById(partner);
     if (test.partner == nullptr) {
       return file.ErrorAt(request["partner"], "unknown partner '" + partner + "'");
     }
     ASSIGN_OR_RETURN(test.actor_role, file.OptionalString(request, "actor_role"));
-    ASSIGN_OR_RETURN(std::string purpose, file.RequiredString(request, "purpose"));
-    if (!v1::Purpose_Parse(purpose, &test.purpose)) {
-      return file.ErrorAt(request["purpose"], "unknown purpose '" + purpose + "'");
+    if (request["fact"]) {
+      RETURN_IF_ERROR(ParseWrite(file, request, policies, &test));
+    } else {
+      ASSIGN_OR_RETURN(std::string purpose, file.RequiredString(request, "purpose"));
+      if (!v1::Purpose_Parse(purpose, &test.purpose)) {
+        return file.ErrorAt(request["purpose"], "unknown purpose '" + purpose + "'");
+      }
+      ASSIGN_OR_RETURN(test.record_type, file.RequiredString(request, "record_type"));
     }
-    ASSIGN_OR_RETURN(test.record_type, file.RequiredString(request, "record_type"));
     ASSIGN_OR_RETURN(std::string break_glass, file.OptionalString(request, "break_glass", "false"));
     test.break_glass = break_glass == "true";
     ASSIGN_OR_RETURN(std::string signed_in,
@@ -152,12 +207,14 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
 
     const YAML::Node expect = node["expect"];
     if (!expect) return file.ErrorAt(node, "missing required key 'expect'");
-    RETURN_IF_ERROR(file.OnlyKeys(expect, {"effect", "reason", "rule", "released"}));
+    RETURN_IF_ERROR(
+        file.OnlyKeys(expect, {"effect", "reason", "caller_reason", "rule", "released"}));
     ASSIGN_OR_RETURN(test.expect_effect, file.RequiredString(expect, "effect"));
     if (test.expect_effect != "permit" && test.expect_effect != "deny") {
       return file.ErrorAt(expect["effect"], "effect must be permit or deny");
     }
     ASSIGN_OR_RETURN(test.expect_reason, file.OptionalString(expect, "reason"));
+    ASSIGN_OR_RETURN(test.expect_caller_reason, file.OptionalString(expect, "caller_reason"));
     ASSIGN_OR_RETURN(test.expect_rule, file.OptionalString(expect, "rule"));
     if (expect["released"]) {
       ASSIGN_OR_RETURN(std::vector<std::string> released, file.StringList(expect, "released"));
@@ -171,11 +228,20 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
 
 CaseResult RunPolicyCase(const PolicyCase& test, const PolicySet& policies) {
   CaseResult result{test.name, test.location, true, ""};
-  const Decision decision = policies.Decide(test.Request());
   auto fail = [&result](std::string message) {
     result.passed = false;
     result.message += (result.message.empty() ? "" : "; ") + message;
   };
+  if (test.fact) {
+    const AssertionDecision asserted = policies.assertions().Decide(test.Assertion());
+    const std::string effect = asserted.permit ? "permit" : "deny";
+    if (effect != test.expect_effect) {
+      fail("expected " + test.expect_effect + ", got " + effect + " (" + asserted.explanation +
+           ")");
+    }
+    return result;
+  }
+  const Decision decision = policies.Decide(test.Request());
   const std::string effect = decision.permit ? "permit" : "deny";
   if (effect != test.expect_effect) {
     fail("expected " + test.expect_effect + ", got " + effect +
@@ -187,6 +253,10 @@ CaseResult RunPolicyCase(const PolicyCase& test, const PolicySet& policies) {
   if (!test.expect_reason.empty() && decision.reason != test.expect_reason) {
     fail("expected reason " + test.expect_reason + ", got " + std::string(decision.reason) + " (" +
          decision.explanation + ")");
+  }
+  if (!test.expect_caller_reason.empty() && decision.caller_reason != test.expect_caller_reason) {
+    fail("expected the caller to be told " + test.expect_caller_reason + ", got " +
+         std::string(decision.caller_reason));
   }
   if (!test.expect_rule.empty() &&
       (decision.rule == nullptr || decision.rule->id != test.expect_rule)) {

@@ -19,7 +19,17 @@
 //              valid_until: "2026-12-31", effect: PERMIT, revoked: false}
 //       expect: {effect: permit, rule: ..., released: [field paths]}
 //     - ...
-//       expect: {effect: deny, reason: NOT_LINKED}
+//       expect: {effect: deny, reason: NOT_LINKED, caller_reason: NOT_PERMITTED}
+//     - name: a write: who may assert a fact (assertions.yaml)
+//       request: {partner: gemeente-woerden, actor_role: maatschappelijk-begeleider,
+//                 fact: gp_registration, practice: huisartsenpraktijk-woerden,
+//                 evidence: true,        # the request carries an evidence reference
+//                 holds_scope: false,    # consent: the caller's sources hold its scope
+//                 names_self: false,     # consent: it names the caller as recipient
+//                 recorded_by: gca,      # revocation: who recorded the consent
+//                 permit_to_caller: false}  # revocation: a permission to the caller
+//       given: {today: "2026-05-01", koppeling: {municipality_code: "0632"}}
+//       expect: {effect: permit}
 #ifndef KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_
 #define KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_
 
@@ -49,13 +59,24 @@ struct PolicyCase {
   Scope scope = Scope::kPerson;
   int64_t today = 0;
   FixedFacts facts;
+  // A write case: the fact asserted, and what the service would know.
+  std::optional<Fact> fact;
+  const identity::Partner* practice = nullptr;
+  bool evidence = true;
+  bool holds_scope = false;
+  bool names_self = false;
+  std::string recorded_by;
+  bool permit_to_caller = false;
+
   // Expectations; empty strings are not checked.
   std::string expect_effect;  // "permit" or "deny"
   std::string expect_reason;
+  std::string expect_caller_reason;
   std::string expect_rule;
   std::optional<std::vector<std::string>> expect_released;
 
   DecisionRequest Request() const;
+  AssertionRequest Assertion() const;  // for a write case
 };
 
 struct CaseResult {

@@ -77,6 +77,27 @@ absl::StatusOr<FieldPath> RecordCatalog::ResolvePath(const Descriptor* type,
   return resolved;
 }
 
+namespace {
+
+uint32_t MaskOf(const google::protobuf::Descriptor* type, int depth) {
+  uint32_t mask = 0;
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    const DataCategory category = RecordCatalog::CategoryOf(field);
+    if (category != DATA_CATEGORY_UNSPECIFIED) mask |= 1u << category;
+    if (field->message_type() != nullptr && depth < 8) {
+      mask |= MaskOf(field->message_type(), depth + 1);
+    }
+  }
+  return mask;
+}
+
+}  // namespace
+
+uint32_t RecordCatalog::CategoryMask(const google::protobuf::Descriptor* type) {
+  return MaskOf(type, 0);
+}
+
 DataCategory RecordCatalog::CategoryOf(const FieldDescriptor* field) {
   return field->options().GetExtension(ketenpoort::category);
 }

@@ -42,6 +42,9 @@ class RecordCatalog {
                                                std::string_view path);
 
   static DataCategory CategoryOf(const google::protobuf::FieldDescriptor* field);
+  // Bit (1 << DataCategory) for every category a field of `type` (or of a
+  // message inside it) carries.
+  static uint32_t CategoryMask(const google::protobuf::Descriptor* type);
   static std::string_view CategoryName(DataCategory category);
 
  private:

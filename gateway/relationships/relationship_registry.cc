@@ -148,16 +148,31 @@ std::vector<std::pair<std::string, std::string>> RelationshipRegistry::Koppeling
 absl::Status RelationshipRegistry::SetGpRegistration(const v1::GpRegistration& registration) {
   std::unique_lock lock(mutex_);
   RETURN_IF_ERROR(Persist("gp_registration", registration.subject_id(), registration));
-  if (registration.ended()) {
-    // Only the practice the subject is registered with can end it.
-    auto it = gp_practice_.find(registration.subject_id());
-    if (it != gp_practice_.end() && it->second == registration.practice_partner_id()) {
-      gp_practice_.erase(it);
-    }
-  } else {
-    gp_practice_[registration.subject_id()] = registration.practice_partner_id();
-  }
+  gp_practice_[registration.subject_id()] = registration.practice_partner_id();
   return absl::OkStatus();
+}
+
+absl::Status RelationshipRegistry::EndGpRegistration(const v1::GpRegistration& registration) {
+  std::unique_lock lock(mutex_);
+  // Checked and written under one lock: the store and memory never disagree.
+  auto it = gp_practice_.find(registration.subject_id());
+  if (it == gp_practice_.end() || it->second != registration.practice_partner_id()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "GP_REGISTRATION_NOT_CURRENT",
+                     "the person is not registered with practice " +
+                         registration.practice_partner_id());
+  }
+  v1::GpRegistration ended = registration;
+  ended.set_ended(true);
+  RETURN_IF_ERROR(Persist("gp_registration", registration.subject_id(), ended));
+  gp_practice_.erase(it);
+  return absl::OkStatus();
+}
+
+std::optional<std::string> RelationshipRegistry::GpPracticeOf(std::string_view subject_id) const {
+  std::shared_lock lock(mutex_);
+  auto it = gp_practice_.find(std::string(subject_id));
+  if (it == gp_practice_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<policy::KoppelingFact> RelationshipRegistry::KoppelingOf(

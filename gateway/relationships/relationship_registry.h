@@ -30,10 +30,18 @@ class RelationshipRegistry {
   // Several at once (e.g. COA's initial load), in one transaction: all or
   // none.
   absl::Status SetKoppelingen(const std::vector<v1::Koppeling>& koppelingen);
+  // Registers the subject with a practice, replacing any other (the
+  // caller audits the end of the previous one first).
   absl::Status SetGpRegistration(const v1::GpRegistration& registration);
+  // Ends the subject's registration with `registration.practice_partner_id`;
+  // FAILED_PRECONDITION GP_REGISTRATION_NOT_CURRENT, changing nothing, when
+  // that is not the subject's current practice.
+  absl::Status EndGpRegistration(const v1::GpRegistration& registration);
 
   std::optional<policy::KoppelingFact> KoppelingOf(std::string_view subject_id) const;
   bool IsRegisteredWithGp(std::string_view subject_id, std::string_view practice_id) const;
+  // The practice the subject is registered with, if any.
+  std::optional<std::string> GpPracticeOf(std::string_view subject_id) const;
 
   // Every linked subject with its municipality code: a snapshot.
   std::vector<std::pair<std::string, std::string>> Koppelingen() const;

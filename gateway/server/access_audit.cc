@@ -1,7 +1,7 @@
 #include "gateway/server/access_audit.h"
 
 #include "gateway/common/error.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 
 namespace ketenpoort::server {
 
@@ -18,13 +18,6 @@ v1::AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, int purpose,
   return entry;
 }
 
-void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
-                const absl::Status& status) {
-  entry.set_decision(decision);
-  std::string reason = ErrorReason(status);
-  entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
-}
-
 absl::Status ValidatePurpose(int purpose) {
   if (v1::Purpose_IsValid(purpose) && purpose != v1::PURPOSE_UNSPECIFIED) return absl::OkStatus();
   return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_PURPOSE",
@@ -32,14 +25,8 @@ absl::Status ValidatePurpose(int purpose) {
 }
 
 absl::Status DeniedBy(const policy::Decision& decision, const std::string& policy_version) {
-  return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
-                   {{"policy_version", policy_version}});
-}
-
-absl::Status AuditUnavailable() {
-  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                   "the audit log cannot record this request, so no data is released; "
-                   "retry later");
+  return MakeError(absl::StatusCode::kPermissionDenied, decision.caller_reason,
+                   decision.caller_explanation, {{"policy_version", policy_version}});
 }
 
 void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status error,

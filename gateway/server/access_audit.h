@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/policy/decision.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/caller.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
@@ -20,19 +21,13 @@ namespace ketenpoort::server {
 v1::AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, int purpose, int64_t now,
                               const std::string& policy_version, const std::string& method);
 
-// Decision and machine reason (the error's reason, or its code's name).
-void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
-                const absl::Status& status);
-
 // INVALID_ARGUMENT UNKNOWN_PURPOSE unless `purpose` is one of the gateway's.
 absl::Status ValidatePurpose(int purpose);
 
-// PERMISSION_DENIED with the decision's reason and explanation.
+// PERMISSION_DENIED with the reason and explanation the caller may see
+// (decision.h: a caller with no relationship to the person learns nothing
+// about them); the audit entry keeps the detailed reason.
 absl::Status DeniedBy(const policy::Decision& decision, const std::string& policy_version);
-
-// UNAVAILABLE AUDIT_UNAVAILABLE: the log could not record the request, so
-// nothing is released.
-absl::Status AuditUnavailable();
 
 // Appends `entry`, then calls `done` with `error`, or with
 // AuditUnavailable() when the entry could not be written.

@@ -8,7 +8,7 @@
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/policy/decision.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
 
@@ -24,7 +24,9 @@ constexpr uint32_t kMaxPageSize = 1000;
 // call scan the whole log.
 constexpr uint64_t kMaxRowsPerCall = 50'000;
 
-// Whose entries the caller may read: all, or one organisation's.
+// Whose entries the caller may read: all (a supervisor, or the person
+// about themself), or those of one organisation (its privacy officer).
+// The one scoping rule for GetEntry, Query and the access report.
 struct ReadScope {
   bool all = false;
   std::string organisation;
@@ -34,31 +36,30 @@ struct ReadScope {
   }
 };
 
-absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller) {
+// `subject_id`: the person a report is about, or empty for entries and
+// queries. Only a report may be asked by the person, at the subject portal.
+absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller,
+                                  std::string_view subject_id = "") {
   RETURN_IF_ERROR(RequireKnownPartner(caller));
   switch (caller->partner->type) {
     case identity::PartnerType::kSupervisor:
       return ReadScope{.all = true, .organisation = ""};
     case identity::PartnerType::kPrivacyOfficer:
       return ReadScope{.all = false, .organisation = caller->partner->organisation};
+    case identity::PartnerType::kSubjectPortal:
+      if (subject_id.empty()) break;
+      if (caller->authenticated_subject.empty() || caller->authenticated_subject != subject_id) {
+        return MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotTheSubject,
+                         "a subject portal gets the report of the person signed in, no one "
+                         "else's");
+      }
+      return ReadScope{.all = true, .organisation = ""};
     default:
-      return MakeError(absl::StatusCode::kPermissionDenied, "AUDIT_READ_NOT_ENTITLED",
-                       "only privacy officers and supervisors may read audit entries");
+      break;
   }
-}
-
-// Who may have a person's access report: the person, through the subject
-// portal where they signed in, or a privacy officer or supervisor.
-absl::Status MayReportOn(const absl::StatusOr<Caller>& caller, const std::string& subject_id) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  if (caller->partner->type != identity::PartnerType::kSubjectPortal) {
-    return ScopeOf(caller).status();
-  }
-  if (caller->authenticated_subject.empty() || caller->authenticated_subject != subject_id) {
-    return MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotTheSubject,
-                     "a subject portal gets the report of the person signed in, no one else's");
-  }
-  return absl::OkStatus();
+  return MakeError(absl::StatusCode::kPermissionDenied, "AUDIT_READ_NOT_ENTITLED",
+                   "only privacy officers and supervisors may read audit entries, and the "
+                   "person their own report");
 }
 
 std::string HashBytes(const audit::merkle::Hash& hash) {
@@ -108,39 +109,36 @@ bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_ps
 }  // namespace
 
 absl::StatusOr<Caller> AuditService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
+  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
+}
+
+v1::AuditEntry AuditService::ReadEntry(const absl::StatusOr<Caller>& caller,
+                                       const std::string& method, std::string_view subject_id,
+                                       v1::Purpose purpose) const {
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::ADMIN,
+                                         std::string(kService) + method, subject_id, purpose);
+  entry.set_record_type(kAuditLogRecordType);
+  return entry;
 }
 
 absl::Status AuditService::RecordRead(const Caller& caller, const std::string& method,
                                       const std::string& subject_pseudonym, v1::Purpose purpose,
                                       const std::string& detail) const {
-  v1::AuditEntry entry;
-  entry.set_kind(v1::AuditEntry::ADMIN);
-  entry.set_time_unix_micros(services_.clock->NowUnixMicros());
-  entry.set_method(std::string(kService) + method);
-  entry.set_partner_oin(caller.certificate.oin);
-  entry.set_client_cert_sha256(caller.certificate.sha256_hex);
-  entry.set_partner_id(caller.partner->id);
-  entry.set_partner_name(caller.partner->name);
-  entry.set_actor_id(caller.actor_id);
-  entry.set_actor_role(caller.actor_role);
-  entry.set_request_id(caller.request_id);
+  v1::AuditEntry entry = ReadEntry(caller, method, "", purpose);
   entry.set_subject_pseudonym(subject_pseudonym);
-  entry.set_purpose(purpose);
-  entry.set_record_type(kAuditLogRecordType);
-  entry.set_decision(v1::AuditEntry::PERMIT);
-  entry.set_policy_version(services_.policies->Current()->version());
-  entry.set_detail(detail);
-  if (!services_.audit->AppendAndWait(std::move(entry)).ok()) {
-    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                     "the audit log cannot record this read, so it is not answered; retry later");
-  }
-  return absl::OkStatus();
+  return audit_.Permit(std::move(entry), detail);
+}
+
+absl::Status AuditService::Refused(const absl::StatusOr<Caller>& caller, const std::string& method,
+                                   std::string_view subject_id, const absl::Status& error) const {
+  return audit_.Refuse(ReadEntry(caller, method, subject_id, v1::AUDIT_REVIEW), error);
 }
 
 absl::Status AuditService::DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
                                            v1::GetCheckpointResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return Refused(caller, "GetCheckpoint", "", unknown);
+  }
   const audit::StoredCheckpoint head = services_.audit->LatestCheckpoint();
   if (head.size == 0) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_LOG_EMPTY",
@@ -156,7 +154,9 @@ absl::Status AuditService::DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
 absl::Status AuditService::DoGetInclusionProof(const absl::StatusOr<Caller>& caller,
                                                const v1::GetInclusionProofRequest& request,
                                                v1::GetInclusionProofResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return Refused(caller, "GetInclusionProof", "", unknown);
+  }
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   const uint64_t size = request.tree_size() == 0 ? latest : request.tree_size();
   if (request.index() == 0) {
@@ -181,7 +181,9 @@ absl::Status AuditService::DoGetInclusionProof(const absl::StatusOr<Caller>& cal
 absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& caller,
                                                  const v1::GetConsistencyProofRequest& request,
                                                  v1::GetConsistencyProofResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return Refused(caller, "GetConsistencyProof", "", unknown);
+  }
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   const uint64_t new_size = request.new_size() == 0 ? latest : request.new_size();
   if (request.old_size() == 0 || request.old_size() > new_size) {
@@ -204,7 +206,9 @@ absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& c
 absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
                                       const v1::GetEntryRequest& request,
                                       v1::GetEntryResponse* response) {
-  ASSIGN_OR_RETURN(const ReadScope scope, ScopeOf(caller));
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller);
+  if (!scoped.ok()) return Refused(caller, "GetEntry", "", scoped.status());
+  const ReadScope& scope = *scoped;
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   if (request.index() == 0 || request.index() > latest) {
     return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
@@ -243,7 +247,9 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
 absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
                                    const v1::AuditQueryRequest& request,
                                    v1::AuditQueryResponse* response) {
-  ASSIGN_OR_RETURN(const ReadScope scope, ScopeOf(caller));
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller);
+  if (!scoped.ok()) return Refused(caller, "Query", request.subject_id(), scoped.status());
+  const ReadScope& scope = *scoped;
   ASSIGN_OR_RETURN(const uint64_t after, DecodePageToken(request.page_token()));
   if (request.page_size() > kMaxPageSize) {
     return MakeError(absl::StatusCode::kInvalidArgument, "PAGE_TOO_LARGE",
@@ -300,7 +306,11 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
 absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
                                                     const v1::SubjectAccessReportRequest& request,
                                                     v1::SubjectAccessReport* response) {
-  RETURN_IF_ERROR(MayReportOn(caller, request.subject_id()));
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, request.subject_id());
+  if (!scoped.ok()) {
+    return Refused(caller, "GetSubjectAccessReport", request.subject_id(), scoped.status());
+  }
+  const ReadScope& scope = *scoped;
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
   const std::string language = request.language().empty() ? "nl" : request.language();
   const audit::AccessReportCatalogue* catalogue = catalogues_->Find(language);
@@ -323,8 +333,10 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
                       ->Scan(range,
                              [&](const audit::StoredEntry& row) {
                                if (entry.ParseFromString(row.entry_bytes) &&
-                                   entry.subject_pseudonym() == pseudonym &&
+                                   entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
                                    (entry.kind() == v1::AuditEntry::ACCESS ||
+                                    entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
+                                    entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
                                     entry.purpose() == v1::AUDIT_REVIEW ||
                                     entry.purpose() == v1::SUBJECT_ACCESS)) {
                                  accesses.push_back(entry);

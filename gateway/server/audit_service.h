@@ -8,10 +8,13 @@
 //   GetEntry, Query                  privacy officers: entries in which the
 //                                    organisation they oversee is requester
 //                                    or source; supervisors: all entries
-//   GetSubjectAccessReport           privacy officers and supervisors, for
-//                                    the person who asked them; the report
-//                                    is complete, whoever accessed the data
-// Every query and report is recorded in the log before it is answered.
+//   GetSubjectAccessReport           supervisors: complete; privacy
+//                                    officers: scoped as their Query is;
+//                                    the subject portal: the person signed
+//                                    in, complete
+// Every query and report is recorded in the log before it is answered, and
+// every refused read too (AUDIT_READ_NOT_ENTITLED, NOT_THE_SUBJECT,
+// UNKNOWN_PARTNER).
 #ifndef KETENPOORT_GATEWAY_SERVER_AUDIT_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_AUDIT_SERVICE_H_
 
@@ -26,7 +29,10 @@ class AuditService final : public v1::AuditService::CallbackService {
  public:
   AuditService(const GatewayServices& services, audit::AuditReader* reader,
                const audit::AccessReportCatalogues* catalogues)
-      : services_(services), reader_(reader), catalogues_(catalogues) {}
+      : services_(services),
+        audit_(services.CallAuditor()),
+        reader_(reader),
+        catalogues_(catalogues) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* context,
                                           const v1::GetCheckpointRequest* request,
@@ -70,8 +76,14 @@ class AuditService final : public v1::AuditService::CallbackService {
   absl::Status RecordRead(const Caller& caller, const std::string& method,
                           const std::string& subject_pseudonym, v1::Purpose purpose,
                           const std::string& detail) const;
+  v1::AuditEntry ReadEntry(const absl::StatusOr<Caller>& caller, const std::string& method,
+                           std::string_view subject_id, v1::Purpose purpose) const;
+  // Records a refused read, then returns `error` (or AUDIT_UNAVAILABLE).
+  absl::Status Refused(const absl::StatusOr<Caller>& caller, const std::string& method,
+                       std::string_view subject_id, const absl::Status& error) const;
 
   GatewayServices services_;
+  CallAudit audit_;
   audit::AuditReader* reader_;
   const audit::AccessReportCatalogues* catalogues_;
 };

@@ -1,27 +1,49 @@
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 
 #include "gateway/common/error.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
 
-absl::Status ChangeAuditor::Record(const Caller& caller, v1::AuditEntry::Kind kind,
-                                   const std::string& method, const std::string& subject_id,
-                                   v1::Purpose purpose, const std::string& detail) const {
+v1::AuditEntry CallAudit::NewEntry(const absl::StatusOr<Caller>& caller, v1::AuditEntry::Kind kind,
+                                   std::string_view method, std::string_view subject_id,
+                                   v1::Purpose purpose) const {
   v1::AuditEntry entry;
   entry.set_kind(kind);
-  entry.set_time_unix_micros(clock->NowUnixMicros());
-  entry.set_method(method);
-  RecordCaller(caller, &entry);
-  entry.set_subject_pseudonym(pseudonymizer->Pseudonym(subject_id));
-  entry.set_purpose(purpose);
-  entry.set_decision(v1::AuditEntry::PERMIT);
-  entry.set_policy_version(policy_version);
-  entry.set_detail(detail);
-  if (!log->AppendAndWait(std::move(entry)).ok()) {
-    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                     "the audit log cannot record this change, so it is not applied; retry later");
+  entry.set_time_unix_micros(clock_->NowUnixMicros());
+  entry.set_method(std::string(method));
+  entry.set_policy_version(caller.ok() ? caller->policies->version()
+                                       : policies_->Current()->version());
+  if (caller.ok()) RecordCaller(*caller, &entry);
+  if (!subject_id.empty() && validate::ValidateSubjectId(subject_id).ok()) {
+    entry.set_subject_pseudonym(pseudonymizer_->Pseudonym(subject_id));
   }
-  return absl::OkStatus();
+  entry.set_purpose(purpose);
+  return entry;
+}
+
+absl::StatusOr<uint64_t> CallAudit::Commit(v1::AuditEntry entry) const {
+  absl::StatusOr<uint64_t> index = log_->AppendAndWait(std::move(entry));
+  if (!index.ok()) return AuditUnavailable();
+  return index;
+}
+
+absl::Status CallAudit::Permit(v1::AuditEntry entry, std::string detail) const {
+  entry.set_decision(v1::AuditEntry::PERMIT);
+  entry.set_detail(std::move(detail));
+  return Commit(std::move(entry)).status();
+}
+
+absl::Status CallAudit::Refuse(v1::AuditEntry entry, const absl::Status& error,
+                               std::string detail) const {
+  SetOutcome(entry,
+             error.code() == absl::StatusCode::kInvalidArgument ? v1::AuditEntry::INVALID
+                                                                : v1::AuditEntry::DENY,
+             error);
+  if (!detail.empty()) entry.set_detail(std::move(detail));
+  RETURN_IF_ERROR(Commit(std::move(entry)).status());
+  return error;
 }
 
 void RecordCaller(const Caller& caller, v1::AuditEntry* entry) {
@@ -36,6 +58,13 @@ void RecordCaller(const Caller& caller, v1::AuditEntry* entry) {
   entry->set_request_id(caller.request_id);
 }
 
+void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
+                const absl::Status& status) {
+  entry.set_decision(decision);
+  std::string reason = ErrorReason(status);
+  entry.set_reason(reason.empty() ? absl::StatusCodeToString(status.code()) : reason);
+}
+
 absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
   if (!caller.ok()) return caller.status();
   if (caller->partner == nullptr) {
@@ -43,6 +72,12 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
                      "the client certificate's OIN is not a known partner");
   }
   return absl::OkStatus();
+}
+
+absl::Status AuditUnavailable() {
+  return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
+                   "the audit log cannot record this request, so nothing is released or "
+                   "changed; retry later");
 }
 
 }  // namespace ketenpoort::server

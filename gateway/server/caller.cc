@@ -6,6 +6,7 @@
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
+#include "gateway/validate/subject_id.h"
 
 namespace ketenpoort::server {
 namespace {
@@ -34,7 +35,7 @@ std::string NewRequestId() {
 }  // namespace
 
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
-                                      const identity::PartnerRegistry& partners,
+                                      std::shared_ptr<const policy::PolicySet> policies,
                                       const validate::RequestLimits& limits) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth) {
@@ -42,8 +43,9 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                      "connection is not authenticated");
   }
   Caller caller;
+  caller.policies = std::move(policies);
   ASSIGN_OR_RETURN(caller.certificate, identity::PeerCertificateFromAuthContext(*auth));
-  caller.partner = partners.FindByOin(caller.certificate.oin);
+  caller.partner = caller.policies->partners().FindByOin(caller.certificate.oin);
   const size_t limit = limits.max_metadata_value_bytes;
   ASSIGN_OR_RETURN(caller.actor_id, MetadataValue(context, kActorIdHeader, limit));
   ASSIGN_OR_RETURN(caller.actor_role, MetadataValue(context, kActorRoleHeader, limit));
@@ -51,6 +53,9 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   if (caller.request_id.empty()) caller.request_id = NewRequestId();
   ASSIGN_OR_RETURN(caller.authenticated_subject,
                    MetadataValue(context, kAuthenticatedSubjectHeader, limit));
+  if (!caller.authenticated_subject.empty()) {
+    RETURN_IF_ERROR(validate::ValidateSubjectId(caller.authenticated_subject));
+  }
   return caller;
 }
 

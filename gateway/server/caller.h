@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/identity/partner_registry.h"
 #include "gateway/identity/peer_certificate.h"
+#include "gateway/policy/policy_set.h"
 #include "gateway/validate/request_limits.h"
 
 namespace ketenpoort::server {
@@ -22,7 +23,12 @@ inline constexpr char kRequestIdHeader[] = "x-request-id";
 // audit entry already holds the subject's pseudonym).
 inline constexpr char kAuthenticatedSubjectHeader[] = "x-authenticated-subject";
 
+// One call's identity and the policy snapshot it was identified against.
+// `partner` points into `policies`, so the Caller keeps the snapshot alive
+// for the whole call: a reload (SIGHUP) during the call changes nothing
+// under it.
 struct Caller {
+  std::shared_ptr<const policy::PolicySet> policies;
   identity::PeerCertificate certificate;
   // From the certificate's OIN only; nullptr when the OIN is unknown.
   const identity::Partner* partner = nullptr;
@@ -33,9 +39,11 @@ struct Caller {
 };
 
 // UNAUTHENTICATED without a verified certificate. Metadata values over
-// the limit are INVALID_ARGUMENT. Nothing in metadata can set `partner`.
+// the limit, and an x-authenticated-subject that is not a subject id, are
+// INVALID_ARGUMENT. Nothing in metadata can set `partner`. Every service
+// identifies its callers here, once per call.
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
-                                      const identity::PartnerRegistry& partners,
+                                      std::shared_ptr<const policy::PolicySet> policies,
                                       const validate::RequestLimits& limits);
 
 }  // namespace ketenpoort::server

@@ -14,23 +14,10 @@
 namespace ketenpoort::server {
 namespace {
 
-constexpr char kService[] = "/ketenpoort.v1.ConsentService/";
-
-bool MayRecordConsent(identity::PartnerType type) {
-  using identity::PartnerType;
-  switch (type) {
-    case PartnerType::kCoa:
-    case PartnerType::kGca:
-    case PartnerType::kGgd:
-    case PartnerType::kVwn:
-    case PartnerType::kGemeente:
-    case PartnerType::kHuisarts:
-    case PartnerType::kJgz:
-      return true;
-    default:
-      return false;
-  }
-}
+constexpr char kGrant[] = "/ketenpoort.v1.ConsentService/Grant";
+constexpr char kRevoke[] = "/ketenpoort.v1.ConsentService/Revoke";
+constexpr char kList[] = "/ketenpoort.v1.ConsentService/List";
+constexpr char kReceipt[] = "/ketenpoort.v1.ConsentService/GetReceipt";
 
 std::string NewConsentId() {
   unsigned char bytes[12];
@@ -49,38 +36,96 @@ std::string Iso8601(int64_t unix_micros) {
   return buffer;
 }
 
+// The same answer for an id that does not exist and one the caller may
+// not touch or see: no probing for who has which consent.
+absl::Status ConsentNotFound(const std::string& consent_id) {
+  return MakeError(absl::StatusCode::kNotFound, "CONSENT_NOT_FOUND",
+                   "no consent with id " + consent_id + " for you");
+}
+
+bool NamesAsRecipient(const v1::ConsentRecipient& recipient, const identity::Partner& partner) {
+  if (!recipient.partner_id().empty()) return recipient.partner_id() == partner.id;
+  return recipient.partner_type() == identity::PartnerTypeName(partner.type) &&
+         partner.Serves(recipient.municipality_code());
+}
+
+bool IsTheSubject(const Caller& caller, const std::string& subject_id) {
+  return caller.partner->type == identity::PartnerType::kSubjectPortal &&
+         !caller.authenticated_subject.empty() && caller.authenticated_subject == subject_id;
+}
+
 }  // namespace
 
 absl::StatusOr<Caller> ConsentService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
-}
-
-ChangeAuditor ConsentService::Auditor() const {
-  return {services_.audit, services_.pseudonymizer, services_.clock,
-          services_.policies->Current()->version()};
+  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
 }
 
 bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) const {
-  const identity::Partner& partner = *caller.partner;
-  if (consent.recorded_by_partner() == partner.id) return true;
-  const v1::ConsentRecipient& recipient = consent.recipient();
-  if (recipient.partner_id() == partner.id) return true;
-  return recipient.partner_id().empty() &&
-         recipient.partner_type() == identity::PartnerTypeName(partner.type) &&
-         partner.Serves(recipient.municipality_code());
+  return consent.recorded_by_partner() == caller.partner->id ||
+         NamesAsRecipient(consent.recipient(), *caller.partner) ||
+         IsTheSubject(caller, consent.subject_id());
+}
+
+bool ConsentService::CallerHoldsScope(const identity::Partner& partner,
+                                      const v1::Consent& consent) const {
+  std::vector<std::string> covered(consent.record_types().begin(), consent.record_types().end());
+  if (covered.empty()) {
+    // A category scope covers every record type with a field in one of them.
+    uint32_t mask = 0;
+    for (int category : consent.categories()) mask |= 1u << category;
+    for (const std::string& type : services_.catalog->RecordTypes()) {
+      if (records::RecordCatalog::CategoryMask(services_.catalog->Find(type)) & mask) {
+        covered.push_back(type);
+      }
+    }
+  }
+  size_t held = 0;
+  for (const std::string& type : covered) {
+    const sources::SourceRouter::Route* route = services_.sources->Find(type);
+    if (route != nullptr && route->owner == partner.id) ++held;
+  }
+  return consent.effect() == v1::OBJECTION ? held > 0 : held > 0 && held == covered.size();
 }
 
 absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
                                      const v1::GrantConsentRequest& request,
                                      v1::Consent* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  if (!MayRecordConsent(caller->partner->type)) {
-    return MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED",
-                     "partner " + caller->partner->id + " may not record consent");
+  const v1::Consent& asked = request.consent();
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::CONSENT_CHANGE, kGrant,
+                                         asked.subject_id(), asked.purpose());
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(std::move(entry), unknown);
   }
-  RETURN_IF_ERROR(consent::ValidateConsent(
-      request.consent(), services_.policies->Current()->partners(), *services_.catalog));
-  v1::Consent consent = request.consent();
+  const policy::PolicySet& policies = *caller->policies;
+  if (absl::Status invalid =
+          consent::ValidateConsent(asked, policies.partners(), *services_.catalog);
+      !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
+  const bool objection = asked.effect() == v1::OBJECTION;
+  const policy::AssertionDecision may = policies.assertions().Decide(
+      {.fact = objection ? policy::Fact::kObjection : policy::Fact::kConsent,
+       .partner = caller->partner,
+       .actor_role = caller->actor_role,
+       .subject_id = asked.subject_id(),
+       .authenticated_subject = caller->authenticated_subject,
+       .facts = services_.facts,
+       .has_evidence = !asked.evidence_reference().empty(),
+       .practice = nullptr,
+       .caller_holds_scope = CallerHoldsScope(*caller->partner, asked),
+       .names_caller_as_recipient = NamesAsRecipient(asked.recipient(), *caller->partner),
+       .recorded_by = "",
+       .permit_to_caller = false});
+  if (!may.permit) {
+    return audit_.Refuse(
+        std::move(entry),
+        MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED",
+                  "partner " + caller->partner->id + " may not record this " +
+                      (objection ? "objection" : "consent") + " for this person: " +
+                      may.explanation),
+        std::string(objection ? "objection" : "consent") + " refused: " + may.explanation);
+  }
+  v1::Consent consent = asked;
   consent.set_consent_id(NewConsentId());
   consent.set_recorded_by_partner(caller->partner->id);
   consent.set_recorded_by_actor(caller->actor_id);
@@ -88,11 +133,10 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
   consent.clear_revoked_at_unix_micros();
   consent.clear_revoked_by_partner();
   consent.clear_revocation_reason();
-  RETURN_IF_ERROR(Auditor().Record(*caller, v1::AuditEntry::CONSENT_CHANGE,
-                                   std::string(kService) + "Grant", consent.subject_id(),
-                                   consent.purpose(),
-                                   "consent " + consent.consent_id() + " recorded (" +
-                                       v1::ConsentEffect_Name(consent.effect()) + ")"));
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry),
+                                "consent " + consent.consent_id() + " recorded (" +
+                                    v1::ConsentEffect_Name(consent.effect()) + "), " +
+                                    may.explanation));
   RETURN_IF_ERROR(registry_->Add(consent));
   *response = std::move(consent);
   return absl::OkStatus();
@@ -101,28 +145,56 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
 absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
                                       const v1::RevokeConsentRequest& request,
                                       v1::Consent* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  if (!MayRecordConsent(caller->partner->type)) {
-    return MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED",
-                     "partner " + caller->partner->id + " may not record revocations");
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::CONSENT_CHANGE, kRevoke);
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(std::move(entry), unknown);
   }
   if (request.reason().size() > 256) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "REQUEST_TOO_LARGE",
-                     "reason is limited to 256 bytes");
+    return audit_.Refuse(std::move(entry),
+                         MakeError(absl::StatusCode::kInvalidArgument, "REQUEST_TOO_LARGE",
+                                   "reason is limited to 256 bytes"));
+  }
+  if (request.consent_id().size() > 64) {
+    return audit_.Refuse(std::move(entry),
+                         MakeError(absl::StatusCode::kInvalidArgument, "REQUEST_TOO_LARGE",
+                                   "consent_id is limited to 64 bytes"));
   }
   std::optional<v1::Consent> existing = registry_->Find(request.consent_id());
   if (!existing) {
-    return MakeError(absl::StatusCode::kNotFound, "CONSENT_NOT_FOUND",
-                     "no consent with id " + request.consent_id());
+    return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()),
+                         "no such consent");
+  }
+  entry.set_subject_pseudonym(audit_.pseudonymizer().Pseudonym(existing->subject_id()));
+  entry.set_purpose(existing->purpose());
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(
+      {.fact = policy::Fact::kRevocation,
+       .partner = caller->partner,
+       .actor_role = caller->actor_role,
+       .subject_id = existing->subject_id(),
+       .authenticated_subject = caller->authenticated_subject,
+       .facts = services_.facts,
+       .has_evidence = false,
+       .practice = nullptr,
+       .caller_holds_scope = false,
+       .names_caller_as_recipient = false,
+       .recorded_by = existing->recorded_by_partner(),
+       .permit_to_caller = existing->effect() == v1::PERMIT &&
+                           NamesAsRecipient(existing->recipient(), *caller->partner)});
+  if (!may.permit) {
+    // Recorded as what it was; answered as if the consent did not exist.
+    entry.set_reason("NOT_ENTITLED");
+    return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()),
+                         "revocation of consent " + existing->consent_id() +
+                             " refused: " + may.explanation);
   }
   if (existing->revoked_at_unix_micros() != 0) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "CONSENT_ALREADY_REVOKED",
-                     "consent " + request.consent_id() + " was already revoked");
+    return audit_.Refuse(
+        std::move(entry),
+        MakeError(absl::StatusCode::kFailedPrecondition, "CONSENT_ALREADY_REVOKED",
+                  "consent " + request.consent_id() + " was already revoked"));
   }
-  RETURN_IF_ERROR(Auditor().Record(*caller, v1::AuditEntry::CONSENT_CHANGE,
-                                   std::string(kService) + "Revoke", existing->subject_id(),
-                                   existing->purpose(),
-                                   "consent " + existing->consent_id() + " revoked"));
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "consent " + existing->consent_id() +
+                                                      " revoked, " + may.explanation));
   ASSIGN_OR_RETURN(*response,
                    registry_->Revoke(request.consent_id(), caller->partner->id, request.reason(),
                                      services_.clock->NowUnixMicros()));
@@ -132,7 +204,10 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
 absl::Status ConsentService::DoList(const absl::StatusOr<Caller>& caller,
                                     const v1::ListConsentsRequest& request,
                                     v1::ListConsentsResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(
+        audit_.NewEntry(caller, v1::AuditEntry::ADMIN, kList, request.subject_id()), unknown);
+  }
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
   for (v1::Consent& consent : registry_->ForSubject(request.subject_id())) {
     if (Visible(*caller, consent)) *response->add_consents() = std::move(consent);
@@ -143,14 +218,12 @@ absl::Status ConsentService::DoList(const absl::StatusOr<Caller>& caller,
 absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
                                           const v1::GetConsentReceiptRequest& request,
                                           v1::ConsentReceipt* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  std::optional<v1::Consent> consent = registry_->Find(request.consent_id());
-  // Invisible and absent look the same to the caller.
-  if (!consent || !Visible(*caller, *consent)) {
-    return MakeError(absl::StatusCode::kNotFound, "CONSENT_NOT_FOUND",
-                     "no consent with id " + request.consent_id());
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(audit_.NewEntry(caller, v1::AuditEntry::ADMIN, kReceipt), unknown);
   }
-  response->set_json(ConsentReceiptJson(*consent, services_.policies->Current()->partners()));
+  std::optional<v1::Consent> consent = registry_->Find(request.consent_id());
+  if (!consent || !Visible(*caller, *consent)) return ConsentNotFound(request.consent_id());
+  response->set_json(ConsentReceiptJson(*consent, caller->policies->partners()));
   return absl::OkStatus();
 }
 
@@ -206,7 +279,12 @@ std::string ConsentReceiptJson(const v1::Consent& consent,
       {"version", "KI-CR-v1.1.0"},
       {"jurisdiction", "NL"},
       {"consentTimestamp", consent.recorded_at_unix_micros() / 1'000'000},
-      {"collectionMethod", "recorded by a chain partner on behalf of the person"},
+      {"collectionMethod", consent.recorded_by_partner() == "" ? "unknown"
+                           : partners.FindById(consent.recorded_by_partner()) != nullptr &&
+                                   partners.FindById(consent.recorded_by_partner())->type ==
+                                       identity::PartnerType::kSubjectPortal
+                               ? "given by the person at the subject portal"
+                               : "recorded by a chain partner on behalf of the person"},
       {"consentReceiptID", consent.consent_id()},
       {"language", consent.language()},
       {"piiPrincipalId", consent.subject_id()},

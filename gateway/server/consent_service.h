@@ -1,16 +1,19 @@
 // gRPC ConsentService: grant, revoke, list and receipts. Grants and
-// revocations are audited before they take effect; a revocation applies
-// to the very next request.
+// revocations are audited before they take effect, refusals too; a
+// revocation applies to the very next request.
 //
 // Who may do what:
-//   Grant, Revoke   subject-facing partners (coa, gca, ggd, vwn, gemeente,
-//                   huisarts, jgz) record on the person's behalf.
-//   List, Receipt   only consents the caller recorded or receives.
+//   Grant, Revoke   whoever policies/assertions.yaml entitles (facts
+//                   consent, objection, revocation); never a recipient for
+//                   itself. A revoke the caller may not make answers the
+//                   same CONSENT_NOT_FOUND as an id that does not exist.
+//   List, Receipt   consents the caller recorded or receives; at the
+//                   subject portal, every consent of the person signed in.
 #ifndef KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 
 #include "gateway/consent/consent_registry.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/get_record_handler.h"
 #include "ketenpoort/v1/consent.grpc.pb.h"
 
@@ -19,7 +22,7 @@ namespace ketenpoort::server {
 class ConsentService final : public v1::ConsentService::CallbackService {
  public:
   ConsentService(const GatewayServices& services, consent::ConsentRegistry* registry)
-      : services_(services), registry_(registry) {}
+      : services_(services), audit_(services.CallAuditor()), registry_(registry) {}
 
   using v1::ConsentService::CallbackService::GetReceipt;
   using v1::ConsentService::CallbackService::Grant;
@@ -52,10 +55,13 @@ class ConsentService final : public v1::ConsentService::CallbackService {
 
  private:
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
-  ChangeAuditor Auditor() const;
   bool Visible(const Caller& caller, const v1::Consent& consent) const;
+  // Whether the caller's sources hold what `consent` covers: every covered
+  // record type for a permission, at least one for an objection.
+  bool CallerHoldsScope(const identity::Partner& partner, const v1::Consent& consent) const;
 
   GatewayServices services_;
+  CallAudit audit_;
   consent::ConsentRegistry* registry_;
 };
 

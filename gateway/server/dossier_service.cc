@@ -9,7 +9,7 @@ grpc::ServerUnaryReactor* DossierService::GetRecord(grpc::CallbackServerContext*
                                                     v1::GetRecordResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies->partners(), services_.limits);
+  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
   get_record_.Handle(policies, caller, *request, context->deadline(), response,
                      [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;

@@ -86,7 +86,8 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
                         .facts = services_.facts});
   if (!decision.permit) {
     absl::Status denied = DeniedBy(decision, policies->version());
-    SetOutcome(entry, AuditEntry::DENY, denied);
+    entry.set_decision(AuditEntry::DENY);
+    entry.set_reason(std::string(decision.reason));  // the detail, whatever the caller is told
     return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
   }
   const policy::Rule& rule = *decision.rule;

@@ -18,6 +18,7 @@
 #include "gateway/common/clock.h"
 #include "gateway/policy/facts.h"
 #include "gateway/records/record_catalog.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/caller.h"
 #include "gateway/server/policy_holder.h"
 #include "gateway/sources/source_router.h"
@@ -38,6 +39,8 @@ struct GatewayServices {
   std::string recipient_pseudonym_key;
   const Clock* clock = nullptr;
   validate::RequestLimits limits;
+
+  CallAudit CallAuditor() const { return CallAudit(audit, pseudonymizer, clock, policies); }
 };
 
 using Done = std::function<void(absl::Status)>;

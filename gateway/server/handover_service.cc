@@ -7,7 +7,8 @@
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
+#include "gateway/server/access_audit.h"
 #include "gateway/server/release.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
@@ -58,12 +59,31 @@ HandoverService::HandoverService(const GatewayServices& services,
                                  std::unique_ptr<handover::HandoverStore> store,
                                  handover::MasterKey master_key, HandoverSettings settings)
     : services_(services),
+      audit_(services.CallAuditor()),
       store_(std::move(store)),
       master_key_(std::move(master_key)),
       settings_(settings) {}
 
 absl::StatusOr<Caller> HandoverService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
+  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
+}
+
+absl::Status HandoverService::AuditRefusal(
+    const absl::StatusOr<Caller>& caller, const std::string& method,
+    const std::function<absl::Status(std::string& subject_key)>& change) const {
+  std::string subject_key;
+  const absl::Status status = change(subject_key);
+  if (status.ok() || ErrorReason(status) == "AUDIT_UNAVAILABLE") return status;
+  AuditEntry entry = audit_.NewEntry(caller, AuditEntry::HANDOVER, kService + method);
+  entry.set_subject_pseudonym(subject_key);
+  return audit_.Refuse(std::move(entry), status);
+}
+
+absl::Status HandoverService::RequirePartner(const absl::StatusOr<Caller>& caller,
+                                             const std::string& method) const {
+  absl::Status unknown = RequireKnownPartner(caller);
+  if (unknown.ok()) return unknown;
+  return audit_.Refuse(audit_.NewEntry(caller, AuditEntry::HANDOVER, kService + method), unknown);
 }
 
 void HandoverService::MarkOverdue(Handover& handover) const {
@@ -81,25 +101,25 @@ absl::StatusOr<uint64_t> HandoverService::Audit(const Caller* caller, const std:
                                                 const std::string& reason,
                                                 const std::string& detail) {
   AuditEntry entry;
-  entry.set_kind(AuditEntry::HANDOVER);
-  entry.set_time_unix_micros(services_.clock->NowUnixMicros());
-  entry.set_method(kService + method);
-  if (caller != nullptr) RecordCaller(*caller, &entry);
+  if (caller != nullptr) {
+    entry = audit_.NewEntry(*caller, AuditEntry::HANDOVER, kService + method, "", purpose);
+  } else {
+    // The gateway's own act (expiry, purge): no caller.
+    entry.set_kind(AuditEntry::HANDOVER);
+    entry.set_time_unix_micros(services_.clock->NowUnixMicros());
+    entry.set_method(kService + method);
+    entry.set_purpose(purpose);
+    entry.set_policy_version(services_.policies->Current()->version());
+  }
   entry.set_subject_pseudonym(subject_pseudonym);
-  entry.set_purpose(purpose);
   entry.set_decision(decision);
   entry.set_reason(reason);
   entry.set_detail(detail);
-  entry.set_policy_version(services_.policies->Current()->version());
-  absl::StatusOr<uint64_t> index = services_.audit->AppendAndWait(std::move(entry));
-  if (!index.ok()) {
-    return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                     "the audit log cannot record this, so nothing was done; retry later");
-  }
-  return index;
+  return audit_.Commit(std::move(entry));
 }
 
-absl::Status HandoverService::ValidateSend(const v1::SendHandoverRequest& request) const {
+absl::Status HandoverService::ValidateSend(const policy::PolicySet& policies,
+                                           const v1::SendHandoverRequest& request) const {
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
   if (request.request_id().empty() || request.request_id().size() > kMaxRequestIdBytes) {
     return Invalid("REQUEST_ID_REQUIRED",
@@ -117,8 +137,7 @@ absl::Status HandoverService::ValidateSend(const v1::SendHandoverRequest& reques
       return Invalid("UNKNOWN_RECORD_TYPE", "unknown record type '" + type + "'");
     }
   }
-  if (services_.policies->Current()->partners().FindById(request.recipient_partner_id()) ==
-      nullptr) {
+  if (policies.partners().FindById(request.recipient_partner_id()) == nullptr) {
     return Invalid("UNKNOWN_RECIPIENT",
                    "unknown recipient partner '" + request.recipient_partner_id() + "'");
   }
@@ -138,8 +157,12 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
                                      std::chrono::system_clock::time_point deadline,
                                      Handover* response) {
   // 1. Identity. 2. Validate.
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  RETURN_IF_ERROR(ValidateSend(request));
+  RETURN_IF_ERROR(RequirePartner(caller, "Send"));
+  if (absl::Status invalid = ValidateSend(*caller->policies, request); !invalid.ok()) {
+    return audit_.Refuse(audit_.NewEntry(caller, AuditEntry::HANDOVER, std::string(kService) +
+                                         "Send", request.subject_id(), request.purpose()),
+                         invalid);
+  }
   const identity::Partner& sender = *caller->partner;
   // A retried Send returns what the first one stored.
   const std::string digest = services_.pseudonymizer->Pseudonym(request.SerializeAsString());
@@ -154,7 +177,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
     return absl::OkStatus();
   }
 
-  const auto policies = services_.policies->Current();
+  const policy::PolicySet* policies = caller->policies.get();
   const identity::Partner* recipient =
       policies->partners().FindById(request.recipient_partner_id());
   const std::string pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
@@ -165,13 +188,19 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
   package.set_subject_id(request.subject_id());
   package.set_note(request.note());
   package.set_sender_actor_id(caller->actor_id);
+  package.set_policy_version(policies->version());
 
   for (const std::string& record_type : request.record_types()) {
     // Only the organisation whose source holds the records hands them over.
     const sources::SourceRouter::Route* route = services_.sources->Find(record_type);
     if (route == nullptr || route->owner != sender.id) {
-      return MakeError(absl::StatusCode::kPermissionDenied, "NOT_THE_SOURCE",
-                       sender.id + " does not hold " + record_type + ", so cannot hand it over");
+      const absl::Status not_the_source =
+          MakeError(absl::StatusCode::kPermissionDenied, "NOT_THE_SOURCE",
+                    sender.id + " does not hold " + record_type + ", so cannot hand it over");
+      RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::DENY,
+                            "NOT_THE_SOURCE", "hand-over of " + record_type + " refused")
+                          .status());
+      return not_the_source;
     }
     // 3. Decide, for the recipient.
     const policy::Decision decision = policies->Decide({.partner = recipient,
@@ -188,8 +217,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
                             std::string(decision.reason),
                             "hand-over of " + record_type + " to " + recipient->id + " refused")
                           .status());
-      return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
-                       {{"policy_version", policies->version()}});
+      return DeniedBy(decision, policies->version());
     }
     // 4. Fetch.
     adapters::FetchRequest fetch;
@@ -328,11 +356,16 @@ absl::Status HandoverService::Transition(const Caller* caller, StoredHandover& s
 absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
                                       const v1::GetHandoverRequest& request,
                                       v1::FetchHandoverResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  ASSIGN_OR_RETURN(StoredHandover stored,
-                   Visible(*caller, request.handover_id(), /*sender=*/false, /*recipient=*/true));
+  RETURN_IF_ERROR(RequirePartner(caller, "Fetch"));
+  absl::StatusOr<StoredHandover> visible =
+      Visible(*caller, request.handover_id(), /*sender=*/false, /*recipient=*/true);
+  if (!visible.ok()) return AuditRefusal(caller, "Fetch", [&](std::string&) { return visible.status(); });
+  StoredHandover& stored = *visible;
   if (!IsOpen(stored.handover.status()) || !stored.package) {
-    return WrongState("HANDOVER_CLOSED", stored.handover, "its package is no longer available");
+    return AuditRefusal(caller, "Fetch", [&](std::string& subject_key) {
+      subject_key = stored.subject_key;
+      return WrongState("HANDOVER_CLOSED", stored.handover, "its package is no longer available");
+    });
   }
   ASSIGN_OR_RETURN(std::string plaintext,
                    master_key_.Open(stored.handover.handover_id(), *stored.package));
@@ -341,9 +374,21 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
     return MakeError(absl::StatusCode::kDataLoss, "HANDOVER_UNREADABLE",
                      "a hand-over package does not decode");
   }
+  // The dossier is for the role named at Send; another actor at the
+  // recipient does not get it.
+  if (caller->actor_role != stored.handover.recipient_role()) {
+    const absl::Status wrong_role = MakeError(
+        absl::StatusCode::kPermissionDenied, "RECIPIENT_ROLE",
+        "this hand-over is for actor role '" + stored.handover.recipient_role() + "'");
+    RETURN_IF_ERROR(Audit(&*caller, "Fetch", stored.subject_key, stored.handover.purpose(),
+                          AuditEntry::DENY, "RECIPIENT_ROLE",
+                          "hand-over " + stored.handover.handover_id())
+                        .status());
+    return wrong_role;
+  }
   // The policy again, now, for the actor fetching: a consent revoked since
-  // Send, or a registration ended, stops delivery here.
-  const auto policies = services_.policies->Current();
+  // Send, a registration ended or a policy reloaded applies here.
+  const policy::PolicySet* policies = caller->policies.get();
   const int64_t today = services_.clock->NowUnixMicros() / kMicrosPerDay;
   std::vector<AuditEntry> entries;
   for (v1::HandedOverRecord& item : *package.mutable_records()) {
@@ -357,10 +402,8 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
                                                         .break_glass = false,
                                                         .facts = services_.facts});
     AuditEntry entry;
-    entry.set_kind(AuditEntry::ACCESS);
-    entry.set_time_unix_micros(services_.clock->NowUnixMicros());
-    entry.set_method(std::string(kService) + "Fetch");
-    RecordCaller(*caller, &entry);
+    entry = audit_.NewEntry(caller, AuditEntry::ACCESS, std::string(kService) + "Fetch", "",
+                            stored.handover.purpose());
     entry.set_subject_pseudonym(stored.subject_key);
     entry.set_purpose(stored.handover.purpose());
     entry.set_record_type(item.record_type());
@@ -371,16 +414,12 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
     if (!decision.permit) {
       entry.set_decision(AuditEntry::DENY);
       entry.set_reason(std::string(decision.reason));
-      if (!services_.audit->AppendAndWait(std::move(entry)).ok()) {
-        return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                         "the audit log cannot record this request; retry later");
-      }
-      return MakeError(absl::StatusCode::kPermissionDenied, decision.reason, decision.explanation,
-                       {{"policy_version", policies->version()}});
+      RETURN_IF_ERROR(audit_.Commit(std::move(entry)).status());
+      return DeniedBy(decision, policies->version());
     }
-    // Permitted by another rule than at Send (say, a narrower consent):
-    // release only what both allow.
-    if (decision.rule->id != item.rule_id()) {
+    // Decided under another policy set or rule than at Send (a reload, a
+    // narrower consent): release only what both allow.
+    if (package.policy_version() != policies->version() || decision.rule->id != item.rule_id()) {
       std::unique_ptr<google::protobuf::Message> record(
           google::protobuf::MessageFactory::generated_factory()
               ->GetPrototype(decision.rule->record_descriptor)
@@ -389,8 +428,7 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
         return MakeError(absl::StatusCode::kDataLoss, "HANDOVER_UNREADABLE",
                          "a handed-over record does not decode");
       }
-      const auto narrowed = FilterRecord(
-          *decision.rule, *record, {caller->partner->id, services_.recipient_pseudonym_key, today});
+      const auto narrowed = NarrowToRule(*decision.rule, *record, item.released_fields());
       item.mutable_record()->PackFrom(*narrowed);
       item.set_rule_id(decision.rule->id);
       item.set_legal_basis(std::string(policy::LegalBasisName(decision.rule->legal_basis.kind)));
@@ -404,13 +442,7 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
   // Every release is durable before anything leaves.
   uint64_t last_index = 0;
   for (AuditEntry& entry : entries) {
-    absl::StatusOr<uint64_t> index = services_.audit->AppendAndWait(std::move(entry));
-    if (!index.ok()) {
-      return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
-                       "the audit log cannot record this request, so no data is released; "
-                       "retry later");
-    }
-    last_index = *index;
+    ASSIGN_OR_RETURN(last_index, audit_.Commit(std::move(entry)));
   }
   if (stored.handover.status() == v1::PENDING) {
     Handover delivered = stored.handover;
@@ -462,7 +494,7 @@ grpc::ServerUnaryReactor* HandoverService::Send(grpc::CallbackServerContext* con
 absl::Status HandoverService::DoGetStatus(const absl::StatusOr<Caller>& caller,
                                           const v1::GetHandoverRequest& request,
                                           Handover* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  RETURN_IF_ERROR(RequirePartner(caller, "GetStatus"));
   ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), true, true));
   *response = stored.handover;
   MarkOverdue(*response);
@@ -484,24 +516,27 @@ grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext*
 absl::Status HandoverService::DoWithdraw(const absl::StatusOr<Caller>& caller,
                                          const v1::GetHandoverRequest& request,
                                          Handover* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  ASSIGN_OR_RETURN(StoredHandover stored,
-                   Visible(*caller, request.handover_id(), /*sender=*/true, /*recipient=*/false));
-  switch (stored.handover.status()) {
-    case v1::PENDING:
-      RETURN_IF_ERROR(Transition(&*caller, stored, v1::WITHDRAWN, /*purge=*/true, "Withdraw"));
-      break;
-    case v1::WITHDRAWN:
-      break;  // idempotent
-    case v1::DELIVERED:
-    case v1::ACKNOWLEDGED:
-      return WrongState("HANDOVER_ALREADY_FETCHED", stored.handover,
-                        "only a hand-over not yet fetched can be withdrawn");
-    default:  // refused or expired: nothing left to take back
-      return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be withdrawn");
-  }
-  *response = stored.handover;
-  return absl::OkStatus();
+  RETURN_IF_ERROR(RequirePartner(caller, "Withdraw"));
+  return AuditRefusal(caller, "Withdraw", [&](std::string& subject_key) -> absl::Status {
+    ASSIGN_OR_RETURN(StoredHandover stored,
+                     Visible(*caller, request.handover_id(), /*sender=*/true, /*recipient=*/false));
+    subject_key = stored.subject_key;
+    switch (stored.handover.status()) {
+      case v1::PENDING:
+        RETURN_IF_ERROR(Transition(&*caller, stored, v1::WITHDRAWN, /*purge=*/true, "Withdraw"));
+        break;
+      case v1::WITHDRAWN:
+        break;  // idempotent
+      case v1::DELIVERED:
+      case v1::ACKNOWLEDGED:
+        return WrongState("HANDOVER_ALREADY_FETCHED", stored.handover,
+                          "only a hand-over not yet fetched can be withdrawn");
+      default:  // refused or expired: nothing left to take back
+        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be withdrawn");
+    }
+    *response = stored.handover;
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerContext* context,
@@ -512,7 +547,7 @@ grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerConte
 
 absl::Status HandoverService::DoListOverdue(const absl::StatusOr<Caller>& caller,
                                             v1::ListHandoversResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  RETURN_IF_ERROR(RequirePartner(caller, "ListOverdue"));
   ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
                    store_->WithStatus({v1::PENDING}, caller->partner->id));
   AddStillPending(pending, /*only_overdue=*/true, response);
@@ -521,7 +556,7 @@ absl::Status HandoverService::DoListOverdue(const absl::StatusOr<Caller>& caller
 
 absl::Status HandoverService::DoListPending(const absl::StatusOr<Caller>& caller,
                                             v1::ListHandoversResponse* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
+  RETURN_IF_ERROR(RequirePartner(caller, "ListPending"));
   ASSIGN_OR_RETURN(std::vector<StoredHandover> pending,
                    store_->WithStatus({v1::PENDING}, "", caller->partner->id));
   AddStillPending(pending, /*only_overdue=*/false, response);
@@ -544,7 +579,7 @@ void HandoverService::AddStillPending(std::vector<StoredHandover>& pending, bool
 grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchHandoversRequest* request) {
   absl::StatusOr<Caller> caller = Identify(context);
-  absl::Status refused = RequireKnownPartner(caller);
+  absl::Status refused = RequirePartner(caller, "Watch");
   if (refused.ok() && hub_.closed()) {
     refused = MakeError(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
                         "the gateway is stopping; reconnect with your last cursor");
@@ -576,21 +611,24 @@ grpc::ServerUnaryReactor* HandoverService::Fetch(grpc::CallbackServerContext* co
 absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller,
                                             const v1::GetHandoverRequest& request,
                                             Handover* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), false, true));
-  switch (stored.handover.status()) {
-    case v1::DELIVERED:
-      RETURN_IF_ERROR(Transition(&*caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
-      break;
-    case v1::ACKNOWLEDGED:
-      break;  // idempotent
-    case v1::PENDING:
-      return WrongState("HANDOVER_NOT_FETCHED", stored.handover, "fetch it before confirming");
-    default:
-      return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
-  }
-  *response = stored.handover;
-  return absl::OkStatus();
+  RETURN_IF_ERROR(RequirePartner(caller, "Acknowledge"));
+  return AuditRefusal(caller, "Acknowledge", [&](std::string& subject_key) -> absl::Status {
+    ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), false, true));
+    subject_key = stored.subject_key;
+    switch (stored.handover.status()) {
+      case v1::DELIVERED:
+        RETURN_IF_ERROR(Transition(&*caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
+        break;
+      case v1::ACKNOWLEDGED:
+        break;  // idempotent
+      case v1::PENDING:
+        return WrongState("HANDOVER_NOT_FETCHED", stored.handover, "fetch it before confirming");
+      default:
+        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
+    }
+    *response = stored.handover;
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Acknowledge(grpc::CallbackServerContext* context,
@@ -603,27 +641,32 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
                                                   const v1::RefuseHandoverRequest* request,
                                                   Handover* response) {
   return RunUnary(context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Caller caller, Identify(context));
-    RETURN_IF_ERROR(RequireKnownPartner(caller));
-    if (!v1::RefusalReason_IsValid(request->reason()) ||
-        request->reason() == v1::REFUSAL_REASON_UNSPECIFIED) {
-      return Invalid("REFUSAL_REASON_REQUIRED", "give a refusal reason");
-    }
-    ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), false, true));
-    switch (stored.handover.status()) {
-      case v1::PENDING:
-      case v1::DELIVERED: {
-        stored.handover.set_refusal_reason(request->reason());
-        RETURN_IF_ERROR(Transition(&caller, stored, v1::REFUSED, /*purge=*/true, "Refuse"));
-        break;
+    const absl::StatusOr<Caller> identified = Identify(context);
+    RETURN_IF_ERROR(RequirePartner(identified, "Refuse"));
+    const Caller& caller = *identified;
+    return AuditRefusal(identified, "Refuse", [&](std::string& subject_key) -> absl::Status {
+      if (!v1::RefusalReason_IsValid(request->reason()) ||
+          request->reason() == v1::REFUSAL_REASON_UNSPECIFIED) {
+        return Invalid("REFUSAL_REASON_REQUIRED", "give a refusal reason");
       }
-      case v1::REFUSED:
-        break;  // idempotent
-      default:
-        return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be refused");
-    }
-    *response = stored.handover;
-    return absl::OkStatus();
+      ASSIGN_OR_RETURN(StoredHandover stored,
+                       Visible(caller, request->handover_id(), false, true));
+      subject_key = stored.subject_key;
+      switch (stored.handover.status()) {
+        case v1::PENDING:
+        case v1::DELIVERED: {
+          stored.handover.set_refusal_reason(request->reason());
+          RETURN_IF_ERROR(Transition(&caller, stored, v1::REFUSED, /*purge=*/true, "Refuse"));
+          break;
+        }
+        case v1::REFUSED:
+          break;  // idempotent
+        default:
+          return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be refused");
+      }
+      *response = stored.handover;
+      return absl::OkStatus();
+    });
   });
 }
 

@@ -5,12 +5,15 @@
 //   identity -> validate -> owner of the source -> decide (for the
 //   recipient) -> fetch -> filter -> audit -> seal and store -> notify
 // Fetch checks the policy again for the fetching actor, so a consent
-// revoked after Send stops delivery, and audits the release before it
-// leaves. A hand-over is visible only to its sender and its recipient;
+// revoked after Send stops delivery; under a policy set reloaded since Send
+// it releases only what the current rule releases too; only an actor with
+// the recipient role named at Send gets it; the release is audited before
+// it leaves. A hand-over is visible only to its sender and its recipient;
 // to anyone else it does not exist (NOT_FOUND).
 #ifndef KETENPOORT_GATEWAY_SERVER_HANDOVER_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_HANDOVER_SERVICE_H_
 
+#include <functional>
 #include <memory>
 
 #include "gateway/handover/envelope.h"
@@ -84,7 +87,16 @@ class HandoverService final : public v1::HandoverService::CallbackService {
 
  private:
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
-  absl::Status ValidateSend(const v1::SendHandoverRequest& request) const;
+  // RequireKnownPartner, with a refusal audited.
+  absl::Status RequirePartner(const absl::StatusOr<Caller>& caller,
+                              const std::string& method) const;
+  // Runs a change of one hand-over; a refusal it returns (not found, wrong
+  // state, bad input) is audited, with the subject when `change` knows it.
+  absl::Status AuditRefusal(const absl::StatusOr<Caller>& caller, const std::string& method,
+                            const std::function<absl::Status(std::string& subject_key)>& change)
+      const;
+  absl::Status ValidateSend(const policy::PolicySet& policies,
+                            const v1::SendHandoverRequest& request) const;
   // The hand-over if the caller is its sender (or recipient, when allowed);
   // NOT_FOUND otherwise, so others cannot even tell that it exists. Its
   // retention dates are applied first.
@@ -114,6 +126,7 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                        v1::ListHandoversResponse* response) const;
 
   GatewayServices services_;
+  CallAudit audit_;
   std::unique_ptr<handover::HandoverStore> store_;
   handover::MasterKey master_key_;
   HandoverSettings settings_;

@@ -33,7 +33,7 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
                                                           v1::Progress* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies->partners(), services_.limits);
+  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
   // The state of one call, alive until its answer is sent.
   struct Call {
     v1::GetRecordRequest request;
@@ -69,7 +69,7 @@ grpc::ServerUnaryReactor* InburgeringService::ListProgress(grpc::CallbackServerC
                                                            v1::ListProgressResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  list_.Handle(policies, IdentifyCaller(*context, policies->partners(), services_.limits), *request,
+  list_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request,
                response, [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* InburgeringService::Aggregate(grpc::CallbackServerCont
                                                         v1::AggregateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  aggregate_.Handle(policies, IdentifyCaller(*context, policies->partners(), services_.limits),
+  aggregate_.Handle(policies, IdentifyCaller(*context, policies, services_.limits),
                     *request, response,
                     [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;

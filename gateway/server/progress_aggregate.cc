@@ -5,7 +5,7 @@
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/server/access_audit.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/release.h"
 #include "records/v1/coa.pb.h"
 

@@ -4,7 +4,7 @@
 
 #include "gateway/common/error.h"
 #include "gateway/server/access_audit.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/inburgering_service.h"
 #include "gateway/server/release.h"
 

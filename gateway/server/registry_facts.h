@@ -25,6 +25,10 @@ class RegistryFacts final : public policy::Facts {
   policy::ConsentVerdict EvaluateConsent(const policy::ConsentQuery& query) const override {
     return consents_->Evaluate(query);
   }
+  bool HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
+                    int64_t today) const override {
+    return consents_->HasPermitFor(subject_id, recipient, today);
+  }
 
  private:
   const relationships::RelationshipRegistry* relationships_;

@@ -7,68 +7,125 @@
 namespace ketenpoort::server {
 namespace {
 
-constexpr char kService[] = "/ketenpoort.v1.RelationshipService/";
+constexpr char kSetKoppeling[] = "/ketenpoort.v1.RelationshipService/SetKoppeling";
+constexpr char kSetGpRegistration[] = "/ketenpoort.v1.RelationshipService/SetGpRegistration";
 
-absl::Status NotEntitled(std::string message) {
-  return MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED", message);
+// The same words whatever the person's facts are: a refusal tells the
+// caller nothing about whom the person is linked to or registered with.
+absl::Status NotEntitled(const Caller& caller, policy::Fact fact) {
+  return MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED",
+                   "partner " + caller.partner->id + " (role '" + caller.actor_role +
+                       "') may not record " + std::string(policy::FactName(fact)) +
+                       " for this person; see policies/assertions.yaml");
 }
 
 }  // namespace
 
-ChangeAuditor RelationshipService::Auditor() const {
-  return {services_.audit, services_.pseudonymizer, services_.clock,
-          services_.policies->Current()->version()};
-}
-
 absl::Status RelationshipService::DoSetKoppeling(const absl::StatusOr<Caller>& caller,
                                                  const v1::SetKoppelingRequest& request,
                                                  v1::Koppeling* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
-  if (caller->partner->type != identity::PartnerType::kCoa) {
-    return NotEntitled("only COA records koppelingen");
+  const v1::Koppeling& koppeling = request.koppeling();
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE,
+                                         kSetKoppeling, koppeling.subject_id(), v1::HOUSING);
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(std::move(entry), unknown);
   }
-  RETURN_IF_ERROR(relationships::ValidateKoppeling(request.koppeling()));
-  RETURN_IF_ERROR(Auditor().Record(
-      *caller, v1::AuditEntry::RELATIONSHIP_CHANGE, std::string(kService) + "SetKoppeling",
-      request.koppeling().subject_id(), v1::HOUSING,
-      "koppeling to municipality " + request.koppeling().municipality_code()));
-  RETURN_IF_ERROR(registry_->SetKoppeling(request.koppeling()));
-  *response = request.koppeling();
+  if (absl::Status invalid = relationships::ValidateKoppeling(koppeling); !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(
+      {.fact = policy::Fact::kKoppeling,
+       .partner = caller->partner,
+       .actor_role = caller->actor_role,
+       .subject_id = koppeling.subject_id(),
+       .authenticated_subject = caller->authenticated_subject,
+       .facts = services_.facts,
+       .has_evidence = !koppeling.evidence_reference().empty(),
+       .practice = nullptr,
+       .caller_holds_scope = false,
+       .names_caller_as_recipient = false,
+       .recorded_by = "",
+       .permit_to_caller = false});
+  if (!may.permit) {
+    return audit_.Refuse(std::move(entry), NotEntitled(*caller, policy::Fact::kKoppeling),
+                         "koppeling refused: " + may.explanation);
+  }
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "koppeling to municipality " +
+                                                      koppeling.municipality_code() + ", " +
+                                                      may.explanation));
+  RETURN_IF_ERROR(registry_->SetKoppeling(koppeling));
+  *response = koppeling;
   return absl::OkStatus();
 }
 
 absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Caller>& caller,
                                                       const v1::SetGpRegistrationRequest& request,
                                                       v1::GpRegistration* response) {
-  RETURN_IF_ERROR(RequireKnownPartner(caller));
   const v1::GpRegistration& registration = request.registration();
-  RETURN_IF_ERROR(relationships::ValidateGpRegistration(registration));
-  const auto policies = services_.policies->Current();
+  v1::AuditEntry entry =
+      audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE, kSetGpRegistration,
+                      registration.subject_id(), v1::CONTINUITY_OF_CARE);
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(std::move(entry), unknown);
+  }
+  if (absl::Status invalid = relationships::ValidateGpRegistration(registration);
+      !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
   const identity::Partner* practice =
-      policies->partners().FindById(registration.practice_partner_id());
+      caller->policies->partners().FindById(registration.practice_partner_id());
   if (practice == nullptr || practice->type != identity::PartnerType::kHuisarts) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_RELATIONSHIP",
-                     "practice_partner_id '" + registration.practice_partner_id() +
-                         "' is not a known GP practice");
+    return audit_.Refuse(std::move(entry),
+                         MakeError(absl::StatusCode::kInvalidArgument, "INVALID_RELATIONSHIP",
+                                   "practice_partner_id '" + registration.practice_partner_id() +
+                                       "' is not a known GP practice"));
   }
-  const identity::Partner& partner = *caller->partner;
-  const bool is_the_practice = partner.id == practice->id;
-  bool is_social_guidance = false;
-  if (partner.type == identity::PartnerType::kGemeente &&
-      caller->actor_role == kSocialGuidanceRole) {
-    const auto koppeling = registry_->KoppelingOf(registration.subject_id());
-    is_social_guidance = koppeling && koppeling->municipality_code == partner.municipality_code;
+  const policy::Fact fact =
+      registration.ended() ? policy::Fact::kGpDeregistration : policy::Fact::kGpRegistration;
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(
+      {.fact = fact,
+       .partner = caller->partner,
+       .actor_role = caller->actor_role,
+       .subject_id = registration.subject_id(),
+       .authenticated_subject = caller->authenticated_subject,
+       .facts = services_.facts,
+       .has_evidence = !registration.evidence_reference().empty(),
+       .practice = practice,
+       .caller_holds_scope = false,
+       .names_caller_as_recipient = false,
+       .recorded_by = "",
+       .permit_to_caller = false});
+  if (!may.permit) {
+    return audit_.Refuse(std::move(entry), NotEntitled(*caller, fact),
+                         std::string(policy::FactName(fact)) + " refused: " + may.explanation);
   }
-  if (!is_the_practice && !is_social_guidance) {
-    return NotEntitled(
-        "a GP registration is recorded by the practice itself, or by the social guidance "
-        "(actor role maatschappelijke-begeleiding) of the municipality the subject is linked to");
+
+  if (registration.ended()) {
+    if (!registry_->IsRegisteredWithGp(registration.subject_id(), practice->id)) {
+      return audit_.Refuse(
+          std::move(entry),
+          MakeError(absl::StatusCode::kFailedPrecondition, "GP_REGISTRATION_NOT_CURRENT",
+                    "the person is not registered with practice " + practice->id));
+    }
+    RETURN_IF_ERROR(audit_.Permit(std::move(entry), "GP registration at " + practice->id +
+                                                        " ended, " + may.explanation));
+    RETURN_IF_ERROR(registry_->EndGpRegistration(registration));
+    *response = registration;
+    return absl::OkStatus();
   }
-  RETURN_IF_ERROR(Auditor().Record(
-      *caller, v1::AuditEntry::RELATIONSHIP_CHANGE, std::string(kService) + "SetGpRegistration",
-      registration.subject_id(), v1::CONTINUITY_OF_CARE,
-      std::string(registration.ended() ? "GP deregistration at " : "GP registration at ") +
-          practice->id));
+
+  // A change of GP ends the previous registration in an entry of its own,
+  // so the person and the previous practice's privacy officer see it.
+  const std::optional<std::string> previous = registry_->GpPracticeOf(registration.subject_id());
+  if (previous && *previous != practice->id) {
+    v1::AuditEntry ended = entry;
+    ended.set_detail("");
+    RETURN_IF_ERROR(audit_.Permit(std::move(ended), "GP registration at " + *previous +
+                                                        " ended: the person changed to " +
+                                                        practice->id + ", " + may.explanation));
+  }
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "GP registration at " + practice->id + ", " +
+                                                      may.explanation));
   RETURN_IF_ERROR(registry_->SetGpRegistration(registration));
   *response = registration;
   return absl::OkStatus();
@@ -77,21 +134,20 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
 grpc::ServerUnaryReactor* RelationshipService::SetKoppeling(grpc::CallbackServerContext* context,
                                                             const v1::SetKoppelingRequest* request,
                                                             v1::Koppeling* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller =
-      IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
-  reactor->Finish(ToGrpcStatus(DoSetKoppeling(caller, *request, response)));
-  return reactor;
+  return RunUnary(context, [&] {
+    return DoSetKoppeling(IdentifyCaller(*context, services_.policies->Current(), services_.limits),
+                          *request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* RelationshipService::SetGpRegistration(
     grpc::CallbackServerContext* context, const v1::SetGpRegistrationRequest* request,
     v1::GpRegistration* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller =
-      IdentifyCaller(*context, services_.policies->Current()->partners(), services_.limits);
-  reactor->Finish(ToGrpcStatus(DoSetGpRegistration(caller, *request, response)));
-  return reactor;
+  return RunUnary(context, [&] {
+    return DoSetGpRegistration(
+        IdentifyCaller(*context, services_.policies->Current(), services_.limits), *request,
+        response);
+  });
 }
 
 }  // namespace ketenpoort::server

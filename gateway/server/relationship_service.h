@@ -1,24 +1,23 @@
-// gRPC RelationshipService: koppeling by COA; GP registration by the GP
-// practice itself, or by the social guidance (actor role
-// "maatschappelijke-begeleiding") of the municipality the subject is linked
-// to. Audited before applied.
+// gRPC RelationshipService: the koppeling and the GP registration, the
+// facts the access rules are decided on. Who may set which, about whom, is
+// policy (policies/assertions.yaml). Every change is audited before it is
+// applied, and every refused attempt is audited with its reason. A change
+// of GP ends the previous registration explicitly, in an entry of its own.
 #ifndef KETENPOORT_GATEWAY_SERVER_RELATIONSHIP_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_RELATIONSHIP_SERVICE_H_
 
 #include "gateway/relationships/relationship_registry.h"
-#include "gateway/server/change_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/get_record_handler.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 
 namespace ketenpoort::server {
 
-inline constexpr char kSocialGuidanceRole[] = "maatschappelijke-begeleiding";
-
 class RelationshipService final : public v1::RelationshipService::CallbackService {
  public:
   RelationshipService(const GatewayServices& services,
                       relationships::RelationshipRegistry* registry)
-      : services_(services), registry_(registry) {}
+      : services_(services), audit_(services.CallAuditor()), registry_(registry) {}
 
   using v1::RelationshipService::CallbackService::SetGpRegistration;
   using v1::RelationshipService::CallbackService::SetKoppeling;
@@ -37,9 +36,8 @@ class RelationshipService final : public v1::RelationshipService::CallbackServic
                                    v1::GpRegistration* response);
 
  private:
-  ChangeAuditor Auditor() const;
-
   GatewayServices services_;
+  CallAudit audit_;
   relationships::RelationshipRegistry* registry_;
 };
 

@@ -34,6 +34,31 @@ std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule
   return released;
 }
 
+std::unique_ptr<google::protobuf::Message> NarrowToRule(
+    const policy::Rule& rule, const google::protobuf::Message& released_before,
+    const google::protobuf::RepeatedPtrField<v1::ReleasedField>& sent) {
+  std::unique_ptr<google::protobuf::Message> narrowed(released_before.New());
+  const google::protobuf::Reflection* reflection = released_before.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(released_before, &fields);
+  std::vector<const google::protobuf::FieldDescriptor*> kept;
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    bool keep = ReleasesUnchanged(rule, {field});
+    for (const policy::ReleasedFieldSpec& now : rule.release) {
+      if (keep || now.path != field->name()) continue;
+      keep = std::any_of(sent.begin(), sent.end(), [&](const v1::ReleasedField& then) {
+        return then.path() == now.path && then.transform() == now.transform;
+      });
+    }
+    if (keep) kept.push_back(field);
+  }
+  // Move the kept fields out of a copy of the earlier release.
+  std::unique_ptr<google::protobuf::Message> copy(released_before.New());
+  copy->CopyFrom(released_before);
+  reflection->SwapFields(copy.get(), narrowed.get(), kept);
+  return narrowed;
+}
+
 void ListReleasedFields(const policy::Rule& rule,
                         google::protobuf::RepeatedPtrField<v1::ReleasedField>* fields) {
   for (const policy::ReleasedFieldSpec& spec : rule.release) {

@@ -76,20 +76,13 @@ class FlowsTest : public ::testing::TestWithParam<SourceMode> {
                                      dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
 
-    // COA links the person to Woerden, moving in a week; the Woerden
-    // practice registers them as its patient.
+    // COA links the person to Woerden, moving in a week; Woerden's social
+    // guidance registers them with the Woerden practice.
     const grpc::Status linked = testing::LinkToMunicipality(
         gateway_->address(), person_.v_number, "0632", DateFromToday(-30), DateFromToday(7));
     ASSERT_TRUE(linked.ok()) << linked.error_message();
-    v1::SetGpRegistrationRequest registration;
-    registration.mutable_registration()->set_subject_id(person_.v_number);
-    registration.mutable_registration()->set_practice_partner_id("huisartsenpraktijk-woerden");
-    registration.mutable_registration()->set_registered_on(DateFromToday(0));
-    v1::GpRegistration registered;
-    grpc::ClientContext registration_context;
-    ASSERT_TRUE(v1::RelationshipService::NewStub(Channel("huisartsenpraktijk-woerden"))
-                    ->SetGpRegistration(&registration_context, registration, &registered)
-                    .ok());
+    const grpc::Status registered = testing::RegisterWithGp(gateway_->address(), person_.v_number);
+    ASSERT_TRUE(registered.ok()) << registered.error_message();
   }
 
   void TearDown() override {
@@ -230,9 +223,11 @@ TEST_P(FlowsTest, GgdTbcFollowUpGoesToTheNewRegionAndTheGpByLaw) {
   EXPECT_FALSE(for_gp.has_subject_id());
 
   // The GGD of the AZCs serves no region, so it is not the new region's GGD.
+  // It has no relationship with the person: it is not told why (the audit is).
   const grpc::Status status = Get("ggd-pga", "tbc-arts", v1::PUBLIC_HEALTH, &tbc);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(ReasonOf(status), "NOT_LINKED");
+  EXPECT_EQ(ReasonOf(status), "NOT_PERMITTED");
+  EXPECT_EQ(testing::ReadAuditEntry(dir_.File("audit.db")).reason(), "NOT_LINKED");
 }
 
 TEST_P(FlowsTest, JgzDossiersOfTheChildrenGoToTheMunicipalitysJgz) {
@@ -294,7 +289,7 @@ TEST_P(FlowsTest, DuoGivesTheLinkedMunicipalityProgressWithTheLoanAsABand) {
   const grpc::Status other =
       Get("gemeente-utrecht", "klantmanager-inburgering", v1::CIVIC_INTEGRATION, &status_record);
   EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(ReasonOf(other), "NOT_LINKED");
+  EXPECT_EQ(ReasonOf(other), "NOT_PERMITTED");  // a stranger to Utrecht
 }
 
 TEST_P(FlowsTest, TheLinkedMunicipalityFollowsInburgeringProgressPerPerson) {
@@ -324,7 +319,7 @@ TEST_P(FlowsTest, TheLinkedMunicipalityFollowsInburgeringProgressPerPerson) {
 
   v1::Progress elsewhere;
   EXPECT_EQ(ReasonOf(ask("gemeente-utrecht", "klantmanager-inburgering", &elsewhere)),
-            "NOT_LINKED");
+            "NOT_PERMITTED");
   EXPECT_EQ(ReasonOf(ask("gemeente-woerden", "woonconsulent", &elsewhere)), "ACTOR_ROLE");
 }
 

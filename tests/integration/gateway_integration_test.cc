@@ -313,18 +313,8 @@ TEST_F(GatewayIntegrationTest, ProcessLogHoldsNoPersonalData) {
 TEST_F(GatewayIntegrationTest, ConsentGrantedPermitsAndRevocationDeniesTheNextRequest) {
   auto gp_channel = ChannelWith("huisartsenpraktijk-woerden", "huisartsenpraktijk-woerden");
   auto gp = v1::DossierService::NewStub(gp_channel);
-  // The practice registers the person as its patient.
-  {
-    v1::SetGpRegistrationRequest request;
-    request.mutable_registration()->set_subject_id(person_.v_number);
-    request.mutable_registration()->set_practice_partner_id("huisartsenpraktijk-woerden");
-    request.mutable_registration()->set_registered_on(DateFromToday(0));
-    grpc::ClientContext context;
-    v1::GpRegistration stored;
-    ASSERT_TRUE(v1::RelationshipService::NewStub(gp_channel)
-                    ->SetGpRegistration(&context, request, &stored)
-                    .ok());
-  }
+  // Woerden's social guidance registers the person with the practice.
+  ASSERT_TRUE(testing::RegisterWithGp(gateway_->address(), person_.v_number).ok());
   v1::GetRecordResponse response;
   grpc::Status status = Get(*gp, Request(v1::CONTINUITY_OF_CARE), &response, "huisarts");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -349,7 +339,7 @@ TEST_F(GatewayIntegrationTest, ConsentGrantedPermitsAndRevocationDeniesTheNextRe
   const int64_t before_grant = AuditCount();
   {
     grpc::ClientContext context;
-    context.AddMetadata("x-actor-role", "maatschappelijke-begeleiding");
+    context.AddMetadata("x-actor-role", "maatschappelijk-begeleider");
     status = consents->Grant(&context, grant, &granted);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
@@ -419,12 +409,22 @@ TEST_F(GatewayIntegrationTest, OnlyEntitledPartnersChangeRelationshipsAndConsent
   EXPECT_EQ(ReasonOf(status), "NOT_ENTITLED");
 
   v1::GrantConsentRequest grant;
-  grant.mutable_consent()->set_subject_id(person_.v_number);
+  v1::Consent* consent = grant.mutable_consent();
+  consent->set_subject_id(person_.v_number);
+  consent->mutable_recipient()->set_partner_id("gemeente-woerden");
+  consent->set_purpose(v1::WORK_REINTEGRATION);
+  consent->add_record_types("noa.Assessment");
+  consent->set_valid_from(DateFromToday(-1));
+  consent->set_valid_until(DateFromToday(30));
+  consent->set_effect(v1::PERMIT);
+  consent->set_language("ar");
+  consent->set_evidence_reference("form-1");
   grpc::ClientContext grant_context;
   v1::Consent granted;
   status = v1::ConsentService::NewStub(ChannelWith("fg-gemeente-woerden", "fg-gemeente-woerden"))
                ->Grant(&grant_context, grant, &granted);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(status), "NOT_ENTITLED");
 }
 
 // Waits (bounded) until the gateway's log contains `text`.

@@ -51,15 +51,7 @@ class HandoverTest : public ::testing::Test {
     ASSERT_TRUE(testing::LinkToMunicipality(gateway_->address(), person_.v_number, "0632",
                                             DateFromToday(-30), DateFromToday(move_in_days_))
                     .ok());
-    v1::SetGpRegistrationRequest registration;
-    registration.mutable_registration()->set_subject_id(person_.v_number);
-    registration.mutable_registration()->set_practice_partner_id(kGp);
-    registration.mutable_registration()->set_registered_on(DateFromToday(0));
-    v1::GpRegistration registered;
-    grpc::ClientContext context;
-    ASSERT_TRUE(v1::RelationshipService::NewStub(Channel(kGp))
-                    ->SetGpRegistration(&context, registration, &registered)
-                    .ok());
+    ASSERT_TRUE(testing::RegisterWithGp(gateway_->address(), person_.v_number, kGp).ok());
     consent_id_ = GrantConsent();
   }
 

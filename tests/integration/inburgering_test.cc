@@ -210,7 +210,7 @@ TEST_F(InburgeringTest, AMunicipalitySeesOnlyThePersonsLinkedToItInEveryCall) {
   // One person: Woerden cannot ask about someone linked to Utrecht.
   const grpc::Status status =
       GetProgress("gemeente-woerden", utrecht_[0].v_number, v1::CIVIC_INTEGRATION);
-  EXPECT_EQ(ReasonOf(status), "NOT_LINKED");
+  EXPECT_EQ(ReasonOf(status), "NOT_PERMITTED");  // Woerden is told nothing about her
 }
 
 TEST_F(InburgeringTest, AMovedPersonLeavesTheOldMunicipalitysListAndCounts) {

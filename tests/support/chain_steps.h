@@ -43,6 +43,23 @@ inline grpc::Status LinkToMunicipality(const std::string& address, const std::st
       ->SetKoppeling(&context, request, &stored);
 }
 
+// The social guidance of Woerden (gemeente-woerden, role
+// maatschappelijk-begeleider) registers `subject`, linked to Woerden, with
+// GP practice `practice`: who may, per policies/assertions.yaml.
+inline grpc::Status RegisterWithGp(const std::string& address, const std::string& subject,
+                                   const std::string& practice = "huisartsenpraktijk-woerden") {
+  v1::SetGpRegistrationRequest request;
+  request.mutable_registration()->set_subject_id(subject);
+  request.mutable_registration()->set_practice_partner_id(practice);
+  request.mutable_registration()->set_registered_on(DateFromToday(0));
+  request.mutable_registration()->set_evidence_reference("inschrijfformulier-1");
+  grpc::ClientContext context;
+  context.AddMetadata("x-actor-role", "maatschappelijk-begeleider");
+  v1::GpRegistration stored;
+  return v1::RelationshipService::NewStub(ChannelAs(address, "gemeente-woerden"))
+      ->SetGpRegistration(&context, request, &stored);
+}
+
 // The audit entry at `index` of the live store at `audit_db` (WAL: safe
 // while the gateway writes), or the newest one for index 0. Empty if none.
 inline v1::AuditEntry ReadAuditEntry(const std::string& audit_db, uint64_t index = 0) {

@@ -93,7 +93,8 @@ class GetRecordHandlerTest : public ::testing::Test {
 
   Caller CallerFor(const std::string& partner_id, const std::string& role) {
     Caller caller;
-    caller.partner = policies_->Current()->partners().FindById(partner_id);
+    caller.policies = policies_->Current();
+    caller.partner = caller.policies->partners().FindById(partner_id);
     if (caller.partner != nullptr) caller.certificate.oin = caller.partner->oin;
     caller.certificate.sha256_hex = std::string(64, 'a');
     caller.actor_id = "medewerker-17";
@@ -242,14 +243,24 @@ TEST_F(GetRecordHandlerTest, UnknownPartnerIsDeniedAndAudited) {
   EXPECT_EQ(fetches_.load(), 0);
 }
 
-TEST_F(GetRecordHandlerTest, UnlinkedSubjectIsDeniedNotLinked) {
+// Woerden has no relationship with a person linked to Utrecht: it is told
+// nothing about her; the audit entry keeps the detail.
+TEST_F(GetRecordHandlerTest, UnlinkedSubjectIsDeniedWithoutSayingWhy) {
   facts_.koppeling = policy::KoppelingFact{"0344", std::nullopt};  // Utrecht, not Woerden
   v1::GetRecordResponse response;
   absl::Status status = Run(CallerFor("gemeente-woerden", "werkconsulent"),
                             Request(v1::WORK_REINTEGRATION, "noa.Assessment"), &response);
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(ErrorReason(status), "NOT_LINKED");
+  EXPECT_EQ(ErrorReason(status), "NOT_PERMITTED");
+  EXPECT_EQ(LastEntry().reason(), "NOT_LINKED");
   EXPECT_EQ(fetches_.load(), 0);
+
+  // Unknown to the gateway altogether: the same answer, word for word.
+  facts_.koppeling.reset();
+  absl::Status unknown = Run(CallerFor("gemeente-woerden", "werkconsulent"),
+                             Request(v1::WORK_REINTEGRATION, "noa.Assessment"), &response);
+  EXPECT_EQ(ErrorReason(unknown), "NOT_PERMITTED");
+  EXPECT_EQ(unknown.message(), status.message());
 }
 
 TEST_F(GetRecordHandlerTest, BreakGlassIsFlaggedForReviewAndTransformsApply) {

@@ -66,9 +66,33 @@ class HandoverRetentionTest : public ::testing::Test {
             .fetch_within_days = 14, .expire_after_days = 60, .retention_days_after_ack = 30});
   }
 
+  // The audit entry `back` places before the newest (0: the newest).
+  v1::AuditEntry EntryFromEnd(uint64_t back) {
+    const v1::AuditEntry newest = testing::ReadAuditEntry(dir_.File("audit.db"));
+    uint64_t size = 0;
+    for (uint64_t index = 1; testing::ReadAuditEntry(dir_.File("audit.db"), index).kind() !=
+                             v1::AuditEntry::KIND_UNSPECIFIED;
+         ++index) {
+      size = index;
+    }
+    return size > back ? testing::ReadAuditEntry(dir_.File("audit.db"), size - back) : newest;
+  }
+
+  // A refused fetch is audited after the expiry or purge it triggered.
+  void ExpectRefusedFetchAfter(const std::string& what) {
+    const v1::AuditEntry refused = EntryFromEnd(0);
+    EXPECT_EQ(refused.decision(), v1::AuditEntry::DENY);
+    EXPECT_EQ(refused.reason(), "HANDOVER_CLOSED");
+    const v1::AuditEntry closed = EntryFromEnd(1);
+    EXPECT_EQ(closed.kind(), v1::AuditEntry::HANDOVER);
+    EXPECT_NE(closed.detail().find(what), std::string::npos) << closed.detail();
+    EXPECT_EQ(closed.subject_pseudonym(), pseudonymizer_.Pseudonym(subject_));
+  }
+
   Caller As(const std::string& partner_id, const std::string& role) {
     Caller caller;
-    caller.partner = policies_->Current()->partners().FindById(partner_id);
+    caller.policies = policies_->Current();
+    caller.partner = caller.policies->partners().FindById(partner_id);
     caller.certificate.oin = caller.partner->oin;
     caller.actor_role = role;
     return caller;
@@ -139,7 +163,10 @@ TEST_F(HandoverRetentionTest, UnfetchedHandoverExpiresAndItsPackageIsPurged) {
   EXPECT_EQ(expired.status(), v1::EXPIRED);
   EXPECT_TRUE(expired.package_purged());
   EXPECT_EQ(FetchAs(id).code(), absl::StatusCode::kFailedPrecondition);
-  const v1::AuditEntry purge = testing::ReadAuditEntry(dir_.File("audit.db"));
+  const v1::AuditEntry refused = EntryFromEnd(0);
+  EXPECT_EQ(refused.reason(), "HANDOVER_CLOSED");
+  EXPECT_EQ(refused.subject_pseudonym(), pseudonymizer_.Pseudonym(subject_));
+  const v1::AuditEntry purge = EntryFromEnd(1);
   EXPECT_EQ(purge.kind(), v1::AuditEntry::HANDOVER);
   EXPECT_NE(purge.detail().find("PENDING -> EXPIRED, package purged"), std::string::npos)
       << purge.detail();
@@ -165,8 +192,8 @@ TEST_F(HandoverRetentionTest, AcknowledgedPackageIsPurgedAfterTheRetentionPeriod
   EXPECT_EQ(FetchAs(id).code(), absl::StatusCode::kFailedPrecondition);
   // Nothing was taken out of the log; the purge added its own entry.
   EXPECT_GT(audit_->LatestCheckpoint().size, entries_before);
-  EXPECT_NE(testing::ReadAuditEntry(dir_.File("audit.db")).detail().find("package purged"),
-            std::string::npos);
+  EXPECT_EQ(EntryFromEnd(0).reason(), "HANDOVER_CLOSED");  // the refused fetch
+  EXPECT_NE(EntryFromEnd(1).detail().find("package purged"), std::string::npos);
   // A second run finds nothing more to do.
   const uint64_t after = audit_->LatestCheckpoint().size;
   ASSERT_TRUE(service_->ApplyRetention().ok());
@@ -182,11 +209,8 @@ TEST_F(HandoverRetentionTest, AFetchPastTheExpiryDateIsRefusedBeforeTheSweepRuns
   EXPECT_EQ(ErrorReason(fetched), "HANDOVER_CLOSED");
   EXPECT_NE(fetched.message().find("EXPIRED"), std::string::npos) << fetched;
   // Expired and purged by that look, audited as the gateway's own act; no
-  // release was recorded.
-  const v1::AuditEntry last = testing::ReadAuditEntry(dir_.File("audit.db"));
-  EXPECT_EQ(last.kind(), v1::AuditEntry::HANDOVER);
-  EXPECT_NE(last.detail().find("PENDING -> EXPIRED, package purged"), std::string::npos)
-      << last.detail();
+  // release was recorded, the refused fetch was.
+  ExpectRefusedFetchAfter("PENDING -> EXPIRED, package purged");
   const v1::Handover expired = StatusOf(id);
   EXPECT_EQ(expired.status(), v1::EXPIRED);
   EXPECT_TRUE(expired.package_purged());
@@ -235,8 +259,7 @@ TEST_F(HandoverRetentionTest, AnAcknowledgedPackagePastItsRetentionIsPurgedAtThe
   const v1::Handover purged = StatusOf(id);
   EXPECT_EQ(purged.status(), v1::ACKNOWLEDGED);
   EXPECT_TRUE(purged.package_purged());
-  EXPECT_NE(testing::ReadAuditEntry(dir_.File("audit.db")).detail().find("package purged"),
-            std::string::npos);
+  ExpectRefusedFetchAfter("package purged");
 }
 
 }  // namespace

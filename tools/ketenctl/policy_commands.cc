@@ -71,6 +71,20 @@ int RunPolicyExplain(const std::string& policies_dir, const std::string& case_fi
   for (const policy::PolicyCase& test : *cases) {
     if (!case_name.empty() && test.name != case_name) continue;
     ++explained;
+    if (test.fact) {
+      // A write: who may assert the fact, per assertions.yaml.
+      const std::string fact(policy::FactName(*test.fact));
+      std::printf("request: %s (%s) as '%s' asserts %s\n", test.partner->id.c_str(),
+                  std::string(identity::PartnerTypeName(test.partner->type)).c_str(),
+                  test.actor_role.c_str(), fact.c_str());
+      if (const policy::FactPolicy* rule = policies->assertions().For(*test.fact)) {
+        std::printf("fact %s (%s): %s\n", fact.c_str(), rule->location.c_str(), rule->why.c_str());
+      }
+      const policy::AssertionDecision decision = policies->assertions().Decide(test.Assertion());
+      std::printf("decision: %s\n  %s\n\n", decision.permit ? "PERMIT" : "DENY NOT_ENTITLED",
+                  decision.explanation.c_str());
+      continue;
+    }
     std::vector<policy::RuleTrace> trace;
     const policy::Decision decision = policies->Decide(test.Request(), &trace);
     std::printf("request: %s (%s) as '%s' asks %s for %s on %s%s\n", test.partner->id.c_str(),
@@ -96,6 +110,10 @@ int RunPolicyExplain(const std::string& policies_dir, const std::string& case_fi
     } else {
       std::printf("decision: DENY %s\n  %s\n", std::string(decision.reason).c_str(),
                   decision.explanation.c_str());
+      if (decision.caller_reason != decision.reason) {
+        std::printf("the caller is told: %s (it has no relationship with the person)\n",
+                    std::string(decision.caller_reason).c_str());
+      }
     }
     std::printf("\n");
   }
