@@ -199,11 +199,12 @@ for name in gw-up gw-db; do
     "${K[@]}" relationship koppeling "${client[@]}" --as coa --actor-role casemanager \
       --subject "$subject" --municipality 0632 --linked-on "$today" \
       --move-date "$(date -d '+7 days' +%F)" >/dev/null
-    "${K[@]}" relationship gp-registration "${client[@]}" --as huisartsenpraktijk-woerden \
-      --actor-role huisarts --subject "$subject" --practice huisartsenpraktijk-woerden \
-      --registered-on "$today" >/dev/null
+    "${K[@]}" relationship gp-registration "${client[@]}" --as gemeente-woerden \
+      --actor-role maatschappelijk-begeleider --subject "$subject" \
+      --practice huisartsenpraktijk-woerden --registered-on "$today" \
+      --evidence "bench-$subject" >/dev/null
     "${K[@]}" consent grant "${client[@]}" --as gemeente-woerden \
-      --actor-role maatschappelijke-begeleiding --subject "$subject" \
+      --actor-role maatschappelijk-begeleider --subject "$subject" \
       --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \
       --category SIGNAL --category LANGUAGE --from "$today" \
       --until "$(date -d '+1 year' +%F)" --language ar --evidence "bench-$subject" >/dev/null

@@ -36,11 +36,17 @@ Ketenpoort is starting on 127.0.0.1:50051. In another terminal, try (synthetic p
       --subject $subject --record noa.Assessment --purpose CONTINUITY_OF_CARE
 
   # the municipality's social guidance records the person's consent (with an interpreter) ...
-  $K consent grant --as gemeente-woerden --actor-role maatschappelijke-begeleiding \\
+  $K consent grant --as gemeente-woerden --actor-role maatschappelijk-begeleider \\
       --subject $subject --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \\
       --category SIGNAL --category LANGUAGE --from $(date +%F) --until $(date -d '+1 year' +%F) \\
       --language ti --interpreter --evidence form-0001
   # ... and the GP's request above is permitted (within 4 weeks before to 12 weeks after the move)
+
+  # a practice cannot register a patient with itself (PERMISSION_DENIED, NOT_ENTITLED: who
+  # may assert which fact is in policies/assertions.yaml); Woerden's social guidance may
+  $K relationship gp-registration --as huisartsenpraktijk-oudegracht --actor-role huisarts \
+      --subject $subject --practice huisartsenpraktijk-oudegracht --registered-on $(date +%F) \
+      --evidence form-0003
 
   # the medical dossier: GCA records the person's consent, and the registered GP receives it
   $K consent grant --as gca --actor-role casemanager --subject $subject \

@@ -79,6 +79,10 @@ std::string AgeBand(int64_t birth_day, int64_t today) {
   return std::to_string(decade) + "-" + std::to_string(decade + 9);
 }
 
+void DropStrings(Message* message, const records::FieldPath& path) {
+  EditStrings(message, path.fields, 0, [](std::string&) { return false; });
+}
+
 void ApplyTransforms(const std::vector<FieldTransform>& transforms, const Message& source,
                      Message* released, const TransformContext& context) {
   for (const FieldTransform& transform : transforms) {

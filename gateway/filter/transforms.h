@@ -50,6 +50,9 @@ void ApplyTransforms(const std::vector<FieldTransform>& transforms,
                      const google::protobuf::Message& source, google::protobuf::Message* released,
                      const TransformContext& context);
 
+// Removes every string value at `path` (through repeated messages).
+void DropStrings(google::protobuf::Message* message, const records::FieldPath& path);
+
 // Exposed for tests.
 std::string AgeBand(int64_t birth_day, int64_t today);
 

@@ -196,6 +196,14 @@ AssertionDecision AssertionPolicy::Decide(const AssertionRequest& request) const
     return decision;
   }
   const identity::Partner& partner = *request.partner;
+  // A subject portal speaks only for the person signed in there, whatever
+  // relation an entry names (it "recorded" every consent given through it).
+  if (partner.type == identity::PartnerType::kSubjectPortal &&
+      (request.authenticated_subject.empty() ||
+       request.authenticated_subject != request.subject_id)) {
+    decision.explanation = "a subject portal asserts facts only about the person signed in";
+    return decision;
+  }
   for (const AssertionGrant& grant : policy->grants) {
     if (grant.partner_type && *grant.partner_type != partner.type) continue;
     if (!grant.actor_roles.empty() &&

@@ -182,7 +182,10 @@ std::string Explain(const Rule& rule, const DecisionRequest& request, const Chec
 }
 
 // Whether the caller already knows it stands in a relationship with the
-// person: then a denial may say why.
+// person: the municipality the person is linked to, the GP they are
+// registered with, a recipient of their permission, or the person
+// themself. Then a denial may say why. A GP or GGD merely in the same
+// municipality does not: it would learn who is linked there.
 bool KnowsThePerson(const DecisionRequest& request) {
   const identity::Partner& partner = *request.partner;
   if (request.subject_id.empty()) return true;  // a population: nobody in particular
@@ -191,7 +194,10 @@ bool KnowsThePerson(const DecisionRequest& request) {
     return true;  // the person themself
   }
   const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
-  if (koppeling && partner.Serves(koppeling->municipality_code)) return true;
+  if (partner.type == identity::PartnerType::kGemeente && koppeling &&
+      partner.Serves(koppeling->municipality_code)) {
+    return true;
+  }
   return request.facts->IsRegisteredWithGp(request.subject_id, partner.id) ||
          request.facts->HasPermitFor(request.subject_id, partner, request.today);
 }

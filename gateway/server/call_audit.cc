@@ -36,11 +36,12 @@ absl::Status CallAudit::Permit(v1::AuditEntry entry, std::string detail) const {
 }
 
 absl::Status CallAudit::Refuse(v1::AuditEntry entry, const absl::Status& error,
-                               std::string detail) const {
+                               std::string detail, std::string_view audit_reason) const {
   SetOutcome(entry,
              error.code() == absl::StatusCode::kInvalidArgument ? v1::AuditEntry::INVALID
                                                                 : v1::AuditEntry::DENY,
              error);
+  if (!audit_reason.empty()) entry.set_reason(std::string(audit_reason));
   if (!detail.empty()) entry.set_detail(std::move(detail));
   RETURN_IF_ERROR(Commit(std::move(entry)).status());
   return error;

@@ -44,11 +44,12 @@ class CallAudit {
   // Commits `entry` as permitted with `detail`.
   absl::Status Permit(v1::AuditEntry entry, std::string detail) const;
   // Commits `entry` as refused (INVALID for bad input, DENY otherwise)
-  // with the reason of `error`, then returns `error`, or AUDIT_UNAVAILABLE
-  // when the refusal cannot be recorded. `detail` may say what was asked,
-  // never personal data.
-  absl::Status Refuse(v1::AuditEntry entry, const absl::Status& error,
-                      std::string detail = "") const;
+  // with the reason of `error` (or `audit_reason`, where the caller is told
+  // less than the audit records), then returns `error`, or
+  // AUDIT_UNAVAILABLE when the refusal cannot be recorded. `detail` may say
+  // what was asked, never personal data.
+  absl::Status Refuse(v1::AuditEntry entry, const absl::Status& error, std::string detail = "",
+                      std::string_view audit_reason = "") const;
 
   const audit::Pseudonymizer& pseudonymizer() const { return *pseudonymizer_; }
 

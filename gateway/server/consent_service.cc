@@ -61,9 +61,13 @@ absl::StatusOr<Caller> ConsentService::Identify(grpc::CallbackServerContext* con
 }
 
 bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) const {
+  // The portal speaks for the person signed in, never for the portal as a
+  // whole: what it recorded for one person is not another's to see.
+  if (caller.partner->type == identity::PartnerType::kSubjectPortal) {
+    return IsTheSubject(caller, consent.subject_id());
+  }
   return consent.recorded_by_partner() == caller.partner->id ||
-         NamesAsRecipient(consent.recipient(), *caller.partner) ||
-         IsTheSubject(caller, consent.subject_id());
+         NamesAsRecipient(consent.recipient(), *caller.partner);
 }
 
 bool ConsentService::CallerHoldsScope(const identity::Partner& partner,
@@ -182,10 +186,10 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
                            NamesAsRecipient(existing->recipient(), *caller->partner)});
   if (!may.permit) {
     // Recorded as what it was; answered as if the consent did not exist.
-    entry.set_reason("NOT_ENTITLED");
     return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()),
                          "revocation of consent " + existing->consent_id() +
-                             " refused: " + may.explanation);
+                             " refused: " + may.explanation,
+                         "NOT_ENTITLED");
   }
   if (existing->revoked_at_unix_micros() != 0) {
     return audit_.Refuse(

@@ -37,25 +37,39 @@ std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule
 std::unique_ptr<google::protobuf::Message> NarrowToRule(
     const policy::Rule& rule, const google::protobuf::Message& released_before,
     const google::protobuf::RepeatedPtrField<v1::ReleasedField>& sent) {
+  const auto sent_as = [&sent](std::string_view path, std::string_view transform) {
+    return std::any_of(sent.begin(), sent.end(), [&](const v1::ReleasedField& field) {
+      return field.path() == path && field.transform() == transform;
+    });
+  };
+  // What the current rule selects, of what was released before: values
+  // that were kept, or transformed then (which is less).
   std::unique_ptr<google::protobuf::Message> narrowed(released_before.New());
-  const google::protobuf::Reflection* reflection = released_before.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(released_before, &fields);
-  std::vector<const google::protobuf::FieldDescriptor*> kept;
-  for (const google::protobuf::FieldDescriptor* field : fields) {
-    bool keep = ReleasesUnchanged(rule, {field});
-    for (const policy::ReleasedFieldSpec& now : rule.release) {
-      if (keep || now.path != field->name()) continue;
-      keep = std::any_of(sent.begin(), sent.end(), [&](const v1::ReleasedField& then) {
-        return then.path() == now.path && then.transform() == now.transform;
-      });
+  rule.selection.CopySelected(released_before, narrowed.get());
+  const google::protobuf::Reflection* reflection = narrowed->GetReflection();
+  for (const filter::FieldTransform& transform : rule.transforms) {
+    if (transform.kind == filter::TransformKind::kDerive) {
+      // A derived value cannot be computed again from a release; it goes
+      // only if it was derived the same way then.
+      const std::string_view output = transform.derivation->output_field;
+      const google::protobuf::FieldDescriptor* field =
+          released_before.GetDescriptor()->FindFieldByName(std::string(output));
+      if (field == nullptr) continue;
+      if (sent_as(output, "derive:" + std::string(transform.derivation->name))) {
+        std::unique_ptr<google::protobuf::Message> copy(released_before.New());
+        copy->CopyFrom(released_before);
+        reflection->SwapFields(copy.get(), narrowed.get(), {field});
+      } else {
+        reflection->ClearField(narrowed.get(), field);
+      }
+      continue;
     }
-    if (keep) kept.push_back(field);
+    // Transformed the same way then: the value is already what the rule
+    // releases. Otherwise it cannot be transformed again: absent.
+    if (!sent_as(transform.path.text, filter::TransformName(transform.kind))) {
+      filter::DropStrings(narrowed.get(), transform.path);
+    }
   }
-  // Move the kept fields out of a copy of the earlier release.
-  std::unique_ptr<google::protobuf::Message> copy(released_before.New());
-  copy->CopyFrom(released_before);
-  reflection->SwapFields(copy.get(), narrowed.get(), kept);
   return narrowed;
 }
 

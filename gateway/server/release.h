@@ -29,11 +29,12 @@ std::unique_ptr<google::protobuf::Message> FilterRecord(const policy::Rule& rule
 bool ReleasesUnchanged(const policy::Rule& rule,
                        std::initializer_list<const google::protobuf::FieldDescriptor*> path);
 
-// A record released earlier under other rules (a hand-over package sealed
-// at Send), cut down to what `rule` releases now: a top-level field stays
-// only if `rule` releases it whole and untransformed, or with exactly the
-// transform it had when `sent` listed it. Everything else is absent, so
-// nothing leaves that the current rule does not release.
+// A record released earlier under another rule or policy set (a hand-over
+// package sealed at Send), cut down to what `rule` releases now: only the
+// fields `rule` selects; a field `rule` transforms only if `sent` lists it
+// with that same transform (the value is then already transformed), a
+// derived value only if it was derived the same way. Everything else is
+// absent, so nothing leaves that the current rule does not release.
 std::unique_ptr<google::protobuf::Message> NarrowToRule(
     const policy::Rule& rule, const google::protobuf::Message& released_before,
     const google::protobuf::RepeatedPtrField<v1::ReleasedField>& sent);

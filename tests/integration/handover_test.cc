@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -62,10 +63,20 @@ class HandoverTest : public ::testing::Test {
     }
   }
 
+  // A copy of the shipped policies, so a test can change them and reload.
+  std::string PoliciesCopy() {
+    const std::filesystem::path copy = dir_.path() / "policies";
+    if (!std::filesystem::exists(copy)) {
+      std::filesystem::copy(testing::PoliciesDir(), copy,
+                            std::filesystem::copy_options::recursive);
+    }
+    return copy.string();
+  }
+
   void StartGateway() {
     std::string error;
     gateway_ = GatewayProcess::Start(
-        testing::WriteConfig(dir_, testing::PoliciesDir(), testing::ChainSources()),
+        testing::WriteConfig(dir_, PoliciesCopy(), testing::ChainSources()),
         dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
   }
@@ -404,6 +415,78 @@ TEST_F(OverdueHandoverTest, AHandoverPastTheMoveDateIsListedAsOverdue) {
   ASSERT_EQ(overdue.handovers_size(), 1);
   EXPECT_EQ(overdue.handovers(0).handover_id(), sent.handover_id());
   EXPECT_EQ(overdue.handovers(0).expected_move_date(), DateFromToday(-2));
+}
+
+}  // namespace
+}  // namespace ketenpoort
+
+namespace ketenpoort {
+namespace {
+
+// Waits (bounded) until the gateway's log contains `text` `count` times.
+bool WaitForLogCount(const GatewayProcess& gateway, const std::string& text, size_t count) {
+  for (int i = 0; i < 400; ++i) {
+    const std::string log = gateway.StderrText();
+    size_t seen = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++seen;
+    if (seen >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+// A policy reload between Send and Fetch that stops releasing a field:
+// the fetch leaves it out, though the rule id is the same as at Send.
+TEST_F(HandoverTest, AFetchAfterAPolicyReloadReleasesOnlyWhatTheCurrentRuleReleases) {
+  v1::Handover sent;
+  ASSERT_TRUE(Send(SendRequest("gca-reload-1"), &sent).ok());
+
+  const std::string rules = PoliciesCopy() + "/gca-medical-dossier.yaml";
+  std::string text = testing::ReadFile(rules);
+  const std::string family_name = "      - field: family_name\n";
+  size_t removed = 0;
+  for (size_t at = text.find(family_name); at != std::string::npos; at = text.find(family_name)) {
+    text.erase(at, family_name.size());
+    ++removed;
+  }
+  ASSERT_GT(removed, 0u);
+  std::ofstream(rules, std::ios::trunc) << text;
+  gateway_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitForLogCount(*gateway_, "policy_reloaded", 1)) << gateway_->StderrText();
+
+  v1::FetchHandoverResponse fetched;
+  const grpc::Status status = Fetch(sent.handover_id(), &fetched);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(fetched.records_size(), 1);
+  records::v1::gca::MedicalDossier dossier;
+  ASSERT_TRUE(fetched.records(0).record().UnpackTo(&dossier));
+  EXPECT_FALSE(dossier.has_family_name());  // no longer released
+  EXPECT_EQ(dossier.given_names(), person_.medical.given_names());  // still released
+  EXPECT_GT(dossier.medication_size(), 0);
+  for (const v1::ReleasedField& field : fetched.records(0).released_fields()) {
+    EXPECT_NE(field.path(), "family_name");
+  }
+  EXPECT_NE(fetched.policy_version(), "");
+}
+
+// The dossier is for the role named at Send: the practice's assistant does
+// not get it, and the attempt is audited; the GP then does.
+TEST_F(HandoverTest, OnlyTheRecipientRoleNamedAtSendFetches) {
+  v1::Handover sent;
+  ASSERT_TRUE(Send(SendRequest("gca-role-1"), &sent).ok());
+  v1::FetchHandoverResponse fetched;
+  const grpc::Status wrong = Fetch(sent.handover_id(), &fetched, kGp, "doktersassistent");
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(wrong), "RECIPIENT_ROLE");
+  EXPECT_EQ(fetched.records_size(), 0);
+  const v1::AuditEntry refused = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(refused.decision(), v1::AuditEntry::DENY);
+  EXPECT_EQ(refused.reason(), "RECIPIENT_ROLE");
+  EXPECT_EQ(refused.actor_role(), "doktersassistent");
+  v1::Handover status;
+  ASSERT_TRUE(Status(sent.handover_id(), &status).ok());
+  EXPECT_EQ(status.status(), v1::PENDING);  // not delivered
+  ASSERT_TRUE(Fetch(sent.handover_id(), &fetched).ok());
 }
 
 }  // namespace

@@ -57,12 +57,14 @@ void ConsentCommands::Register(CLI::App& app, ClientOptions& client,
   koppeling_->add_option("--municipality", municipality_, "municipality code")->required();
   koppeling_->add_option("--linked-on", linked_on_, "YYYY-MM-DD")->required();
   koppeling_->add_option("--move-date", move_date_, "expected move date, YYYY-MM-DD");
+  koppeling_->add_option("--evidence", evidence_, "evidence reference, e.g. the TVS record id");
   gp_ = relationship->add_subcommand("gp-registration", "record a GP registration");
   common(gp_);
   gp_->add_option("--subject", subject_, "V-nummer or BSN")->required();
   gp_->add_option("--practice", practice_, "GP practice partner id")->required();
   gp_->add_option("--registered-on", registered_on_, "YYYY-MM-DD")->required();
   gp_->add_flag("--ended", ended_, "record a deregistration");
+  gp_->add_option("--evidence", evidence_, "evidence reference, e.g. the registration form");
 }
 
 int ConsentCommands::RunParsed(const ClientOptions& client) {
@@ -141,6 +143,7 @@ int ConsentCommands::RunParsed(const ClientOptions& client) {
     request.mutable_koppeling()->set_municipality_code(municipality_);
     request.mutable_koppeling()->set_linked_on(linked_on_);
     request.mutable_koppeling()->set_expected_move_date(move_date_);
+    request.mutable_koppeling()->set_evidence_reference(evidence_);
     v1::Koppeling response;
     status = relationships->SetKoppeling(&context, request, &response);
     if (status.ok()) PrintJson(response);
@@ -150,6 +153,7 @@ int ConsentCommands::RunParsed(const ClientOptions& client) {
     request.mutable_registration()->set_practice_partner_id(practice_);
     request.mutable_registration()->set_registered_on(registered_on_);
     request.mutable_registration()->set_ended(ended_);
+    request.mutable_registration()->set_evidence_reference(evidence_);
     v1::GpRegistration response;
     status = relationships->SetGpRegistration(&context, request, &response);
     if (status.ok()) PrintJson(response);
