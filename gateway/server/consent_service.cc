@@ -18,6 +18,8 @@ constexpr char kGrant[] = "/ketenpoort.v1.ConsentService/Grant";
 constexpr char kRevoke[] = "/ketenpoort.v1.ConsentService/Revoke";
 constexpr char kList[] = "/ketenpoort.v1.ConsentService/List";
 constexpr char kReceipt[] = "/ketenpoort.v1.ConsentService/GetReceipt";
+// What a change entry is about, as the access report names it.
+constexpr char kConsentRecord[] = "ketenpoort.Consent";
 
 std::string NewConsentId() {
   unsigned char bytes[12];
@@ -97,6 +99,7 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
   const v1::Consent& asked = request.consent();
   v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::CONSENT_CHANGE, kGrant,
                                          asked.subject_id(), asked.purpose());
+  entry.set_record_type(kConsentRecord);
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
   }
@@ -150,6 +153,7 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
                                       const v1::RevokeConsentRequest& request,
                                       v1::Consent* response) {
   v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::CONSENT_CHANGE, kRevoke);
+  entry.set_record_type(kConsentRecord);
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
   }

@@ -27,6 +27,7 @@ absl::Status RelationshipService::DoSetKoppeling(const absl::StatusOr<Caller>& c
   const v1::Koppeling& koppeling = request.koppeling();
   v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE,
                                          kSetKoppeling, koppeling.subject_id(), v1::HOUSING);
+  entry.set_record_type("ketenpoort.Koppeling");
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
   }
@@ -65,6 +66,7 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   v1::AuditEntry entry =
       audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE, kSetGpRegistration,
                       registration.subject_id(), v1::CONTINUITY_OF_CARE);
+  entry.set_record_type("ketenpoort.GpRegistration");
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
   }

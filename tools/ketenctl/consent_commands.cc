@@ -18,6 +18,8 @@ void ConsentCommands::Register(CLI::App& app, ClientOptions& client,
     add_client_options(command);
     command->add_option("--actor-id", actor_id_, "user id at the partner")->capture_default_str();
     command->add_option("--actor-role", actor_role_, "role of the user");
+    command->add_option("--signed-in-as", signed_in_as_,
+                        "as a subject portal: the person signed in (x-authenticated-subject)");
   };
   grant_ = consent->add_subcommand("grant", "record a consent (or objection) for a person");
   common(grant_);
@@ -41,7 +43,8 @@ void ConsentCommands::Register(CLI::App& app, ClientOptions& client,
   revoke_->add_option("--id", consent_id_, "consent id")->required();
   revoke_->add_option("--reason", reason_, "reason");
 
-  list_ = consent->add_subcommand("list", "consents of a person that you recorded or receive");
+  list_ = consent->add_subcommand(
+      "list", "consents of a person that you recorded or receive (at the portal: all of theirs)");
   common(list_);
   list_->add_option("--subject", subject_, "V-nummer or BSN")->required();
 
@@ -82,6 +85,7 @@ int ConsentCommands::RunParsed(const ClientOptions& client) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   context.AddMetadata("x-actor-id", actor_id_);
   if (!actor_role_.empty()) context.AddMetadata("x-actor-role", actor_role_);
+  if (!signed_in_as_.empty()) context.AddMetadata("x-authenticated-subject", signed_in_as_);
   grpc::Status status;
   auto consents = v1::ConsentService::NewStub(*channel);
   auto relationships = v1::RelationshipService::NewStub(*channel);

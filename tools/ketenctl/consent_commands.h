@@ -43,6 +43,7 @@ class ConsentCommands {
   bool interpreter_ = false;
   std::string interpreter_reference_;
   std::string evidence_;
+  std::string signed_in_as_;  // as a subject portal
   std::string consent_id_;
   std::string reason_;
   std::string linked_on_;
