@@ -59,4 +59,16 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   return caller;
 }
 
+policy::AssertionRequest AssertionBy(const Caller& caller, policy::Fact fact,
+                                     std::string_view subject_id, const policy::Facts* facts) {
+  policy::AssertionRequest request;
+  request.fact = fact;
+  request.partner = caller.partner;
+  request.actor_role = caller.actor_role;
+  request.subject_id = subject_id;
+  request.authenticated_subject = caller.authenticated_subject;
+  request.facts = facts;
+  return request;
+}
+
 }  // namespace ketenpoort::server

@@ -46,6 +46,11 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
                                       const validate::RequestLimits& limits);
 
+// A request to assert `fact` about `subject_id` by this caller (who, role,
+// the person signed in); the service fills in what it knows of the fact.
+policy::AssertionRequest AssertionBy(const Caller& caller, policy::Fact fact,
+                                     std::string_view subject_id, const policy::Facts* facts);
+
 }  // namespace ketenpoort::server
 
 #endif  // KETENPOORT_GATEWAY_SERVER_CALLER_H_

@@ -110,19 +110,13 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
     return audit_.Refuse(std::move(entry), invalid);
   }
   const bool objection = asked.effect() == v1::OBJECTION;
-  const policy::AssertionDecision may = policies.assertions().Decide(
-      {.fact = objection ? policy::Fact::kObjection : policy::Fact::kConsent,
-       .partner = caller->partner,
-       .actor_role = caller->actor_role,
-       .subject_id = asked.subject_id(),
-       .authenticated_subject = caller->authenticated_subject,
-       .facts = services_.facts,
-       .has_evidence = !asked.evidence_reference().empty(),
-       .practice = nullptr,
-       .caller_holds_scope = CallerHoldsScope(*caller->partner, asked),
-       .names_caller_as_recipient = NamesAsRecipient(asked.recipient(), *caller->partner),
-       .recorded_by = "",
-       .permit_to_caller = false});
+  policy::AssertionRequest ask = AssertionBy(
+      *caller, objection ? policy::Fact::kObjection : policy::Fact::kConsent, asked.subject_id(),
+      services_.facts);
+  ask.has_evidence = !asked.evidence_reference().empty();
+  ask.caller_holds_scope = CallerHoldsScope(*caller->partner, asked);
+  ask.names_caller_as_recipient = NamesAsRecipient(asked.recipient(), *caller->partner);
+  const policy::AssertionDecision may = policies.assertions().Decide(ask);
   if (!may.permit) {
     return audit_.Refuse(
         std::move(entry),
@@ -174,20 +168,12 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
   }
   entry.set_subject_pseudonym(audit_.pseudonymizer().Pseudonym(existing->subject_id()));
   entry.set_purpose(existing->purpose());
-  const policy::AssertionDecision may = caller->policies->assertions().Decide(
-      {.fact = policy::Fact::kRevocation,
-       .partner = caller->partner,
-       .actor_role = caller->actor_role,
-       .subject_id = existing->subject_id(),
-       .authenticated_subject = caller->authenticated_subject,
-       .facts = services_.facts,
-       .has_evidence = false,
-       .practice = nullptr,
-       .caller_holds_scope = false,
-       .names_caller_as_recipient = false,
-       .recorded_by = existing->recorded_by_partner(),
-       .permit_to_caller = existing->effect() == v1::PERMIT &&
-                           NamesAsRecipient(existing->recipient(), *caller->partner)});
+  policy::AssertionRequest ask = AssertionBy(*caller, policy::Fact::kRevocation,
+                                             existing->subject_id(), services_.facts);
+  ask.recorded_by = existing->recorded_by_partner();
+  ask.permit_to_caller =
+      existing->effect() == v1::PERMIT && NamesAsRecipient(existing->recipient(), *caller->partner);
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     // Recorded as what it was; answered as if the consent did not exist.
     return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()),

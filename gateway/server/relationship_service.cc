@@ -34,19 +34,10 @@ absl::Status RelationshipService::DoSetKoppeling(const absl::StatusOr<Caller>& c
   if (absl::Status invalid = relationships::ValidateKoppeling(koppeling); !invalid.ok()) {
     return audit_.Refuse(std::move(entry), invalid);
   }
-  const policy::AssertionDecision may = caller->policies->assertions().Decide(
-      {.fact = policy::Fact::kKoppeling,
-       .partner = caller->partner,
-       .actor_role = caller->actor_role,
-       .subject_id = koppeling.subject_id(),
-       .authenticated_subject = caller->authenticated_subject,
-       .facts = services_.facts,
-       .has_evidence = !koppeling.evidence_reference().empty(),
-       .practice = nullptr,
-       .caller_holds_scope = false,
-       .names_caller_as_recipient = false,
-       .recorded_by = "",
-       .permit_to_caller = false});
+  policy::AssertionRequest ask = AssertionBy(*caller, policy::Fact::kKoppeling,
+                                             koppeling.subject_id(), services_.facts);
+  ask.has_evidence = !koppeling.evidence_reference().empty();
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     return audit_.Refuse(std::move(entry), NotEntitled(*caller, policy::Fact::kKoppeling),
                          "koppeling refused: " + may.explanation);
@@ -84,19 +75,11 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   }
   const policy::Fact fact =
       registration.ended() ? policy::Fact::kGpDeregistration : policy::Fact::kGpRegistration;
-  const policy::AssertionDecision may = caller->policies->assertions().Decide(
-      {.fact = fact,
-       .partner = caller->partner,
-       .actor_role = caller->actor_role,
-       .subject_id = registration.subject_id(),
-       .authenticated_subject = caller->authenticated_subject,
-       .facts = services_.facts,
-       .has_evidence = !registration.evidence_reference().empty(),
-       .practice = practice,
-       .caller_holds_scope = false,
-       .names_caller_as_recipient = false,
-       .recorded_by = "",
-       .permit_to_caller = false});
+  policy::AssertionRequest ask =
+      AssertionBy(*caller, fact, registration.subject_id(), services_.facts);
+  ask.has_evidence = !registration.evidence_reference().empty();
+  ask.practice = practice;
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     return audit_.Refuse(std::move(entry), NotEntitled(*caller, fact),
                          std::string(policy::FactName(fact)) + " refused: " + may.explanation);
