@@ -51,7 +51,9 @@ bool RelationHolds(Relation relation, const AssertionRequest& request) {
     case Relation::kDataHolder:
       return request.caller_holds_scope;
     case Relation::kRecorder:
-      return request.recorded_by == partner.id;
+      // Another role at the recorder (a work consultant where the social
+      // guidance recorded it) may not lift what it could not have recorded.
+      return request.recorded_by == partner.id && request.may_record_it;
     case Relation::kRecipientOfPermit:
       return request.permit_to_caller;
   }

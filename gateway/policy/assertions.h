@@ -57,8 +57,8 @@ enum class Relation {
   kLinkedToOwnMunicipality,  // the subject's koppeling is to a municipality the caller serves
   kCurrentPractice,          // the subject is registered with the caller's practice
   kDataHolder,               // the caller's sources hold what the consent covers
-  kRecorder,                 // the caller recorded the consent being revoked
-  kRecipientOfPermit,        // the consent being revoked is a permission to the caller
+  kRecorder,                 // the caller recorded it, and may still record it
+  kRecipientOfPermit,        // the consent being revoked is a permission naming the caller
 };
 std::optional<Relation> ParseRelation(std::string_view name);
 std::string_view RelationName(Relation relation);
@@ -94,8 +94,11 @@ struct AssertionRequest {
   // one for an objection), and whether the consent names the caller.
   bool caller_holds_scope = false;
   bool names_caller_as_recipient = false;
-  // revocation: who recorded it, and whether it is a permission to the caller.
+  // revocation: who recorded it; whether the caller may still record it
+  // (partner, role and relation, as the consent or objection itself); and
+  // whether it is a permission naming the caller by partner id.
   std::string_view recorded_by;
+  bool may_record_it = false;
   bool permit_to_caller = false;
 };
 

@@ -189,9 +189,10 @@ std::string Explain(const Rule& rule, const DecisionRequest& request, const Chec
 bool KnowsThePerson(const DecisionRequest& request) {
   const identity::Partner& partner = *request.partner;
   if (request.subject_id.empty()) return true;  // a population: nobody in particular
-  if (!request.authenticated_subject.empty() &&
+  if (partner.type == identity::PartnerType::kSubjectPortal &&
+      !request.authenticated_subject.empty() &&
       request.authenticated_subject == request.subject_id) {
-    return true;  // the person themself
+    return true;  // the person themself, at the portal
   }
   const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
   if (partner.type == identity::PartnerType::kGemeente && koppeling &&

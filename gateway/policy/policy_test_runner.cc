@@ -34,6 +34,7 @@ AssertionRequest PolicyCase::Assertion() const {
   request.caller_holds_scope = holds_scope;
   request.names_caller_as_recipient = names_self;
   request.recorded_by = recorded_by;
+  request.may_record_it = may_record_it;
   request.permit_to_caller = permit_to_caller;
   return request;
 }
@@ -67,6 +68,7 @@ absl::Status ParseWrite(const YamlFile& file, const YAML::Node& request, const P
   ASSIGN_OR_RETURN(test->holds_scope, OptionalBool(file, request, "holds_scope", false));
   ASSIGN_OR_RETURN(test->names_self, OptionalBool(file, request, "names_self", false));
   ASSIGN_OR_RETURN(test->recorded_by, file.OptionalString(request, "recorded_by"));
+  ASSIGN_OR_RETURN(test->may_record_it, OptionalBool(file, request, "may_record_it", false));
   ASSIGN_OR_RETURN(test->permit_to_caller,
                    OptionalBool(file, request, "permit_to_caller", false));
   return absl::OkStatus();
@@ -171,7 +173,7 @@ absl::StatusOr<std::vector<PolicyCase>> LoadPolicyCases(const std::string& path,
     RETURN_IF_ERROR(file.OnlyKeys(
         request, {"partner", "actor_role", "purpose", "record_type", "break_glass",
                   "subject_signed_in", "scope", "fact", "practice", "evidence", "holds_scope",
-                  "names_self", "recorded_by", "permit_to_caller"}));
+                  "names_self", "recorded_by", "may_record_it", "permit_to_caller"}));
     ASSIGN_OR_RETURN(std::string partner, file.RequiredString(request, "partner"));
     test.partner = policies.partners().FindById(partner);
     if (test.partner == nullptr) {

@@ -27,7 +27,8 @@
 //                 holds_scope: false,    # consent: the caller's sources hold its scope
 //                 names_self: false,     # consent: it names the caller as recipient
 //                 recorded_by: gca,      # revocation: who recorded the consent
-//                 permit_to_caller: false}  # revocation: a permission to the caller
+//                 may_record_it: true,   # revocation: the caller may still record it
+//                 permit_to_caller: false}  # revocation: a permission naming the caller
 //       given: {today: "2026-05-01", koppeling: {municipality_code: "0632"}}
 //       expect: {effect: permit}
 #ifndef KETENPOORT_GATEWAY_POLICY_POLICY_TEST_RUNNER_H_
@@ -66,6 +67,7 @@ struct PolicyCase {
   bool holds_scope = false;
   bool names_self = false;
   std::string recorded_by;
+  bool may_record_it = false;
   bool permit_to_caller = false;
 
   // Expectations; empty strings are not checked.

@@ -29,6 +29,14 @@ absl::Status DeniedBy(const policy::Decision& decision, const std::string& polic
                    decision.caller_explanation, {{"policy_version", policy_version}});
 }
 
+absl::Status DeniedToSender(const policy::Decision& decision, const std::string& policy_version) {
+  if (!policy::reason::IsAboutThePerson(decision.reason)) return DeniedBy(decision, policy_version);
+  return MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotPermitted,
+                   "no rule permits this release to the recipient for this person; the reason "
+                   "is recorded in the audit log",
+                   {{"policy_version", policy_version}});
+}
+
 void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status error,
                    std::function<void(absl::Status)> done) {
   log.Append(std::move(entry),

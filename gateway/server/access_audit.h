@@ -29,6 +29,11 @@ absl::Status ValidatePurpose(int purpose);
 // about them); the audit entry keeps the detailed reason.
 absl::Status DeniedBy(const policy::Decision& decision, const std::string& policy_version);
 
+// The same, for a caller that asked on behalf of another (the sender of a
+// hand-over, decided for its recipient): reasons about the person are
+// never told, whatever the recipient's relationship with them.
+absl::Status DeniedToSender(const policy::Decision& decision, const std::string& policy_version);
+
 // Appends `entry`, then calls `done` with `error`, or with
 // AuditUnavailable() when the entry could not be written.
 void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status error,

@@ -56,6 +56,11 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   if (!caller.authenticated_subject.empty()) {
     RETURN_IF_ERROR(validate::ValidateSubjectId(caller.authenticated_subject));
   }
+  // Only a subject portal can say who is signed in; from anyone else the
+  // header is not evidence of anything, so it is not passed on.
+  if (caller.partner == nullptr || caller.partner->type != identity::PartnerType::kSubjectPortal) {
+    caller.authenticated_subject.clear();
+  }
   return caller;
 }
 

@@ -40,7 +40,8 @@ struct Caller {
 
 // UNAUTHENTICATED without a verified certificate. Metadata values over
 // the limit, and an x-authenticated-subject that is not a subject id, are
-// INVALID_ARGUMENT. Nothing in metadata can set `partner`. Every service
+// INVALID_ARGUMENT; x-authenticated-subject from any partner but a subject
+// portal is dropped. Nothing in metadata can set `partner`. Every service
 // identifies its callers here, once per call.
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,

@@ -68,8 +68,22 @@ bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) c
   if (caller.partner->type == identity::PartnerType::kSubjectPortal) {
     return IsTheSubject(caller, consent.subject_id());
   }
+  // A recipient sees the permissions that name it, not the objections: an
+  // objection would tell a partner with no relationship with the person
+  // what a denial does not.
   return consent.recorded_by_partner() == caller.partner->id ||
-         NamesAsRecipient(consent.recipient(), *caller.partner);
+         (consent.effect() == v1::PERMIT && NamesAsRecipient(consent.recipient(), *caller.partner));
+}
+
+policy::AssertionDecision ConsentService::MayRecord(const Caller& caller,
+                                                   const v1::Consent& consent) const {
+  policy::AssertionRequest ask = AssertionBy(
+      caller, consent.effect() == v1::OBJECTION ? policy::Fact::kObjection : policy::Fact::kConsent,
+      consent.subject_id(), services_.facts);
+  ask.has_evidence = !consent.evidence_reference().empty();
+  ask.caller_holds_scope = CallerHoldsScope(*caller.partner, consent);
+  ask.names_caller_as_recipient = NamesAsRecipient(consent.recipient(), *caller.partner);
+  return caller.policies->assertions().Decide(ask);
 }
 
 bool ConsentService::CallerHoldsScope(const identity::Partner& partner,
@@ -110,13 +124,7 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
     return audit_.Refuse(std::move(entry), invalid);
   }
   const bool objection = asked.effect() == v1::OBJECTION;
-  policy::AssertionRequest ask = AssertionBy(
-      *caller, objection ? policy::Fact::kObjection : policy::Fact::kConsent, asked.subject_id(),
-      services_.facts);
-  ask.has_evidence = !asked.evidence_reference().empty();
-  ask.caller_holds_scope = CallerHoldsScope(*caller->partner, asked);
-  ask.names_caller_as_recipient = NamesAsRecipient(asked.recipient(), *caller->partner);
-  const policy::AssertionDecision may = policies.assertions().Decide(ask);
+  const policy::AssertionDecision may = MayRecord(*caller, asked);
   if (!may.permit) {
     return audit_.Refuse(
         std::move(entry),
@@ -171,8 +179,10 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
   policy::AssertionRequest ask = AssertionBy(*caller, policy::Fact::kRevocation,
                                              existing->subject_id(), services_.facts);
   ask.recorded_by = existing->recorded_by_partner();
-  ask.permit_to_caller =
-      existing->effect() == v1::PERMIT && NamesAsRecipient(existing->recipient(), *caller->partner);
+  ask.may_record_it = MayRecord(*caller, *existing).permit;
+  // A permission to "every GP in Woerden" is not one practice's to drop.
+  ask.permit_to_caller = existing->effect() == v1::PERMIT &&
+                         existing->recipient().partner_id() == caller->partner->id;
   const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     // Recorded as what it was; answered as if the consent did not exist.
@@ -202,11 +212,20 @@ absl::Status ConsentService::DoList(const absl::StatusOr<Caller>& caller,
     return audit_.Refuse(
         audit_.NewEntry(caller, v1::AuditEntry::ADMIN, kList, request.subject_id()), unknown);
   }
-  RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
+  v1::AuditEntry entry =
+      audit_.NewEntry(caller, v1::AuditEntry::ACCESS, kList, request.subject_id());
+  entry.set_record_type(kConsentRecord);
+  if (absl::Status invalid = validate::ValidateSubjectId(request.subject_id()); !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
   for (v1::Consent& consent : registry_->ForSubject(request.subject_id())) {
     if (Visible(*caller, consent)) *response->add_consents() = std::move(consent);
   }
-  return absl::OkStatus();
+  // Reading a person's consents is a use of their data: it is in their report.
+  const absl::Status audited = audit_.Permit(
+      std::move(entry), "listed " + std::to_string(response->consents_size()) + " consents");
+  if (!audited.ok()) response->Clear();
+  return audited;
 }
 
 absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
@@ -215,8 +234,15 @@ absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(audit_.NewEntry(caller, v1::AuditEntry::ADMIN, kReceipt), unknown);
   }
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::ACCESS, kReceipt);
+  entry.set_record_type(kConsentRecord);
   std::optional<v1::Consent> consent = registry_->Find(request.consent_id());
-  if (!consent || !Visible(*caller, *consent)) return ConsentNotFound(request.consent_id());
+  if (!consent || !Visible(*caller, *consent)) {
+    return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()));
+  }
+  entry.set_subject_pseudonym(audit_.pseudonymizer().Pseudonym(consent->subject_id()));
+  entry.set_purpose(consent->purpose());
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "receipt of consent " + consent->consent_id()));
   response->set_json(ConsentReceiptJson(*consent, caller->policies->partners()));
   return absl::OkStatus();
 }

@@ -7,8 +7,9 @@
 //                   consent, objection, revocation); never a recipient for
 //                   itself. A revoke the caller may not make answers the
 //                   same CONSENT_NOT_FOUND as an id that does not exist.
-//   List, Receipt   consents the caller recorded or receives; at the
-//                   subject portal, every consent of the person signed in.
+//   List, Receipt   consents the caller recorded, permissions naming it;
+//                   at the subject portal, every consent of the person
+//                   signed in. Each read of a person's consents is audited.
 #ifndef KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 
@@ -56,6 +57,8 @@ class ConsentService final : public v1::ConsentService::CallbackService {
  private:
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
   bool Visible(const Caller& caller, const v1::Consent& consent) const;
+  // Whether the caller may record `consent` (a permission or objection).
+  policy::AssertionDecision MayRecord(const Caller& caller, const v1::Consent& consent) const;
   // Whether the caller's sources hold what `consent` covers: every covered
   // record type for a permission, at least one for an objection.
   bool CallerHoldsScope(const identity::Partner& partner, const v1::Consent& consent) const;

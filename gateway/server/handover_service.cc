@@ -79,6 +79,13 @@ absl::Status HandoverService::AuditRefusal(
   return audit_.Refuse(std::move(entry), status);
 }
 
+absl::Status HandoverService::RequireRecipientRole(const Caller& caller,
+                                                   const Handover& handover) {
+  if (caller.actor_role == handover.recipient_role()) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kPermissionDenied, "RECIPIENT_ROLE",
+                   "this hand-over is for actor role '" + handover.recipient_role() + "'");
+}
+
 absl::Status HandoverService::RequirePartner(const absl::StatusOr<Caller>& caller,
                                              const std::string& method) const {
   absl::Status unknown = RequireKnownPartner(caller);
@@ -217,7 +224,9 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
                             std::string(decision.reason),
                             "hand-over of " + record_type + " to " + recipient->id + " refused")
                           .status());
-      return DeniedBy(decision, policies->version());
+      // The sender is not the recipient: it learns nothing of the
+      // recipient's relationship with the person (registered, linked).
+      return DeniedToSender(decision, policies->version());
     }
     // 4. Fetch.
     adapters::FetchRequest fetch;
@@ -376,10 +385,7 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
   }
   // The dossier is for the role named at Send; another actor at the
   // recipient does not get it.
-  if (caller->actor_role != stored.handover.recipient_role()) {
-    const absl::Status wrong_role = MakeError(
-        absl::StatusCode::kPermissionDenied, "RECIPIENT_ROLE",
-        "this hand-over is for actor role '" + stored.handover.recipient_role() + "'");
+  if (absl::Status wrong_role = RequireRecipientRole(*caller, stored.handover); !wrong_role.ok()) {
     RETURN_IF_ERROR(Audit(&*caller, "Fetch", stored.subject_key, stored.handover.purpose(),
                           AuditEntry::DENY, "RECIPIENT_ROLE",
                           "hand-over " + stored.handover.handover_id())
@@ -615,6 +621,7 @@ absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller
   return AuditRefusal(caller, "Acknowledge", [&](std::string& subject_key) -> absl::Status {
     ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), false, true));
     subject_key = stored.subject_key;
+    RETURN_IF_ERROR(RequireRecipientRole(*caller, stored.handover));
     switch (stored.handover.status()) {
       case v1::DELIVERED:
         RETURN_IF_ERROR(Transition(&*caller, stored, v1::ACKNOWLEDGED, false, "Acknowledge"));
@@ -652,6 +659,8 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
       ASSIGN_OR_RETURN(StoredHandover stored,
                        Visible(caller, request->handover_id(), false, true));
       subject_key = stored.subject_key;
+      // Only the role it is for may turn it away (and so have it purged).
+      RETURN_IF_ERROR(RequireRecipientRole(caller, stored.handover));
       switch (stored.handover.status()) {
         case v1::PENDING:
         case v1::DELIVERED: {

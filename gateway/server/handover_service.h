@@ -95,6 +95,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   absl::Status AuditRefusal(const absl::StatusOr<Caller>& caller, const std::string& method,
                             const std::function<absl::Status(std::string& subject_key)>& change)
       const;
+  // PERMISSION_DENIED RECIPIENT_ROLE unless the caller's actor role is the
+  // one named at Send (for Fetch, Acknowledge and Refuse).
+  static absl::Status RequireRecipientRole(const Caller& caller, const v1::Handover& handover);
   absl::Status ValidateSend(const policy::PolicySet& policies,
                             const v1::SendHandoverRequest& request) const;
   // The hand-over if the caller is its sender (or recipient, when allowed);

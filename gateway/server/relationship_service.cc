@@ -99,8 +99,8 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
     return absl::OkStatus();
   }
 
-  // A change of GP ends the previous registration in an entry of its own,
-  // so the person and the previous practice's privacy officer see it.
+  // A change of GP ends the previous registration in an entry of its own
+  // (in the person's access report), before the new one is recorded.
   const std::optional<std::string> previous = registry_->GpPracticeOf(registration.subject_id());
   if (previous && *previous != practice->id) {
     v1::AuditEntry ended = entry;

@@ -364,9 +364,11 @@ TEST_F(GatewayIntegrationTest, ConsentGrantedPermitsAndRevocationDeniesTheNextRe
     EXPECT_NE(receipt.json().find("\"interpreterUsed\": true"), std::string::npos);
   }
 
-  // Revocation takes effect for the very next request.
+  // Revocation (by the social guidance that recorded it) takes effect for
+  // the very next request.
   {
     grpc::ClientContext context;
+    context.AddMetadata("x-actor-role", "maatschappelijk-begeleider");
     v1::RevokeConsentRequest revoke;
     revoke.set_consent_id(granted.consent_id());
     revoke.set_reason("person withdrew consent at the intake");
