@@ -137,14 +137,15 @@ absl::StatusOr<AssertionPolicy> AssertionPolicy::Load(const YamlFile& file,
   if (!facts || !facts.IsSequence()) return file.ErrorAt(root, "'facts' must be a list");
   AssertionPolicy policy;
   for (const YAML::Node& node : facts) {
-    RETURN_IF_ERROR(file.OnlyKeys(node, {"fact", "why", "evidence",
-                                         "practice_serves_linked_municipality", "asserted_by"}));
+    RETURN_IF_ERROR(file.OnlyKeys(
+        node, {"fact", "why", "evidence", "practice_serves_linked_municipality", "asserted_by"}));
     ASSIGN_OR_RETURN(std::string name, file.RequiredString(node, "fact"));
     const std::optional<Fact> fact = ParseFact(name);
     if (!fact) return file.ErrorAt(node["fact"], "unknown fact '" + name + "'");
     std::optional<FactPolicy>& slot = policy.facts_[static_cast<size_t>(*fact)];
     if (slot) {
-      return file.ErrorAt(node["fact"], "fact '" + name + "' is already given at " + slot->location);
+      return file.ErrorAt(node["fact"],
+                          "fact '" + name + "' is already given at " + slot->location);
     }
     FactPolicy fact_policy;
     fact_policy.location = file.Where(node);
@@ -208,9 +209,8 @@ AssertionDecision AssertionPolicy::Decide(const AssertionRequest& request) const
   }
   for (const AssertionGrant& grant : policy->grants) {
     if (grant.partner_type && *grant.partner_type != partner.type) continue;
-    if (!grant.actor_roles.empty() &&
-        std::find(grant.actor_roles.begin(), grant.actor_roles.end(), request.actor_role) ==
-            grant.actor_roles.end()) {
+    if (!grant.actor_roles.empty() && std::find(grant.actor_roles.begin(), grant.actor_roles.end(),
+                                                request.actor_role) == grant.actor_roles.end()) {
       continue;
     }
     if (!RelationHolds(grant.relation, request)) continue;

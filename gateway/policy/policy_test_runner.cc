@@ -43,8 +43,7 @@ namespace {
 
 absl::StatusOr<bool> OptionalBool(const YamlFile& file, const YAML::Node& node,
                                   std::string_view key, bool fallback) {
-  ASSIGN_OR_RETURN(std::string text,
-                   file.OptionalString(node, key, fallback ? "true" : "false"));
+  ASSIGN_OR_RETURN(std::string text, file.OptionalString(node, key, fallback ? "true" : "false"));
   if (text != "true" && text != "false") {
     return file.ErrorAt(node[std::string(key)], "expected true or false");
   }
@@ -69,8 +68,7 @@ absl::Status ParseWrite(const YamlFile& file, const YAML::Node& request, const P
   ASSIGN_OR_RETURN(test->names_self, OptionalBool(file, request, "names_self", false));
   ASSIGN_OR_RETURN(test->recorded_by, file.OptionalString(request, "recorded_by"));
   ASSIGN_OR_RETURN(test->may_record_it, OptionalBool(file, request, "may_record_it", false));
-  ASSIGN_OR_RETURN(test->permit_to_caller,
-                   OptionalBool(file, request, "permit_to_caller", false));
+  ASSIGN_OR_RETURN(test->permit_to_caller, OptionalBool(file, request, "permit_to_caller", false));
   return absl::OkStatus();
 }
 

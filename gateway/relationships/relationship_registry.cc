@@ -157,9 +157,9 @@ absl::Status RelationshipRegistry::EndGpRegistration(const v1::GpRegistration& r
   // Checked and written under one lock: the store and memory never disagree.
   auto it = gp_practice_.find(registration.subject_id());
   if (it == gp_practice_.end() || it->second != registration.practice_partner_id()) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "GP_REGISTRATION_NOT_CURRENT",
-                     "the person is not registered with practice " +
-                         registration.practice_partner_id());
+    return MakeError(
+        absl::StatusCode::kFailedPrecondition, "GP_REGISTRATION_NOT_CURRENT",
+        "the person is not registered with practice " + registration.practice_partner_id());
   }
   v1::GpRegistration ended = registration;
   ended.set_ended(true);

@@ -35,8 +35,8 @@ absl::Status CallAudit::Permit(v1::AuditEntry entry, std::string detail) const {
   return Commit(std::move(entry)).status();
 }
 
-absl::Status CallAudit::Refuse(v1::AuditEntry entry, const absl::Status& error,
-                               std::string detail, std::string_view audit_reason) const {
+absl::Status CallAudit::Refuse(v1::AuditEntry entry, const absl::Status& error, std::string detail,
+                               std::string_view audit_reason) const {
   SetOutcome(entry,
              error.code() == absl::StatusCode::kInvalidArgument ? v1::AuditEntry::INVALID
                                                                 : v1::AuditEntry::DENY,

@@ -76,7 +76,7 @@ bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) c
 }
 
 policy::AssertionDecision ConsentService::MayRecord(const Caller& caller,
-                                                   const v1::Consent& consent) const {
+                                                    const v1::Consent& consent) const {
   policy::AssertionRequest ask = AssertionBy(
       caller, consent.effect() == v1::OBJECTION ? policy::Fact::kObjection : policy::Fact::kConsent,
       consent.subject_id(), services_.facts);
@@ -130,8 +130,8 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
         std::move(entry),
         MakeError(absl::StatusCode::kPermissionDenied, "NOT_ENTITLED",
                   "partner " + caller->partner->id + " may not record this " +
-                      (objection ? "objection" : "consent") + " for this person: " +
-                      may.explanation),
+                      (objection ? "objection" : "consent") +
+                      " for this person: " + may.explanation),
         std::string(objection ? "objection" : "consent") + " refused: " + may.explanation);
   }
   v1::Consent consent = asked;
@@ -142,10 +142,9 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
   consent.clear_revoked_at_unix_micros();
   consent.clear_revoked_by_partner();
   consent.clear_revocation_reason();
-  RETURN_IF_ERROR(audit_.Permit(std::move(entry),
-                                "consent " + consent.consent_id() + " recorded (" +
-                                    v1::ConsentEffect_Name(consent.effect()) + "), " +
-                                    may.explanation));
+  RETURN_IF_ERROR(audit_.Permit(
+      std::move(entry), "consent " + consent.consent_id() + " recorded (" +
+                            v1::ConsentEffect_Name(consent.effect()) + "), " + may.explanation));
   RETURN_IF_ERROR(registry_->Add(consent));
   *response = std::move(consent);
   return absl::OkStatus();
@@ -176,29 +175,28 @@ absl::Status ConsentService::DoRevoke(const absl::StatusOr<Caller>& caller,
   }
   entry.set_subject_pseudonym(audit_.pseudonymizer().Pseudonym(existing->subject_id()));
   entry.set_purpose(existing->purpose());
-  policy::AssertionRequest ask = AssertionBy(*caller, policy::Fact::kRevocation,
-                                             existing->subject_id(), services_.facts);
+  policy::AssertionRequest ask =
+      AssertionBy(*caller, policy::Fact::kRevocation, existing->subject_id(), services_.facts);
   ask.recorded_by = existing->recorded_by_partner();
   ask.may_record_it = MayRecord(*caller, *existing).permit;
   // A permission to "every GP in Woerden" is not one practice's to drop.
-  ask.permit_to_caller = existing->effect() == v1::PERMIT &&
-                         existing->recipient().partner_id() == caller->partner->id;
+  ask.permit_to_caller =
+      existing->effect() == v1::PERMIT && existing->recipient().partner_id() == caller->partner->id;
   const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     // Recorded as what it was; answered as if the consent did not exist.
-    return audit_.Refuse(std::move(entry), ConsentNotFound(request.consent_id()),
-                         "revocation of consent " + existing->consent_id() +
-                             " refused: " + may.explanation,
-                         "NOT_ENTITLED");
+    return audit_.Refuse(
+        std::move(entry), ConsentNotFound(request.consent_id()),
+        "revocation of consent " + existing->consent_id() + " refused: " + may.explanation,
+        "NOT_ENTITLED");
   }
   if (existing->revoked_at_unix_micros() != 0) {
-    return audit_.Refuse(
-        std::move(entry),
-        MakeError(absl::StatusCode::kFailedPrecondition, "CONSENT_ALREADY_REVOKED",
-                  "consent " + request.consent_id() + " was already revoked"));
+    return audit_.Refuse(std::move(entry),
+                         MakeError(absl::StatusCode::kFailedPrecondition, "CONSENT_ALREADY_REVOKED",
+                                   "consent " + request.consent_id() + " was already revoked"));
   }
-  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "consent " + existing->consent_id() +
-                                                      " revoked, " + may.explanation));
+  RETURN_IF_ERROR(audit_.Permit(
+      std::move(entry), "consent " + existing->consent_id() + " revoked, " + may.explanation));
   ASSIGN_OR_RETURN(*response,
                    registry_->Revoke(request.consent_id(), caller->partner->id, request.reason(),
                                      services_.clock->NowUnixMicros()));

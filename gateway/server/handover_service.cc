@@ -7,8 +7,8 @@
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
-#include "gateway/server/call_audit.h"
 #include "gateway/server/access_audit.h"
+#include "gateway/server/call_audit.h"
 #include "gateway/server/release.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
@@ -79,8 +79,7 @@ absl::Status HandoverService::AuditRefusal(
   return audit_.Refuse(std::move(entry), status);
 }
 
-absl::Status HandoverService::RequireRecipientRole(const Caller& caller,
-                                                   const Handover& handover) {
+absl::Status HandoverService::RequireRecipientRole(const Caller& caller, const Handover& handover) {
   if (caller.actor_role == handover.recipient_role()) return absl::OkStatus();
   return MakeError(absl::StatusCode::kPermissionDenied, "RECIPIENT_ROLE",
                    "this hand-over is for actor role '" + handover.recipient_role() + "'");
@@ -166,9 +165,10 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
   // 1. Identity. 2. Validate.
   RETURN_IF_ERROR(RequirePartner(caller, "Send"));
   if (absl::Status invalid = ValidateSend(*caller->policies, request); !invalid.ok()) {
-    return audit_.Refuse(audit_.NewEntry(caller, AuditEntry::HANDOVER, std::string(kService) +
-                                         "Send", request.subject_id(), request.purpose()),
-                         invalid);
+    return audit_.Refuse(
+        audit_.NewEntry(caller, AuditEntry::HANDOVER, std::string(kService) + "Send",
+                        request.subject_id(), request.purpose()),
+        invalid);
   }
   const identity::Partner& sender = *caller->partner;
   // A retried Send returns what the first one stored.
@@ -368,7 +368,8 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
   RETURN_IF_ERROR(RequirePartner(caller, "Fetch"));
   absl::StatusOr<StoredHandover> visible =
       Visible(*caller, request.handover_id(), /*sender=*/false, /*recipient=*/true);
-  if (!visible.ok()) return AuditRefusal(caller, "Fetch", [&](std::string&) { return visible.status(); });
+  if (!visible.ok())
+    return AuditRefusal(caller, "Fetch", [&](std::string&) { return visible.status(); });
   StoredHandover& stored = *visible;
   if (!IsOpen(stored.handover.status()) || !stored.package) {
     return AuditRefusal(caller, "Fetch", [&](std::string& subject_key) {
@@ -656,8 +657,7 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
           request->reason() == v1::REFUSAL_REASON_UNSPECIFIED) {
         return Invalid("REFUSAL_REASON_REQUIRED", "give a refusal reason");
       }
-      ASSIGN_OR_RETURN(StoredHandover stored,
-                       Visible(caller, request->handover_id(), false, true));
+      ASSIGN_OR_RETURN(StoredHandover stored, Visible(caller, request->handover_id(), false, true));
       subject_key = stored.subject_key;
       // Only the role it is for may turn it away (and so have it purged).
       RETURN_IF_ERROR(RequireRecipientRole(caller, stored.handover));

@@ -92,9 +92,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                               const std::string& method) const;
   // Runs a change of one hand-over; a refusal it returns (not found, wrong
   // state, bad input) is audited, with the subject when `change` knows it.
-  absl::Status AuditRefusal(const absl::StatusOr<Caller>& caller, const std::string& method,
-                            const std::function<absl::Status(std::string& subject_key)>& change)
-      const;
+  absl::Status AuditRefusal(
+      const absl::StatusOr<Caller>& caller, const std::string& method,
+      const std::function<absl::Status(std::string& subject_key)>& change) const;
   // PERMISSION_DENIED RECIPIENT_ROLE unless the caller's actor role is the
   // one named at Send (for Fetch, Acknowledge and Refuse).
   static absl::Status RequireRecipientRole(const Caller& caller, const v1::Handover& handover);

@@ -69,8 +69,8 @@ grpc::ServerUnaryReactor* InburgeringService::ListProgress(grpc::CallbackServerC
                                                            v1::ListProgressResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  list_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request,
-               response, [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  list_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request, response,
+               [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }
 
@@ -79,8 +79,8 @@ grpc::ServerUnaryReactor* InburgeringService::Aggregate(grpc::CallbackServerCont
                                                         v1::AggregateResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto policies = services_.policies->Current();
-  aggregate_.Handle(policies, IdentifyCaller(*context, policies, services_.limits),
-                    *request, response,
+  aggregate_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request,
+                    response,
                     [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
 }

@@ -25,8 +25,8 @@ absl::Status RelationshipService::DoSetKoppeling(const absl::StatusOr<Caller>& c
                                                  const v1::SetKoppelingRequest& request,
                                                  v1::Koppeling* response) {
   const v1::Koppeling& koppeling = request.koppeling();
-  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE,
-                                         kSetKoppeling, koppeling.subject_id(), v1::HOUSING);
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE, kSetKoppeling,
+                                         koppeling.subject_id(), v1::HOUSING);
   entry.set_record_type("ketenpoort.Koppeling");
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
@@ -34,17 +34,17 @@ absl::Status RelationshipService::DoSetKoppeling(const absl::StatusOr<Caller>& c
   if (absl::Status invalid = relationships::ValidateKoppeling(koppeling); !invalid.ok()) {
     return audit_.Refuse(std::move(entry), invalid);
   }
-  policy::AssertionRequest ask = AssertionBy(*caller, policy::Fact::kKoppeling,
-                                             koppeling.subject_id(), services_.facts);
+  policy::AssertionRequest ask =
+      AssertionBy(*caller, policy::Fact::kKoppeling, koppeling.subject_id(), services_.facts);
   ask.has_evidence = !koppeling.evidence_reference().empty();
   const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
   if (!may.permit) {
     return audit_.Refuse(std::move(entry), NotEntitled(*caller, policy::Fact::kKoppeling),
                          "koppeling refused: " + may.explanation);
   }
-  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "koppeling to municipality " +
-                                                      koppeling.municipality_code() + ", " +
-                                                      may.explanation));
+  RETURN_IF_ERROR(audit_.Permit(
+      std::move(entry),
+      "koppeling to municipality " + koppeling.municipality_code() + ", " + may.explanation));
   RETURN_IF_ERROR(registry_->SetKoppeling(koppeling));
   *response = koppeling;
   return absl::OkStatus();
@@ -61,8 +61,7 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);
   }
-  if (absl::Status invalid = relationships::ValidateGpRegistration(registration);
-      !invalid.ok()) {
+  if (absl::Status invalid = relationships::ValidateGpRegistration(registration); !invalid.ok()) {
     return audit_.Refuse(std::move(entry), invalid);
   }
   const identity::Partner* practice =
@@ -92,8 +91,8 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
           MakeError(absl::StatusCode::kFailedPrecondition, "GP_REGISTRATION_NOT_CURRENT",
                     "the person is not registered with practice " + practice->id));
     }
-    RETURN_IF_ERROR(audit_.Permit(std::move(entry), "GP registration at " + practice->id +
-                                                        " ended, " + may.explanation));
+    RETURN_IF_ERROR(audit_.Permit(
+        std::move(entry), "GP registration at " + practice->id + " ended, " + may.explanation));
     RETURN_IF_ERROR(registry_->EndGpRegistration(registration));
     *response = registration;
     return absl::OkStatus();
@@ -109,8 +108,8 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
                                                         " ended: the person changed to " +
                                                         practice->id + ", " + may.explanation));
   }
-  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "GP registration at " + practice->id + ", " +
-                                                      may.explanation));
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry),
+                                "GP registration at " + practice->id + ", " + may.explanation));
   RETURN_IF_ERROR(registry_->SetGpRegistration(registration));
   *response = registration;
   return absl::OkStatus();

@@ -67,17 +67,16 @@ class HandoverTest : public ::testing::Test {
   std::string PoliciesCopy() {
     const std::filesystem::path copy = dir_.path() / "policies";
     if (!std::filesystem::exists(copy)) {
-      std::filesystem::copy(testing::PoliciesDir(), copy,
-                            std::filesystem::copy_options::recursive);
+      std::filesystem::copy(testing::PoliciesDir(), copy, std::filesystem::copy_options::recursive);
     }
     return copy.string();
   }
 
   void StartGateway() {
     std::string error;
-    gateway_ = GatewayProcess::Start(
-        testing::WriteConfig(dir_, PoliciesCopy(), testing::ChainSources()),
-        dir_.path().string(), &error);
+    gateway_ =
+        GatewayProcess::Start(testing::WriteConfig(dir_, PoliciesCopy(), testing::ChainSources()),
+                              dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
   }
 
@@ -460,7 +459,7 @@ TEST_F(HandoverTest, AFetchAfterAPolicyReloadReleasesOnlyWhatTheCurrentRuleRelea
   ASSERT_EQ(fetched.records_size(), 1);
   records::v1::gca::MedicalDossier dossier;
   ASSERT_TRUE(fetched.records(0).record().UnpackTo(&dossier));
-  EXPECT_FALSE(dossier.has_family_name());  // no longer released
+  EXPECT_FALSE(dossier.has_family_name());                          // no longer released
   EXPECT_EQ(dossier.given_names(), person_.medical.given_names());  // still released
   EXPECT_GT(dossier.medication_size(), 0);
   for (const v1::ReleasedField& field : fetched.records(0).released_fields()) {

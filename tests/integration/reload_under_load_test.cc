@@ -49,15 +49,15 @@ TEST(ReloadUnderLoadTest, EveryServiceAnswersWhilePoliciesAreReloadedInALoop) {
   std::filesystem::copy(testing::PoliciesDir(), policies, std::filesystem::copy_options::recursive);
   ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir.File("fixtures.db"), kSeed, 5).ok());
   std::string error;
-  auto gateway = GatewayProcess::Start(
-      testing::WriteConfig(dir, policies.string(), testing::ChainSources()), dir.path().string(),
-      &error);
+  auto gateway =
+      GatewayProcess::Start(testing::WriteConfig(dir, policies.string(), testing::ChainSources()),
+                            dir.path().string(), &error);
   ASSERT_NE(gateway, nullptr) << error;
   const std::string address = gateway->address();
   const std::string person = synthetic::SyntheticPopulation(kSeed).Person(0).v_number;
-  ASSERT_TRUE(testing::LinkToMunicipality(address, person, "0632", DateFromToday(-30),
-                                          DateFromToday(7))
-                  .ok());
+  ASSERT_TRUE(
+      testing::LinkToMunicipality(address, person, "0632", DateFromToday(-30), DateFromToday(7))
+          .ok());
 
   // One client per service; each call must succeed whatever reload it meets.
   std::atomic<bool> done{false};
@@ -122,7 +122,8 @@ TEST(ReloadUnderLoadTest, EveryServiceAnswersWhilePoliciesAreReloadedInALoop) {
     for (int i = 0; i < kCallsPerClient && !done; ++i) {
       grpc::ClientContext context;
       v1::ListHandoversResponse response;
-      record(4, stub->ListPending(Prepare(context, "huisarts"), v1::ListPendingRequest(), &response),
+      record(4,
+             stub->ListPending(Prepare(context, "huisarts"), v1::ListPendingRequest(), &response),
              "Handover.ListPending");
     }
   });

@@ -752,7 +752,10 @@ TEST_F(TrustAttackTest, ACallerWithoutARelationshipLearnsNothingFromADenial) {
       {utrecht_gp, unregistered_, kDossier, v1::CONTINUITY_OF_CARE, "NOT_REGISTERED_WITH_GP"},
       // A second practice in her own municipality would otherwise learn who
       // is linked there.
-      {{kOtherGp, "huisarts", ""}, person_, kDossier, v1::CONTINUITY_OF_CARE,
+      {{kOtherGp, "huisarts", ""},
+       person_,
+       kDossier,
+       v1::CONTINUITY_OF_CARE,
        "NOT_REGISTERED_WITH_GP"},
       {{kOtherGp, "huisarts", ""}, stranger_, kDossier, v1::CONTINUITY_OF_CARE, "OUTSIDE_WINDOW"},
   };

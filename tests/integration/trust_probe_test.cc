@@ -345,10 +345,9 @@ TEST_F(TrustProbeTest, ASenderLearnsNothingAboutThePersonFromARefusedHandover) {
   int n = 0;
   for (const std::string& subject : {person_, far_, stranger_}) {
     v1::Handover handover;
-    const grpc::Status status =
-        Send(vwn, subject, "vwn.SocialGuidanceDossier", "gemeente-woerden",
-             "maatschappelijk-begeleider", v1::SOCIAL_GUIDANCE, "probe-send-" + std::to_string(++n),
-             &handover);
+    const grpc::Status status = Send(vwn, subject, "vwn.SocialGuidanceDossier", "gemeente-woerden",
+                                     "maatschappelijk-begeleider", v1::SOCIAL_GUIDANCE,
+                                     "probe-send-" + std::to_string(++n), &handover);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
     reasons.insert(ReasonOf(status));
     messages.insert(status.error_message());
@@ -369,9 +368,9 @@ TEST_F(TrustProbeTest, ARoleThatMayNotRecordAnObjectionMayNotLiftOne) {
   const std::string objection = Granted(guidance, DossierConsent(person_, v1::OBJECTION));
   ASSERT_EQ(ReasonOf(GpReadsDossier(kGp, person_)), "CONSENT_OBJECTION");
   // A role that may not record it (refused) ...
-  EXPECT_FALSE(Grant({"gemeente-woerden", "werkconsulent", ""},
-                     DossierConsent(person_, v1::OBJECTION))
-                   .ok());
+  EXPECT_FALSE(
+      Grant({"gemeente-woerden", "werkconsulent", ""}, DossierConsent(person_, v1::OBJECTION))
+          .ok());
   // ... may not lift it either.
   const grpc::Status revoked = Revoke({"gemeente-woerden", "werkconsulent", ""}, objection);
   EXPECT_FALSE(revoked.ok());

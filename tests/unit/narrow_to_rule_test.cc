@@ -16,8 +16,8 @@ namespace {
 class NarrowToRuleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = policy::PolicySet::LoadDirectory(testing::PoliciesDir(),
-                                                   records::RecordCatalog::Builtin());
+    auto loaded =
+        policy::PolicySet::LoadDirectory(testing::PoliciesDir(), records::RecordCatalog::Builtin());
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     policies_ = *loaded;
   }
@@ -79,7 +79,7 @@ TEST_F(NarrowToRuleTest, ANarrowerRuleDropsWhatItNoLongerReleases) {
   EXPECT_TRUE(IsPartOf(*narrowed, *direct)) << narrowed->DebugString();
   EXPECT_TRUE(IsPartOf(*narrowed, *released)) << narrowed->DebugString();
   const auto& assessment = dynamic_cast<const records::v1::noa::Assessment&>(*narrowed);
-  EXPECT_TRUE(assessment.has_care_signal());  // derived the same way by both
+  EXPECT_TRUE(assessment.has_care_signal());                // derived the same way by both
   EXPECT_FALSE(assessment.has_work_capability_category());  // not the GP's
 }
 
