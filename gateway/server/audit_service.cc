@@ -225,11 +225,14 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
       return MakeError(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_CORRUPT",
                        "entry " + std::to_string(request.index()) + " does not decode");
     }
-    // Out of scope looks the same as absent: no probing for who did what.
-    if (!scope.Covers(entry)) {
-      return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
-                       "there is no entry " + std::to_string(request.index()) + " for you");
-    }
+  }
+  // Out of scope looks the same as absent (no probing for who did what), and
+  // the attempt is recorded. A pruned entry no longer says whose it was: only
+  // a reader of every entry gets it.
+  if (row->pruned ? !scope.all : !scope.Covers(entry)) {
+    return Refused(caller, "GetEntry", "",
+                   MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+                             "there is no entry " + std::to_string(request.index()) + " for you"));
   }
   // Reading an entry about a person is a use of their data: it shows in
   // their access report.

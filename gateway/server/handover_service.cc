@@ -92,6 +92,13 @@ absl::Status HandoverService::RequirePartner(const absl::StatusOr<Caller>& calle
   return audit_.Refuse(audit_.NewEntry(caller, AuditEntry::HANDOVER, kService + method), unknown);
 }
 
+void HandoverService::Present(Handover& handover) const {
+  MarkOverdue(handover);
+  // The move date only decides "overdue": no rule releases it to the sender
+  // or to every role at the recipient.
+  handover.clear_expected_move_date();
+}
+
 void HandoverService::MarkOverdue(Handover& handover) const {
   if (handover.status() != v1::PENDING) return;
   const int64_t now = services_.clock->NowUnixMicros();
@@ -176,11 +183,14 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
   if (std::optional<StoredHandover> earlier =
           store_->FindByRequest(sender.id, request.request_id())) {
     if (earlier->request_digest != digest) {
-      return MakeError(absl::StatusCode::kAlreadyExists, "HANDOVER_REQUEST_REUSED",
-                       "request_id was already used for a different hand-over");
+      return audit_.Refuse(
+          audit_.NewEntry(caller, AuditEntry::HANDOVER, std::string(kService) + "Send",
+                          request.subject_id(), request.purpose()),
+          MakeError(absl::StatusCode::kAlreadyExists, "HANDOVER_REQUEST_REUSED",
+                    "request_id was already used for a different hand-over"));
     }
     *response = earlier->handover;
-    MarkOverdue(*response);
+    Present(*response);
     return absl::OkStatus();
   }
 
@@ -209,7 +219,24 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
                           .status());
       return not_the_source;
     }
-    // 3. Decide, for the recipient.
+    // 3. Fetch from the sender's own source first: whether it holds the
+    // person's record is its own knowledge, and answering "not found" only
+    // after a permit would tell it the recipient's relationship with anyone.
+    adapters::FetchRequest fetch;
+    fetch.subject_id = request.subject_id();
+    fetch.record_type = record_type;
+    fetch.descriptor = services_.catalog->Find(record_type);
+    fetch.deadline = deadline;
+    fetch.request_id = caller->request_id;
+    adapters::FetchResult record = route->source->Fetch(fetch);
+    if (!record.ok()) {
+      RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::FAILED,
+                            ErrorReason(record.status()),
+                            "hand-over of " + record_type + ": the source failed")
+                          .status());
+      return record.status();
+    }
+    // 4. Decide, for the recipient.
     const policy::Decision decision = policies->Decide({.partner = recipient,
                                                         .actor_role = request.recipient_role(),
                                                         .purpose = request.purpose(),
@@ -227,21 +254,6 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
       // The sender is not the recipient: it learns nothing of the
       // recipient's relationship with the person (registered, linked).
       return DeniedToSender(decision, policies->version());
-    }
-    // 4. Fetch.
-    adapters::FetchRequest fetch;
-    fetch.subject_id = request.subject_id();
-    fetch.record_type = record_type;
-    fetch.descriptor = decision.rule->record_descriptor;
-    fetch.deadline = deadline;
-    fetch.request_id = caller->request_id;
-    adapters::FetchResult record = route->source->Fetch(fetch);
-    if (!record.ok()) {
-      RETURN_IF_ERROR(Audit(&*caller, "Send", pseudonym, request.purpose(), AuditEntry::FAILED,
-                            ErrorReason(record.status()),
-                            "hand-over of " + record_type + ": the source failed")
-                          .status());
-      return record.status();
     }
     // 5. Filter, for the recipient.
     const auto released = FilterRecord(*decision.rule, **record,
@@ -283,6 +295,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
             store_->FindByRequest(sender.id, request.request_id());
         raced && raced->request_digest == digest) {
       *response = raced->handover;
+      Present(*response);
       return absl::OkStatus();
     }
     return inserted;
@@ -290,7 +303,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
   log::Info("handover_stored", {{"sender", sender.id}, {"recipient", recipient->id}});
   hub_.Wake(recipient->id);
   *response = stored.handover;
-  MarkOverdue(*response);
+  Present(*response);
   return absl::OkStatus();
 }
 
@@ -459,6 +472,7 @@ absl::Status HandoverService::DoFetch(const absl::StatusOr<Caller>& caller,
     stored.handover = std::move(delivered);
   }
   *response->mutable_handover() = stored.handover;
+  Present(*response->mutable_handover());
   response->set_subject_id(package.subject_id());
   response->set_note(package.note());
   *response->mutable_records() = std::move(*package.mutable_records());
@@ -504,7 +518,7 @@ absl::Status HandoverService::DoGetStatus(const absl::StatusOr<Caller>& caller,
   RETURN_IF_ERROR(RequirePartner(caller, "GetStatus"));
   ASSIGN_OR_RETURN(StoredHandover stored, Visible(*caller, request.handover_id(), true, true));
   *response = stored.handover;
-  MarkOverdue(*response);
+  Present(*response);
   return absl::OkStatus();
 }
 
@@ -542,6 +556,7 @@ absl::Status HandoverService::DoWithdraw(const absl::StatusOr<Caller>& caller,
         return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be withdrawn");
     }
     *response = stored.handover;
+    Present(*response);
     return absl::OkStatus();
   });
 }
@@ -577,7 +592,7 @@ void HandoverService::AddStillPending(std::vector<StoredHandover>& pending, bool
     // Expired, though the sweep may not have recorded it yet: no longer
     // pending, and no longer fetchable.
     if (DueAt(stored, now) == RetentionDue::kExpiry) continue;
-    MarkOverdue(stored.handover);
+    Present(stored.handover);
     if (only_overdue && !stored.handover.overdue()) continue;
     *response->add_handovers() = std::move(stored.handover);
   }
@@ -635,6 +650,7 @@ absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller
         return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be confirmed");
     }
     *response = stored.handover;
+    Present(*response);
     return absl::OkStatus();
   });
 }
@@ -674,6 +690,7 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
           return WrongState("HANDOVER_CLOSED", stored.handover, "it can no longer be refused");
       }
       *response = stored.handover;
+      Present(*response);
       return absl::OkStatus();
     });
   });

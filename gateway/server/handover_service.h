@@ -2,8 +2,9 @@
 //
 // Send runs the request path of GetRecord for the recipient, then stores
 // the filtered package sealed (envelope.h):
-//   identity -> validate -> owner of the source -> decide (for the
-//   recipient) -> fetch -> filter -> audit -> seal and store -> notify
+//   identity -> validate -> owner of the source -> fetch (the sender's own
+//   source) -> decide (for the recipient) -> filter -> audit -> seal and
+//   store -> notify
 // Fetch checks the policy again for the fetching actor, so a consent
 // revoked after Send stops delivery; under a policy set reloaded since Send
 // it releases only what the current rule releases too; only an actor with
@@ -123,6 +124,8 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                  v1::AuditEntry::Decision decision, const std::string& reason,
                                  const std::string& detail);
   void MarkOverdue(v1::Handover& handover) const;
+  // A hand-over as a caller sees it: overdue marked, the move date left out.
+  void Present(v1::Handover& handover) const;
   // Adds the hand-overs of `pending` that have not expired (and, if
   // `only_overdue`, are overdue), marked overdue where they are.
   void AddStillPending(std::vector<handover::StoredHandover>& pending, bool only_overdue,

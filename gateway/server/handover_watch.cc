@@ -41,6 +41,7 @@ void WatchStream::PumpLocked() {
     }
     for (v1::Handover& handover : *next) {
       cursor_ = handover.cursor();
+      handover.clear_expected_move_date();  // as HandoverService::Present
       v1::HandoverEvent event;
       *event.mutable_handover() = std::move(handover);
       queue_.push_back(std::move(event));

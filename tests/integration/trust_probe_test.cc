@@ -333,17 +333,40 @@ TEST_F(TrustProbeTest, AnotherRoleAtTheRecipientCannotRefuseAndPurgeTheHandover)
   EXPECT_TRUE(fetch.ok()) << ReasonOf(fetch) << ": " << fetch.error_message();
 }
 
-// Hole: a hand-over Send is decided for the RECIPIENT, and the sender is
+// Hole: a hand-over Send is decided for the RECIPIENT, and the sender was
 // told the reason disclosed to the recipient (handover_service.cc DoSend ->
-// DeniedBy). Any source holder (here VWN) learns, for any id, whether the
+// DeniedBy). Any source holder (here VWN) learned, for any id, whether the
 // person is linked to a municipality and where the move date stands:
-// CONSENT_REQUIRED / OUTSIDE_WINDOW versus NOT_PERMITTED, before anything is
-// fetched and whether or not it holds a record for that person.
+// CONSENT_REQUIRED / OUTSIDE_WINDOW versus NOT_PERMITTED. Now every refusal
+// for a person it holds reads the same; for a person it does not hold, its
+// own source answers first, whatever the recipient's relationship.
 TEST_F(TrustProbeTest, ASenderLearnsNothingAboutThePersonFromARefusedHandover) {
   const Who vwn{"vwn-midden-nederland", "maatschappelijk-begeleider", ""};
+  // Three persons VWN holds a dossier of: linked to Woerden and moving
+  // soon, linked but moving much later, and linked nowhere.
+  std::vector<std::string> held;
+  const synthetic::SyntheticPopulation population(kSeed);
+  for (uint64_t i = 9; i < kPersons && held.size() < 3; ++i) {
+    const synthetic::SyntheticPerson p = population.Person(i);
+    if (p.social_guidance && p.v_number != both_v_) held.push_back(p.v_number);
+  }
+  ASSERT_EQ(held.size(), 3u) << "too few social-guidance dossiers in the fixture";
+  ASSERT_TRUE(testing::LinkToMunicipality(gateway_->address(), held[0], "0632", DateFromToday(-30),
+                                          DateFromToday(7))
+                  .ok());
+  ASSERT_TRUE(testing::LinkToMunicipality(gateway_->address(), held[1], "0632", DateFromToday(-30),
+                                          DateFromToday(400))
+                  .ok());
   std::set<std::string> reasons, messages;
   int n = 0;
-  for (const std::string& subject : {person_, far_, stranger_}) {
+  {
+    v1::Handover handover;
+    const grpc::Status status =
+        Send(vwn, stranger_, "vwn.SocialGuidanceDossier", "gemeente-woerden",
+             "maatschappelijk-begeleider", v1::SOCIAL_GUIDANCE, "probe-send-0", &handover);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+  }
+  for (const std::string& subject : held) {
     v1::Handover handover;
     const grpc::Status status = Send(vwn, subject, "vwn.SocialGuidanceDossier", "gemeente-woerden",
                                      "maatschappelijk-begeleider", v1::SOCIAL_GUIDANCE,
