@@ -103,7 +103,6 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   const std::optional<std::string> previous = registry_->GpPracticeOf(registration.subject_id());
   if (previous && *previous != practice->id) {
     v1::AuditEntry ended = entry;
-    ended.set_detail("");
     RETURN_IF_ERROR(audit_.Permit(std::move(ended), "GP registration at " + *previous +
                                                         " ended: the person changed to " +
                                                         practice->id + ", " + may.explanation));

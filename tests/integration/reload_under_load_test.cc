@@ -132,7 +132,11 @@ TEST(ReloadUnderLoadTest, EveryServiceAnswersWhilePoliciesAreReloadedInALoop) {
   const std::string rules = (policies / "coa-koppeling.yaml").string();
   const std::string original = testing::ReadFile(rules);
   for (int reload = 0; reload < kReloads; ++reload) {
-    std::ofstream(rules, std::ios::trunc) << original << "# reload " << reload << "\n";
+    // Replaced whole (write, then rename), as a deployment would: the
+    // gateway never reads a half-written file.
+    const std::string next = dir.File("coa-koppeling.yaml.next");
+    std::ofstream(next, std::ios::trunc) << original << "# reload " << reload << "\n";
+    std::filesystem::rename(next, rules);
     gateway->Signal(SIGHUP);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
