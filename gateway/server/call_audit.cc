@@ -72,7 +72,7 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
     return MakeError(absl::StatusCode::kPermissionDenied, "UNKNOWN_PARTNER",
                      "the client certificate's OIN is not a known partner");
   }
-  return absl::OkStatus();
+  return caller->metadata_error;
 }
 
 absl::Status AuditUnavailable() {

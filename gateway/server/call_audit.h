@@ -69,7 +69,8 @@ void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
                 const absl::Status& status);
 
 // PERMISSION_DENIED UNKNOWN_PARTNER unless the caller's certificate maps
-// to a known partner; the identification error itself if there was one.
+// to a known partner; the identification error itself if there was one;
+// then the caller's metadata error (BAD_METADATA), if any.
 absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller);
 
 // UNAVAILABLE AUDIT_UNAVAILABLE: the log could not record the call, so

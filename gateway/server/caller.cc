@@ -16,12 +16,21 @@ absl::StatusOr<std::string> MetadataValue(const grpc::ServerContextBase& context
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(key);
   if (it == metadata.end()) return std::string();
-  if (it->second.size() > limit) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "METADATA_TOO_LARGE",
-                     std::string(key) + " is longer than " + std::to_string(limit) + " bytes",
-                     {{"header", key}});
+  const std::string_view value(it->second.data(), it->second.size());
+  RETURN_IF_ERROR(CheckMetadataValue(key, value, limit));
+  return std::string(value);
+}
+
+// Reads one header into `out`; a bad value leaves `out` empty and becomes
+// the caller's metadata error (the first one found).
+void ReadMetadata(const grpc::ServerContextBase& context, const char* key, size_t limit,
+                  std::string& out, absl::Status& error) {
+  absl::StatusOr<std::string> value = MetadataValue(context, key, limit);
+  if (value.ok()) {
+    out = *std::move(value);
+  } else if (error.ok()) {
+    error = value.status();
   }
-  return std::string(it->second.data(), it->second.size());
 }
 
 std::string NewRequestId() {
@@ -33,6 +42,22 @@ std::string NewRequestId() {
 }
 
 }  // namespace
+
+absl::Status CheckMetadataValue(std::string_view key, std::string_view value, size_t limit) {
+  if (value.size() > limit) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_METADATA",
+                     std::string(key) + " is longer than " + std::to_string(limit) + " bytes",
+                     {{"header", std::string(key)}});
+  }
+  for (const char c : value) {
+    if (c < 0x20 || c > 0x7e) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "BAD_METADATA",
+                       std::string(key) + " must be printable ASCII",
+                       {{"header", std::string(key)}});
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
@@ -47,14 +72,18 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   ASSIGN_OR_RETURN(caller.certificate, identity::PeerCertificateFromAuthContext(*auth));
   caller.partner = caller.policies->partners().FindByOin(caller.certificate.oin);
   const size_t limit = limits.max_metadata_value_bytes;
-  ASSIGN_OR_RETURN(caller.actor_id, MetadataValue(context, kActorIdHeader, limit));
-  ASSIGN_OR_RETURN(caller.actor_role, MetadataValue(context, kActorRoleHeader, limit));
-  ASSIGN_OR_RETURN(caller.request_id, MetadataValue(context, kRequestIdHeader, limit));
+  absl::Status& error = caller.metadata_error;
+  ReadMetadata(context, kActorIdHeader, limit, caller.actor_id, error);
+  ReadMetadata(context, kActorRoleHeader, limit, caller.actor_role, error);
+  ReadMetadata(context, kRequestIdHeader, limit, caller.request_id, error);
   if (caller.request_id.empty()) caller.request_id = NewRequestId();
-  ASSIGN_OR_RETURN(caller.authenticated_subject,
-                   MetadataValue(context, kAuthenticatedSubjectHeader, limit));
+  ReadMetadata(context, kAuthenticatedSubjectHeader, limit, caller.authenticated_subject, error);
   if (!caller.authenticated_subject.empty()) {
-    RETURN_IF_ERROR(validate::ValidateSubjectId(caller.authenticated_subject));
+    if (absl::Status invalid = validate::ValidateSubjectId(caller.authenticated_subject);
+        !invalid.ok()) {
+      caller.authenticated_subject.clear();
+      if (error.ok()) error = invalid;
+    }
   }
   // Only a subject portal can say who is signed in; from anyone else the
   // header is not evidence of anything, so it is not passed on.

@@ -36,16 +36,26 @@ struct Caller {
   std::string actor_role;
   std::string request_id;
   std::string authenticated_subject;
+  // INVALID_ARGUMENT BAD_METADATA (or INVALID_SUBJECT_ID) when a header
+  // was not printable ASCII within its limit: the call is refused, and
+  // audited with the caller identified (the bad value left out).
+  absl::Status metadata_error;
 };
 
-// UNAUTHENTICATED without a verified certificate. Metadata values over
-// the limit, and an x-authenticated-subject that is not a subject id, are
-// INVALID_ARGUMENT; x-authenticated-subject from any partner but a subject
-// portal is dropped. Nothing in metadata can set `partner`. Every service
+// UNAUTHENTICATED without a verified certificate. A header that is not
+// printable ASCII within its limit, or an x-authenticated-subject that is
+// not a subject id, sets `metadata_error` (RequireKnownPartner returns it);
+// x-authenticated-subject from any partner but a subject portal is dropped. Nothing in metadata can set `partner`. Every service
 // identifies its callers here, once per call.
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
                                       const validate::RequestLimits& limits);
+
+// OK when a metadata value the gateway reads and records is printable
+// ASCII (0x20-0x7E) within `limit`: proto3 strings in audit entries must be
+// UTF-8, and gRPC servers accept any byte. Otherwise INVALID_ARGUMENT
+// BAD_METADATA naming the header, never echoing the value.
+absl::Status CheckMetadataValue(std::string_view key, std::string_view value, size_t limit);
 
 // A request to assert `fact` about `subject_id` by this caller (who, role,
 // the person signed in); the service fills in what it knows of the fact.

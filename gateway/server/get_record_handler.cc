@@ -65,6 +65,10 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
     SetOutcome(entry, AuditEntry::DENY, denied);
     return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
   }
+  if (!caller->metadata_error.ok()) {
+    SetOutcome(entry, AuditEntry::INVALID, caller->metadata_error);
+    return AuditThenFail(std::move(entry), caller->metadata_error, std::move(done));
+  }
 
   // 2. Validate.
   if (absl::Status invalid = Validate(request); !invalid.ok()) {

@@ -521,3 +521,46 @@ TEST(GatewayStartupTest, BadPolicyRefusesToStartNamingFileAndLine) {
 
 }  // namespace
 }  // namespace ketenpoort
+
+namespace ketenpoort {
+namespace {
+
+// A header the gateway records must be within its limit (and printable
+// ASCII: see CallerTest, since a gRPC C++ client refuses to send other
+// bytes). The call is refused INVALID_ARGUMENT BAD_METADATA, and audited,
+// readable, with the caller identified.
+TEST_F(GatewayIntegrationTest, MetadataOverItsLimitIsRefusedAndAuditedWithTheCaller) {
+  auto stub = StubAs("gemeente-woerden");
+  for (const char* header : {"x-actor-id", "x-actor-role", "x-request-id"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata(header, std::string(300, 'r'));
+    v1::GetRecordResponse response;
+    const grpc::Status status =
+        stub->GetRecord(&context, Request(v1::WORK_REINTEGRATION), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << header;
+    EXPECT_EQ(ReasonOf(status), "BAD_METADATA") << header;
+    EXPECT_FALSE(response.has_record());
+    const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+    EXPECT_EQ(entry.decision(), v1::AuditEntry::INVALID) << header;
+    EXPECT_EQ(entry.reason(), "BAD_METADATA") << header;
+    EXPECT_EQ(entry.partner_id(), "gemeente-woerden") << header;
+  }
+  // The same on a service that reads or changes facts.
+  grpc::ClientContext context;
+  context.AddMetadata("x-actor-role", std::string(300, 'x'));
+  v1::ListConsentsRequest list;
+  list.set_subject_id(person_.v_number);
+  v1::ListConsentsResponse listed;
+  const grpc::Status status =
+      v1::ConsentService::NewStub(ChannelWith("gca", "gca"))->List(&context, list, &listed);
+  EXPECT_EQ(ReasonOf(status), "BAD_METADATA");
+  EXPECT_EQ(listed.consents_size(), 0);
+  const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(entry.reason(), "BAD_METADATA");
+  EXPECT_EQ(entry.partner_id(), "gca");
+  EXPECT_EQ(entry.actor_role(), "");  // the bad value is not recorded
+}
+
+}  // namespace
+}  // namespace ketenpoort
