@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "gateway/audit/entry_encoding.h"
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
@@ -29,14 +30,20 @@ absl::Status Inconsistent(const std::string& what) {
 // Serializes the entry without its index, which the writer adds later:
 // `index` is field 1, and protobuf writes fields in number order, so
 // prefixing "index" to the rest gives exactly the full serialization.
+// Every entry must read back: one that would not parse is repaired first
+// (and that is logged, without the bytes), never stored as it is.
 StoredEntry PrepareRow(v1::AuditEntry& entry) {
   StoredEntry row;
   entry.clear_index();
+  if (const int repaired = MakeDecodable(entry); repaired > 0) {
+    log::Error("audit_entry_repaired", {{"fields", repaired}, {"method", entry.method()}});
+  }
   entry.SerializeToString(&row.entry_bytes);
-  row.time_unix_micros = entry.time_unix_micros();
-  row.partner_id = entry.partner_id();
-  row.source_partner_id = entry.source_partner_id();
-  row.subject_key = SubjectKey(entry.subject_pseudonym());
+  EntryColumns columns = ColumnsOf(entry);
+  row.time_unix_micros = columns.time_unix_micros;
+  row.partner_id = std::move(columns.partner_id);
+  row.source_partner_id = std::move(columns.source_partner_id);
+  row.subject_key = columns.subject_key;
   return row;
 }
 
@@ -286,6 +293,10 @@ absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros, int64
   entry.set_method("retention");
   entry.set_detail("retention: removing the content of entries " + std::to_string(already + 1) +
                    ".." + std::to_string(through) + "; their leaf hashes stay in the tree");
+  // The signed range: the verifier holds every emptied entry to it.
+  entry.mutable_retention()->set_first_index(already + 1);
+  entry.mutable_retention()->set_through_index(through);
+  entry.mutable_retention()->set_cutoff_unix_micros(cutoff_unix_micros);
   ASSIGN_OR_RETURN(const uint64_t recorded_by, AppendAndWait(std::move(entry)));
   return store_->PruneThrough(through, cutoff_unix_micros, recorded_by, stop);
 }

@@ -148,15 +148,24 @@ void AuditReader::EndRead() {
 }
 
 absl::Status AuditReader::ScanAll(const std::function<bool(const RawRow&)>& visit) {
-  ASSIGN_OR_RETURN(store::Statement stmt,
-                   db_->Prepare("SELECT idx, leaf_hash, entry FROM audit_entry ORDER BY idx"));
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(std::string("SELECT ") + kEntryColumns +
+                                                       " FROM audit_entry ORDER BY idx"));
   int rc;
   RawRow row;
+  auto optional_text = [&stmt](int column) -> std::optional<std::string_view> {
+    if (stmt.ColumnIsNull(column)) return std::nullopt;
+    return stmt.ColumnBlob(column);
+  };
   while ((rc = stmt.Step()) == SQLITE_ROW) {
     row.index = static_cast<uint64_t>(stmt.ColumnInt64(0));
     row.leaf_hash = stmt.ColumnBlob(1);
     row.pruned = stmt.ColumnIsNull(2);
     row.entry_bytes = stmt.ColumnBlob(2);
+    row.time_unix_micros = stmt.ColumnInt64(3);
+    row.partner_id = optional_text(4);
+    row.source_partner_id = optional_text(5);
+    row.subject_key =
+        stmt.ColumnIsNull(6) ? std::nullopt : std::optional<int64_t>(stmt.ColumnInt64(6));
     if (!visit(row)) return absl::OkStatus();
   }
   if (rc != SQLITE_DONE) return db_->Error("scan");
@@ -191,6 +200,38 @@ absl::StatusOr<std::vector<RetentionRecord>> AuditReader::RetentionRecords() {
   }
   if (rc != SQLITE_DONE) return db_->Error("read retention");
   return records;
+}
+
+absl::StatusOr<uint64_t> AuditReader::SubjectIndexedThrough() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!has_subject_index_) return 0;
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT coalesce(max(through), 0) FROM audit_subject_indexed"));
+  if (stmt.Step() != SQLITE_ROW) return db_->Error("read subject index");
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+absl::StatusOr<std::unique_ptr<AuditReader::SubjectStream>> AuditReader::OpenSubjectStream() {
+  auto stream = std::make_unique<SubjectStream>();
+  stream->db_ = db_.get();
+  if (!has_subject_index_) return stream;
+  // The table is keyed by subject first: this sorts, which only the
+  // verifier pays for.
+  ASSIGN_OR_RETURN(stream->statement_,
+                   db_->Prepare("SELECT idx, subject_key FROM audit_subject ORDER BY idx"));
+  return stream;
+}
+
+bool AuditReader::SubjectStream::Next(uint64_t* index, int64_t* subject_key) {
+  if (statement_.get() == nullptr) return false;
+  const int rc = statement_.Step();
+  if (rc == SQLITE_ROW) {
+    *index = static_cast<uint64_t>(statement_.ColumnInt64(0));
+    *subject_key = statement_.ColumnInt64(1);
+    return true;
+  }
+  if (rc != SQLITE_DONE) status_ = db_->Error("read subject index");
+  return false;
 }
 
 absl::StatusOr<std::unique_ptr<AuditReader::NodeStream>> AuditReader::OpenNodeStream(

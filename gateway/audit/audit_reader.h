@@ -63,6 +63,11 @@ class AuditReader {
     std::string_view leaf_hash;  // 32 bytes unless tampered with
     std::string_view entry_bytes;
     bool pruned = false;
+    // The query columns, which the verifier checks against the bytes.
+    int64_t time_unix_micros = 0;
+    std::optional<std::string_view> partner_id;  // nullopt: NULL
+    std::optional<std::string_view> source_partner_id;
+    std::optional<int64_t> subject_key;
   };
   absl::Status ScanAll(const std::function<bool(const RawRow&)>& visit);
   // Holds one read transaction open, so a series of reads sees one
@@ -71,6 +76,8 @@ class AuditReader {
   void EndRead();
   absl::Status ScanCheckpoints(const std::function<bool(const StoredCheckpoint&)>& visit);
   absl::StatusOr<std::vector<RetentionRecord>> RetentionRecords();
+  // How far the subject index claims to cover (audit_subject_indexed).
+  absl::StatusOr<uint64_t> SubjectIndexedThrough();
 
   // The stored nodes of one level, in index order.
   class NodeStream {
@@ -86,6 +93,22 @@ class AuditReader {
     const store::SqliteDatabase* db_ = nullptr;
   };
   absl::StatusOr<std::unique_ptr<NodeStream>> OpenNodeStream(uint32_t level);
+
+  // The subject index rows in entry order, for the verifier.
+  class SubjectStream {
+   public:
+    // False at the end (or on error: see status()).
+    bool Next(uint64_t* index, int64_t* subject_key);
+    const absl::Status& status() const { return status_; }
+
+   private:
+    friend class AuditReader;
+    store::Statement statement_;
+    absl::Status status_;
+    const store::SqliteDatabase* db_ = nullptr;
+  };
+  // An empty stream for a store without the index.
+  absl::StatusOr<std::unique_ptr<SubjectStream>> OpenSubjectStream();
 
  private:
   explicit AuditReader(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}

@@ -3,13 +3,16 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
 #include <bit>
+#include <climits>
 #include <future>
 #include <map>
 #include <memory>
 #include <set>
 
 #include "gateway/audit/audit_schema.h"
+#include "gateway/audit/entry_encoding.h"
 #include "gateway/common/status_macros.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
@@ -34,6 +37,7 @@ class Verification {
   absl::StatusOr<VerifyReport> RunInSnapshot() {
     RETURN_IF_ERROR(CollectCheckpoints());
     RETURN_IF_ERROR(CollectRetention());
+    RETURN_IF_ERROR(OpenSubjectIndex());
     RETURN_IF_ERROR(ScanPipelined());
     RETURN_IF_ERROR(Finish());
     return std::move(report_);
@@ -49,9 +53,17 @@ class Verification {
     merkle::Hash leaf_hash{};  // as stored; all 0xff if not 32 bytes
     std::string entry_bytes;
     bool pruned = false;
-    // Filled in by the helper.
+    // The query columns as stored.
+    int64_t time_column = 0;
+    std::optional<std::string> partner_column;  // nullopt: NULL
+    std::optional<std::string> source_partner_column;
+    std::optional<int64_t> subject_key_column;
+    // Filled in by the helper, from the bytes.
     merkle::Hash recomputed{};
-    std::optional<uint64_t> index_field;
+    bool decodes = false;
+    uint64_t index_field = 0;
+    EntryColumns derived;
+    std::optional<v1::AuditEntry::Retention> retention;  // a retention entry's range
   };
   using Batch = std::vector<OwnedRow>;
   static constexpr size_t kBatchRows = 8192;
@@ -61,7 +73,12 @@ class Verification {
       OwnedRow& row = batch[i];
       if (row.pruned) continue;
       row.recomputed = merkle::HashLeaf(row.entry_bytes);
-      row.index_field = EntryIndexField(row.entry_bytes);
+      v1::AuditEntry entry;
+      row.decodes = entry.ParseFromString(row.entry_bytes);
+      if (!row.decodes) continue;
+      row.index_field = entry.index();
+      row.derived = ColumnsOf(entry);
+      row.retention = SignedRetention(entry);
     }
   }
 
@@ -106,6 +123,10 @@ class Verification {
       }
       owned.entry_bytes.assign(row.entry_bytes);
       owned.pruned = row.pruned;
+      owned.time_column = row.time_unix_micros;
+      AssignOptional(owned.partner_column, row.partner_id);
+      AssignOptional(owned.source_partner_column, row.source_partner_id);
+      owned.subject_key_column = row.subject_key;
       return filled < kBatchRows || rotate();
     });
     if (hashed.valid()) hashed.get();
@@ -115,6 +136,17 @@ class Verification {
       if (more) VisitBatch(*reading, filled);
     }
     return scanned;
+  }
+
+  static void AssignOptional(std::optional<std::string>& to,
+                             const std::optional<std::string_view>& from) {
+    if (!from) {
+      to.reset();
+    } else if (to) {
+      to->assign(*from);
+    } else {
+      to.emplace(*from);
+    }
   }
 
   void Problem(uint64_t index, std::string text) {
@@ -161,13 +193,168 @@ class Verification {
     return absl::OkStatus();
   }
 
+  // Retention rows are the store's claim; the ADMIN entry each cites is
+  // the signed one. A row counts only once its entry is read and signs a
+  // range covering it with the same cutoff.
+  enum class RowState { kUnchecked, kValid, kCitesPruned, kInvalid };
+  struct RetentionRow {
+    RetentionRecord record;
+    RowState state = RowState::kUnchecked;
+    bool cutoff_signed = false;  // false for entries from before the signed range
+    // The entries this row is the first to cover: how many, the first, and
+    // the latest time their (unsigned) time column gives.
+    uint64_t emptied = 0;
+    uint64_t first_emptied = 0;
+    int64_t latest_time_column = INT64_MIN;
+    uint64_t latest_time_index = 0;
+  };
+
   absl::Status CollectRetention() {
     ASSIGN_OR_RETURN(std::vector<RetentionRecord> records, reader_.RetentionRecords());
     for (const RetentionRecord& record : records) {
       pruned_through_ = std::max(pruned_through_, record.through);
-      retention_records_[record.recorded_by] = record.through;
+      citing_.emplace(record.recorded_by, retention_rows_.size());
+      retention_rows_.push_back({record});
     }
     return absl::OkStatus();
+  }
+
+  absl::Status OpenSubjectIndex() {
+    ASSIGN_OR_RETURN(subject_indexed_through_, reader_.SubjectIndexedThrough());
+    ASSIGN_OR_RETURN(subjects_, reader_.OpenSubjectStream());
+    NextSubjectRow();
+    return absl::OkStatus();
+  }
+
+  void NextSubjectRow() {
+    uint64_t index = 0;
+    int64_t key = 0;
+    if (subjects_->Next(&index, &key)) {
+      next_subject_ = std::make_pair(index, key);
+    } else {
+      next_subject_.reset();
+      if (!subjects_->status().ok()) stream_error_ = subjects_->status();
+    }
+  }
+
+  // The subject index must list exactly the subject of every indexed
+  // entry: a missing row hides the entry from the person's report.
+  void CheckSubjectRow(uint64_t index, std::optional<int64_t> expected) {
+    while (next_subject_ && next_subject_->first < index) {
+      Problem(next_subject_->first, "the subject index lists entry " +
+                                        std::to_string(next_subject_->first) +
+                                        " under a subject it does not concern");
+      NextSubjectRow();
+    }
+    if (index > subject_indexed_through_) expected.reset();
+    const bool listed = next_subject_ && next_subject_->first == index;
+    if (expected && (!listed || next_subject_->second != *expected)) {
+      Problem(index, "entry " + std::to_string(index) +
+                         " is missing from the subject index (hidden from the person's report)");
+    } else if (!expected && listed) {
+      Problem(index,
+              "the subject index lists entry " + std::to_string(index) + ", which it should not");
+    }
+    while (next_subject_ && next_subject_->first == index) NextSubjectRow();
+  }
+
+  // Which retention row is the first to cover `index`: the step that
+  // emptied it. nullopt if none does.
+  std::optional<size_t> CoveringRow(uint64_t index) const {
+    auto it = std::lower_bound(
+        retention_rows_.begin(), retention_rows_.end(), index,
+        [](const RetentionRow& row, uint64_t value) { return row.record.through < value; });
+    if (it == retention_rows_.end()) return std::nullopt;
+    return static_cast<size_t>(it - retention_rows_.begin());
+  }
+
+  void CheckEmptied(const OwnedRow& row) {
+    ++report_.pruned_entries;
+    if (row.partner_column || row.source_partner_column || row.subject_key_column) {
+      Problem(row.index, "entry " + std::to_string(row.index) +
+                             " has lost its content but kept query columns");
+    }
+    const std::optional<size_t> covering = CoveringRow(row.index);
+    if (!covering) {
+      Problem(row.index, "entry " + std::to_string(row.index) +
+                             " has lost its content outside any recorded retention period");
+      return;
+    }
+    RetentionRow& by = retention_rows_[*covering];
+    if (by.emptied++ == 0) by.first_emptied = row.index;
+    if (row.time_column > by.latest_time_column) {
+      by.latest_time_column = row.time_column;
+      by.latest_time_index = row.index;
+    }
+  }
+
+  // `row` is an entry that retention rows cite: each must be within the
+  // range it signs, with its cutoff, and recorded after what it empties.
+  void CheckCitedEntry(const OwnedRow& row) {
+    auto [begin, end] = citing_.equal_range(row.index);
+    for (auto it = begin; it != end; ++it) {
+      RetentionRow& cited = retention_rows_[it->second];
+      if (row.pruned) {
+        cited.state = RowState::kCitesPruned;  // judged by a later row, at the end
+        continue;
+      }
+      const RetentionRecord& record = cited.record;
+      const auto& signed_range = row.retention;
+      std::string wrong;
+      if (!row.decodes || !signed_range) {
+        wrong = "which is not a retention entry";
+      } else if (record.through > signed_range->through_index() ||
+                 signed_range->through_index() >= row.index) {
+        wrong = "which signs only entries " + std::to_string(signed_range->first_index()) + ".." +
+                std::to_string(signed_range->through_index());
+      } else if (signed_range->cutoff_unix_micros() != 0 &&
+                 (record.cutoff_unix_micros != signed_range->cutoff_unix_micros() ||
+                  signed_range->cutoff_unix_micros() > row.derived.time_unix_micros)) {
+        wrong = "which signs another cutoff";
+      }
+      if (!wrong.empty()) {
+        cited.state = RowState::kInvalid;
+        Problem(row.index, "retention through " + std::to_string(record.through) + " cites entry " +
+                               std::to_string(row.index) + ", " + wrong);
+        continue;
+      }
+      cited.state = RowState::kValid;
+      cited.cutoff_signed = signed_range->cutoff_unix_micros() != 0;
+    }
+  }
+
+  // Every emptied entry must rest on a signed retention range, and be
+  // older than its cutoff. A row citing an entry that a later retention
+  // emptied in turn rests on that later one.
+  void CheckRetentionCoverage() {
+    for (size_t i = 0; i < retention_rows_.size(); ++i) {
+      const RetentionRow& row = retention_rows_[i];
+      if (row.state == RowState::kUnchecked) {
+        Problem(0, "retention through " + std::to_string(row.record.through) + " cites entry " +
+                       std::to_string(row.record.recorded_by) + ", which does not record it");
+      }
+      if (row.emptied == 0) continue;
+      size_t valid = i;
+      while (valid < retention_rows_.size() && retention_rows_[valid].state != RowState::kValid) {
+        ++valid;
+      }
+      if (valid == retention_rows_.size()) {
+        Problem(row.first_emptied, "entries from " + std::to_string(row.first_emptied) +
+                                       " lost their content under retention through " +
+                                       std::to_string(row.record.through) +
+                                       ", which no signed retention entry covers");
+        continue;
+      }
+      const RetentionRow& signed_row = retention_rows_[valid];
+      if (signed_row.cutoff_signed &&
+          row.latest_time_column >= signed_row.record.cutoff_unix_micros) {
+        Problem(row.latest_time_index,
+                "entry " + std::to_string(row.latest_time_index) +
+                    " lost its content although it is not older than the signed retention "
+                    "cutoff of entry " +
+                    std::to_string(signed_row.record.recorded_by));
+      }
+    }
   }
 
   bool Visit(const OwnedRow& row) {
@@ -183,23 +370,27 @@ class Verification {
     const merkle::Hash& stored_leaf = row.leaf_hash;
     merkle::Hash leaf = stored_leaf;
     if (row.pruned) {
-      ++report_.pruned_entries;
-      if (row.index > pruned_through_) {
-        Problem(row.index, "entry " + std::to_string(row.index) +
-                               " has lost its content outside any recorded retention period");
-      }
+      CheckEmptied(row);
     } else {
       leaf = row.recomputed;
       if (leaf != stored_leaf) {
         Problem(row.index, "entry " + std::to_string(row.index) +
                                " does not match its stored leaf hash (altered?)");
       }
-      if (row.index_field != row.index) {
+      if (!row.decodes) {
         Problem(row.index, "entry " + std::to_string(row.index) +
-                               " names another position (moved, inserted or altered?)");
+                               " does not decode, so no reader can show it");
+      } else {
+        if (row.index_field != row.index) {
+          Problem(row.index, "entry " + std::to_string(row.index) +
+                                 " names another position (moved, inserted or altered?)");
+        }
+        CheckColumns(row);
       }
-      CheckRetentionEntry(row);
     }
+    CheckCitedEntry(row);
+    CheckSubjectRow(
+        row.index, !row.pruned && row.decodes ? row.derived.subject_key : std::optional<int64_t>());
     completed_.clear();
     frontier_.Append(leaf, &completed_);
     for (const MerkleNode& node : completed_) CheckNode(node);
@@ -207,17 +398,28 @@ class Verification {
     return true;
   }
 
-  void CheckRetentionEntry(const OwnedRow& row) {
-    auto record = retention_records_.find(row.index);
-    if (record == retention_records_.end()) return;
-    v1::AuditEntry entry;
-    if (!entry.ParseFromString(row.entry_bytes) || entry.kind() != v1::AuditEntry::ADMIN ||
-        entry.method() != "retention") {
-      Problem(row.index, "retention through " + std::to_string(record->second) +
-                             " is recorded by entry " + std::to_string(row.index) +
-                             ", which is not a retention entry");
+  // The columns queries and retention select on must say what the entry
+  // says: an edited column would hide the entry from a query or report, or
+  // make retention empty it.
+  void CheckColumns(const OwnedRow& row) {
+    const EntryColumns& derived = row.derived;
+    auto text_matches = [](const std::optional<std::string>& column, const std::string& value) {
+      return value.empty() ? !column.has_value() : column.has_value() && *column == value;
+    };
+    std::string differing;
+    auto differs = [&differing](const char* name) {
+      differing += (differing.empty() ? "" : ", ") + std::string(name);
+    };
+    if (row.time_column != derived.time_unix_micros) differs("time_us");
+    if (!text_matches(row.partner_column, derived.partner_id)) differs("partner_id");
+    if (!text_matches(row.source_partner_column, derived.source_partner_id)) {
+      differs("source_partner_id");
     }
-    retention_records_.erase(record);
+    if (row.subject_key_column != derived.subject_key) differs("subject_key");
+    if (!differing.empty()) {
+      Problem(row.index, "entry " + std::to_string(row.index) + ": the column(s) " + differing +
+                             " do not match the entry (altered?)");
+    }
   }
 
   void CheckNode(const MerkleNode& node) {
@@ -286,9 +488,13 @@ class Verification {
       Problem(0, "retention is recorded through entry " + std::to_string(pruned_through_) +
                      ", beyond the end of the log");
     }
-    for (const auto& [recorded_by, through] : retention_records_) {
-      Problem(0, "retention through " + std::to_string(through) + " cites entry " +
-                     std::to_string(recorded_by) + ", which does not record it");
+    CheckRetentionCoverage();
+    CheckSubjectRow(UINT64_MAX, std::nullopt);  // rows for entries beyond the log
+    if (!stream_error_.ok()) return stream_error_;
+    if (subject_indexed_through_ > report_.entries) {
+      Problem(0, "the subject index claims to cover entries through " +
+                     std::to_string(subject_indexed_through_) + ", beyond the end of the log " +
+                     "(later entries would be hidden from reports)");
     }
     // Stored nodes beyond what the entries make are forged or left over.
     for (auto& [level, stream] : streams_) {
@@ -324,7 +530,11 @@ class Verification {
   std::multimap<uint64_t, std::pair<merkle::Hash, std::string>> expected_roots_;
   std::optional<StoredCheckpoint> head_;
   uint64_t pruned_through_ = 0;
-  std::map<uint64_t, uint64_t> retention_records_;  // recorded_by -> through
+  std::vector<RetentionRow> retention_rows_;  // by through
+  std::multimap<uint64_t, size_t> citing_;    // recorded_by -> row
+  uint64_t subject_indexed_through_ = 0;
+  std::unique_ptr<AuditReader::SubjectStream> subjects_;
+  std::optional<std::pair<uint64_t, int64_t>> next_subject_;  // (idx, subject_key)
   std::map<uint32_t, std::unique_ptr<AuditReader::NodeStream>> streams_;
   std::set<uint32_t> broken_levels_;
   absl::Status stream_error_;

@@ -6,9 +6,15 @@
 // recomputed from its bytes; every stored tree node is recomputed; the
 // root at each checkpoint's size matches that checkpoint, whose signature
 // verifies under the given key; the head checkpoint covers exactly n
-// entries; entries without content lie inside a recorded retention range.
-// An update, deletion, insertion, reordering or flipped bit anywhere
-// breaks one of these, with or without the store's triggers.
+// entries. Every stored byte beside the tree is held to the entries too:
+// each entry decodes (one that does not would be invisible to every
+// reader); its query columns (time, partners, subject key) are what its
+// bytes say; the subject index lists exactly the subject of each indexed
+// entry; and an entry without content lies inside the range that a signed
+// retention entry gives, older than its cutoff, whatever the store's
+// retention rows claim. An update, deletion, insertion, reordering or
+// flipped bit anywhere breaks one of these, with or without the store's
+// triggers.
 //
 // Truncating entries *and* checkpoints together can only be seen against
 // a checkpoint held outside the store: pass it as `trusted_checkpoint`.

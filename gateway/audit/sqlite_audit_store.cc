@@ -13,6 +13,7 @@
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
+#include "ketenpoort/v1/audit_entry.pb.h"
 
 namespace ketenpoort::audit {
 
@@ -188,6 +189,10 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
   // pruned, so this stops early. It goes a step at a time, each under the
   // lock, so that appends commit in between. Entries 1..from are always
   // known to be before the cutoff, so a stop can return `from`.
+  //
+  // The time is read from the entry itself, never from the time_us
+  // column, and an entry whose bytes do not match its leaf hash also ends
+  // the prefix: editing the store cannot make retention empty an entry.
   std::optional<uint64_t> scanned;
   for (;;) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -198,15 +203,36 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
     if (stop.stop_requested()) return from;
     ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
     const uint64_t to = std::min(size, from + options_.retention_step);
-    ASSIGN_OR_RETURN(store::Statement first_kept,
-                     db_->Prepare("SELECT idx FROM audit_entry WHERE idx > ?1 AND idx <= ?2 "
-                                  "AND time_us >= ?3 ORDER BY idx LIMIT 1"));
-    first_kept.BindInt64(1, static_cast<int64_t>(from));
-    first_kept.BindInt64(2, static_cast<int64_t>(to));
-    first_kept.BindInt64(3, cutoff_unix_micros);
-    const int rc = first_kept.Step();
-    if (rc == SQLITE_ROW) return static_cast<uint64_t>(first_kept.ColumnInt64(0)) - 1;
+    ASSIGN_OR_RETURN(store::Statement rows,
+                     db_->Prepare("SELECT idx, leaf_hash, entry FROM audit_entry "
+                                  "WHERE idx > ?1 AND idx <= ?2 ORDER BY idx"));
+    rows.BindInt64(1, static_cast<int64_t>(from));
+    rows.BindInt64(2, static_cast<int64_t>(to));
+    uint64_t expected = from + 1;
+    int rc;
+    v1::AuditEntry entry;
+    while ((rc = rows.Step()) == SQLITE_ROW) {
+      const auto index = static_cast<uint64_t>(rows.ColumnInt64(0));
+      const std::string_view bytes = rows.ColumnBlob(2);
+      const bool intact = index == expected && !rows.ColumnIsNull(2) &&
+                          merkle::HashLeaf(bytes) == HashColumn(rows, 1) &&
+                          entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+      if (!intact) {
+        log::Error("audit_retention_stopped", {{"index", expected},
+                                               {"reason",
+                                                "entry missing or not matching its "
+                                                "leaf hash; run ketenctl audit verify"}});
+        return expected - 1;
+      }
+      if (entry.time_unix_micros() >= cutoff_unix_micros) return index - 1;
+      ++expected;
+    }
     if (rc != SQLITE_DONE) return db_->Error("find retention boundary");
+    if (expected != to + 1) {
+      log::Error("audit_retention_stopped",
+                 {{"index", expected}, {"reason", "entry missing; run ketenctl audit verify"}});
+      return expected - 1;
+    }
     if (to >= size) return size;
     scanned = to;
   }

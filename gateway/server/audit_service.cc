@@ -6,6 +6,7 @@
 #include "gateway/audit/tree_proofs.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
+#include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/policy/decision.h"
 #include "gateway/server/call_audit.h"
@@ -23,6 +24,16 @@ constexpr uint32_t kMaxPageSize = 1000;
 // Rows one Query call reads at most, so a sparse filter cannot make one
 // call scan the whole log.
 constexpr uint64_t kMaxRowsPerCall = 50'000;
+
+// An entry that no longer decodes is reported to the caller and the
+// process log, never skipped: skipping it would hide it from every query
+// and report. Only its index is named.
+absl::Status Undecodable(uint64_t index) {
+  log::Error("audit_entry_undecodable", {{"index", index}});
+  return MakeError(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_CORRUPT",
+                   "audit entry " + std::to_string(index) +
+                       " does not decode; run `ketenctl audit verify` and restore the store");
+}
 
 // Whose entries the caller may read: all (a supervisor, or the person
 // about themself), or those of one organisation (its privacy officer).
@@ -221,10 +232,7 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
   }
   v1::AuditEntry entry;
   if (!row->pruned) {
-    if (!entry.ParseFromString(row->entry_bytes)) {
-      return MakeError(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_CORRUPT",
-                       "entry " + std::to_string(request.index()) + " does not decode");
-    }
+    if (!entry.ParseFromString(row->entry_bytes)) return Undecodable(request.index());
   }
   // Out of scope looks the same as absent (no probing for who did what), and
   // the attempt is recorded. A pruned entry no longer says whose it was: only
@@ -283,13 +291,17 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
   uint64_t last_seen = after;
   uint64_t visited = 0;
   bool page_full = false;
+  absl::Status decoded;
   RETURN_IF_ERROR(reader_
                       ->Scan(range,
                              [&](const audit::StoredEntry& row) {
                                last_seen = row.index;
                                ++visited;
-                               if (entry.ParseFromString(row.entry_bytes) && scope.Covers(entry) &&
-                                   Matches(request, pseudonym, entry)) {
+                               if (!entry.ParseFromString(row.entry_bytes)) {
+                                 decoded = Undecodable(row.index);
+                                 return false;
+                               }
+                               if (scope.Covers(entry) && Matches(request, pseudonym, entry)) {
                                  *response->add_entries() = entry;
                                }
                                page_full =
@@ -297,6 +309,7 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
                                return !page_full;
                              })
                       .status());
+  RETURN_IF_ERROR(decoded);
   // More may follow if the page filled up or this call's row budget ran out.
   if ((page_full || visited >= kMaxRowsPerCall) && last_seen < range.through_index) {
     response->set_next_page_token(EncodePageToken(last_seen));
@@ -332,11 +345,15 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   range.through_index = size;
   std::vector<v1::AuditEntry> accesses;
   v1::AuditEntry entry;
+  absl::Status decoded;
   RETURN_IF_ERROR(reader_
                       ->Scan(range,
                              [&](const audit::StoredEntry& row) {
-                               if (entry.ParseFromString(row.entry_bytes) &&
-                                   entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
+                               if (!entry.ParseFromString(row.entry_bytes)) {
+                                 decoded = Undecodable(row.index);
+                                 return false;
+                               }
+                               if (entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
                                    (entry.kind() == v1::AuditEntry::ACCESS ||
                                     entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
                                     entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
@@ -347,6 +364,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
                                return true;
                              })
                       .status());
+  RETURN_IF_ERROR(decoded);
   // The person will see this report being made, in their next report.
   RETURN_IF_ERROR(RecordRead(*caller, "GetSubjectAccessReport", pseudonym, v1::SUBJECT_ACCESS,
                              "subject access report (" + language + ")"));

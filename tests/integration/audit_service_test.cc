@@ -10,6 +10,7 @@
 #include "ketenpoort/v1/audit.grpc.pb.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
+#include "tests/support/audit_fixture.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 
@@ -348,6 +349,54 @@ TEST_F(AuditServiceTest, AKeptCheckpointVerifiesTheStoreAfterShutdown) {
                           testing::CertsDir() + "/checkpoint.key", "--trusted-checkpoint", kept});
   EXPECT_EQ(verified.exit_code, 0) << verified.stderr_text;
   EXPECT_NE(verified.stderr_text.find("OK: "), std::string::npos) << verified.stderr_text;
+}
+
+TEST_F(AuditServiceTest, AnEntryThatNoLongerDecodesIsReportedByEveryReaderNotSkipped) {
+  // Someone with file access appends a string field that is not UTF-8 to
+  // the first entry about the linked person (the koppeling), leaving the
+  // leaf hash, so the gateway still starts.
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  const std::string db = dir_.File("audit.db");
+  const int64_t index =
+      testing::QueryInt(db, "SELECT min(idx) FROM audit_entry WHERE subject_key IS NOT NULL");
+  ASSERT_GT(index, 0);
+  ASSERT_EQ(testing::Tamper(db,
+                            "DROP TRIGGER audit_entry_no_update; UPDATE audit_entry SET entry "
+                            "= entry || x'3a02fffe' WHERE idx = " +
+                                std::to_string(index)),
+            "");
+  std::string error;
+  gateway_ = testing::GatewayProcess::Start(testing::WriteConfig(dir_, testing::PoliciesDir()),
+                                            dir_.path().string(), &error);
+  ASSERT_NE(gateway_, nullptr) << error;
+  const std::string named = "audit entry " + std::to_string(index) + " does not decode";
+
+  grpc::Status query;
+  QueryAll("autoriteit-persoonsgegevens", {}, &query);
+  EXPECT_EQ(query.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(ReasonOf(query), "AUDIT_ENTRY_CORRUPT");
+  EXPECT_NE(query.error_message().find(named), std::string::npos) << query.error_message();
+
+  v1::SubjectAccessReportRequest request;
+  request.set_subject_id(linked_);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::SubjectAccessReport report;
+  const grpc::Status reported =
+      AuditAs("autoriteit-persoonsgegevens")->GetSubjectAccessReport(&context, request, &report);
+  EXPECT_EQ(reported.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_NE(reported.error_message().find(named), std::string::npos) << reported.error_message();
+  EXPECT_NE(gateway_->StderrText().find("audit_entry_undecodable"), std::string::npos);
+
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  testing::ExitResult verified = testing::RunToExit(
+      testing::KetenctlBinary(),
+      {"audit", "verify", "--db", db, "--signing-key", testing::CertsDir() + "/checkpoint.key"});
+  EXPECT_NE(verified.exit_code, 0);
+  EXPECT_NE(verified.stderr_text.find("does not decode"), std::string::npos)
+      << verified.stderr_text;
 }
 
 }  // namespace

@@ -41,8 +41,12 @@ class AuditSubjectIndexTest : public ::testing::Test {
     for (const std::optional<int64_t>& key : keys) {
       StoredEntry entry;
       entry.index = ++size_;
-      entry.entry_bytes = "entry " + std::to_string(entry.index);
+      // Retention reads an entry's time from its bytes, not the column.
       entry.time_unix_micros = static_cast<int64_t>(entry.index) * 10;
+      v1::AuditEntry content;
+      content.set_index(entry.index);
+      content.set_time_unix_micros(entry.time_unix_micros);
+      entry.entry_bytes = content.SerializeAsString();
       entry.leaf_hash = merkle::HashLeaf(entry.entry_bytes);
       entry.subject_key = key;
       entries.push_back(std::move(entry));

@@ -208,6 +208,181 @@ TEST_F(AuditTamperTest, AnEntryEmptiedOutsideRetention) {
   ExpectDetected(4);
 }
 
+TEST_F(AuditTamperTest, AnEditedQueryColumn) {
+  // Each column a query or retention selects on, edited on its own.
+  for (const std::string& edit :
+       {std::string("time_us = 0"), std::string("partner_id = 'someone-else'"),
+        std::string("partner_id = NULL"), std::string("source_partner_id = 'gca'"),
+        std::string("subject_key = 42")}) {
+    SCOPED_TRACE(edit);
+    ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET " + edit + " WHERE idx = 5"), "");
+    VerifyReport report = Verify();
+    EXPECT_FALSE(report.ok());
+    EXPECT_EQ(report.first_bad_index, 5u) << Problems(report);
+    EXPECT_NE(Problems(report).find("do not match the entry"), std::string::npos)
+        << Problems(report);
+    // Put it back for the next edit.
+    ASSERT_EQ(Tamper(path_,
+                     "UPDATE audit_entry SET time_us = 1, partner_id = 'partner-4', "
+                     "source_partner_id = NULL, subject_key = NULL WHERE idx = 5"),
+              "");
+    ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  }
+}
+
+TEST_F(AuditTamperTest, AnEntryThatDoesNotDecodeIsReportedNotSkipped) {
+  // A string field holding bytes that are not UTF-8: protobuf will not
+  // parse it, so without this check every reader would skip the entry.
+  RewriteEntry(
+      7,
+      [](std::string& bytes) {
+        const std::string actor_field = std::string("\x3a\x02\xff\xfe", 4);  // field 7, "\xff\xfe"
+        bytes += actor_field;
+      },
+      /*recompute_leaf_hash=*/true);
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_index, 7u) << Problems(report);
+  EXPECT_NE(Problems(report).find("entry 7 does not decode"), std::string::npos)
+      << Problems(report);
+}
+
+// Subject index and retention: the tables beside the tree.
+class AuditSideTableTamperTest : public testing::AuditFixture {
+ protected:
+  void SetUp() override {
+    auto log = OpenLog({.subject_index_batch = 4});
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < 40; ++i) {
+      v1::AuditEntry entry =
+          testing::SampleEntry("partner-" + std::to_string(i % 3), i < 20 ? kOld : kRecent);
+      entry.set_subject_pseudonym(i % 2 == 0 ? kAlice : kBob);
+      ASSERT_TRUE(log->AppendAndWait(entry).ok());
+    }
+  }
+
+  uint64_t PruneOld() {
+    auto log = OpenLog({.subject_index_batch = 4});
+    auto pruned = log->PruneBefore(kCutoff, kNow);
+    EXPECT_TRUE(pruned.ok()) << pruned.status();
+    return pruned.ok() ? *pruned : 0;
+  }
+
+  int64_t Emptied() {
+    return testing::QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL");
+  }
+
+  static constexpr char kAlice[] = "a1a1a1a1a1a1a1a1a1a1";
+  static constexpr char kBob[] = "b2b2b2b2b2b2b2b2b2b2";
+  static constexpr int64_t kOld = 1'000;
+  static constexpr int64_t kCutoff = 500'000;
+  static constexpr int64_t kRecent = 1'000'000;
+  static constexpr int64_t kNow = 2'000'000;
+  static constexpr char kDropAllTriggers[] =
+      "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_retention_no_update;"
+      "DROP TRIGGER audit_retention_no_delete;";
+};
+
+TEST_F(AuditSideTableTamperTest, ARowDeletedFromTheSubjectIndexHidesNothing) {
+  ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  ASSERT_GT(testing::QueryInt(path_, "SELECT count(*) FROM audit_subject"), 0);
+  ASSERT_EQ(Tamper(path_, "DELETE FROM audit_subject WHERE idx = 9"), "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("entry 9 is missing from the subject index"), std::string::npos)
+      << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, ASubjectIndexRowMovedToAnotherSubject) {
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_subject SET subject_key = subject_key + 1 WHERE idx = 10"),
+            "");
+  EXPECT_FALSE(Verify().ok());
+}
+
+TEST_F(AuditSideTableTamperTest, AWatermarkBeyondTheLogThatWouldHideLaterEntries) {
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_subject_indexed SET through = 1000000"), "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("beyond the end of the log"), std::string::npos)
+      << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, RetentionEmptiesOnlyWhatItsSignedEntrySays) {
+  EXPECT_EQ(PruneOld(), 20u);
+  EXPECT_EQ(Emptied(), 20);
+  VerifyReport report = Verify();
+  ASSERT_TRUE(report.ok()) << Problems(report);
+  EXPECT_EQ(report.pruned_entries, 20u);
+}
+
+TEST_F(AuditSideTableTamperTest, BackdatedTimeColumnsDoNotMakeRetentionEmptyRecentEntries) {
+  // The attack: set today's entries to 1970 and let the gateway prune.
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET time_us = 0 WHERE idx > 20"), "");
+  EXPECT_EQ(PruneOld(), 20u);
+  EXPECT_EQ(Emptied(), 20) << "only the entries that are really old";
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_index, 21u) << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, AForgedRetentionRowCitingARealRetentionEntry) {
+  ASSERT_EQ(PruneOld(), 20u);  // recorded by entry 41
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  ASSERT_EQ(Tamper(path_,
+                   "INSERT INTO audit_retention VALUES (40, 500000, 41);"
+                   "DELETE FROM audit_subject WHERE idx BETWEEN 21 AND 40;"
+                   "UPDATE audit_entry SET entry = NULL, partner_id = NULL, subject_key = NULL "
+                   "WHERE idx BETWEEN 21 AND 40"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("which signs only entries 1..20"), std::string::npos)
+      << Problems(report);
+  EXPECT_NE(Problems(report).find("entries from 21"), std::string::npos) << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, ARetentionRowCitingAnEntryThatIsNoRetention) {
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  ASSERT_EQ(Tamper(path_,
+                   "INSERT INTO audit_retention VALUES (10, 500000, 30);"
+                   "DELETE FROM audit_subject WHERE idx <= 10;"
+                   "UPDATE audit_entry SET entry = NULL, partner_id = NULL, subject_key = NULL "
+                   "WHERE idx <= 10"),
+            "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("which is not a retention entry"), std::string::npos)
+      << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, AnEmptiedEntryNewerThanTheSignedCutoff) {
+  ASSERT_EQ(PruneOld(), 20u);
+  // Edit a pruned entry's time: it now claims to be newer than the cutoff.
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET time_us = 900000 WHERE idx = 12"), "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_EQ(report.first_bad_index, 12u) << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, AnEntryThatWouldNotDecodeIsRepairedBeforeItIsWritten) {
+  auto log = OpenLog();
+  v1::AuditEntry entry = testing::SampleEntry("partner-0");
+  entry.set_actor_id(std::string("dr\xff\xfe jansen", 11));
+  auto index = log->AppendAndWait(entry);
+  ASSERT_TRUE(index.ok()) << index.status();
+  log.reset();
+  auto reader = AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  auto row = (*reader)->Entry(*index);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  v1::AuditEntry read_back;
+  ASSERT_TRUE(read_back.ParseFromString((*row)->entry_bytes));
+  EXPECT_EQ(read_back.actor_id(), "dr\xEF\xBF\xBD\xEF\xBF\xBD jansen");
+  EXPECT_TRUE(Verify().ok()) << Problems(Verify());
+}
+
 // writable_schema: the triggers are still listed, but edited to do nothing.
 class WritableSchemaTamperTest : public testing::AuditFixture {};
 
