@@ -14,6 +14,7 @@
 #include "gateway/common/crypto.h"
 #include "gateway/common/ed25519.h"
 #include "gateway/common/error.h"
+#include "gateway/common/key_file.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 
@@ -58,6 +59,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   ASSIGN_OR_RETURN(auto router, sources::SourceRouter::Create(config.sources, registry, catalog));
   gateway->sources_ = std::make_unique<sources::SourceRouter>(std::move(router));
 
+  // Every secret the gateway reads is private to its user, or it does not start.
+  RETURN_IF_ERROR(RequirePrivateKeyFile(config.pseudonym_key_file, "pseudonym key"));
+  RETURN_IF_ERROR(RequirePrivateKeyFile(config.checkpoint_key_file, "checkpoint signing key"));
+  RETURN_IF_ERROR(RequirePrivateKeyFile(config.tls.server_key, "TLS server key"));
+  if (!config.handover.database.empty()) {
+    RETURN_IF_ERROR(RequirePrivateKeyFile(config.handover.master_key_file, "hand-over master key"));
+  }
   ASSIGN_OR_RETURN(std::string key, crypto::ReadKeyFile(config.pseudonym_key_file));
   gateway->pseudonymizer_ = std::make_unique<audit::Pseudonymizer>(key);
 

@@ -519,6 +519,33 @@ TEST(GatewayStartupTest, BadPolicyRefusesToStartNamingFileAndLine) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("audit.db")));
 }
 
+TEST(GatewayStartupTest, AKeyFileOthersCanReadRefusesToStartNamingTheFile) {
+  TempDir dir;
+  ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir.File("fixtures.db"), kSeed, 5).ok());
+  std::string config_text = testing::ReadFile(WriteConfig(dir, testing::PoliciesDir()));
+  // Each secret in turn, as a copy readable by its group and others.
+  for (const std::string name :
+       {"pseudonym.key", "checkpoint.key", "handover-master.key", "server.key"}) {
+    SCOPED_TRACE(name);
+    const std::string original = testing::CertsDir() + "/" + name;
+    const std::string exposed = dir.File("exposed-" + name);
+    std::filesystem::copy_file(original, exposed,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::permissions(
+        exposed, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                     std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    std::string text = config_text;
+    text.replace(text.find(original), original.size(), exposed);
+    const std::string config = dir.Write("exposed.yaml", text);
+    testing::ExitResult result = testing::RunToExit(
+        testing::GatewayBinary(), {"--config", config, "--listen", "127.0.0.1:0"});
+    EXPECT_NE(result.exit_code, 0);
+    EXPECT_NE(result.stderr_text.find(exposed + " has mode 0644"), std::string::npos)
+        << result.stderr_text;
+    EXPECT_FALSE(std::filesystem::exists(dir.File("audit.db")));
+  }
+}
+
 }  // namespace
 }  // namespace ketenpoort
 
