@@ -164,7 +164,8 @@ gateway_config() {  # name, sources yaml
 listen: 127.0.0.1:0
 tls: {server_cert: $C/server.crt, server_key: $C/server.key, client_ca: $C/ca.crt}
 policies_dir: $PWD/policies
-audit: {database: audit.db, pseudonym_key_file: $C/pseudonym.key, checkpoint_key_file: $C/checkpoint.key}
+audit: {database: audit.db, pseudonym_key_file: $C/pseudonym.key, checkpoint_key_file: $C/checkpoint.key,
+  head_file: audit-head.note}
 state: {database: state.db}
 sources:
 $2

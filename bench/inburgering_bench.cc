@@ -91,7 +91,8 @@ bool PrepareData(const Options& options) {
       << "/server.key, client_ca: " << certs << "/ca.crt}\n"
       << "policies_dir: " << KETENPOORT_SOURCE_DIR << "/policies\n"
       << "audit: {database: audit.db, pseudonym_key_file: " << certs
-      << "/pseudonym.key, checkpoint_key_file: " << certs << "/checkpoint.key}\n"
+      << "/pseudonym.key, checkpoint_key_file: " << certs << "/checkpoint.key,\n"
+      << "  head_file: audit-head.note}\n"
       << "state: {database: state.db}\n"
       << "sources:\n"
       << "  - {name: coa-tvs, owner: coa, kind: sqlite_fixture, database: fixtures.db,\n"

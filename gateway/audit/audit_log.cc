@@ -3,6 +3,8 @@
 #include <future>
 
 #include "gateway/audit/entry_encoding.h"
+#include "gateway/audit/head_file.h"
+#include "gateway/audit/tree_proofs.h"
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
@@ -64,6 +66,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorePtr store,
                                                          AuditLogOptions options) {
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(store), std::move(signer), options));
   RETURN_IF_ERROR(log->LoadTree());
+  if (!log->options_.head_file.empty()) {
+    RETURN_IF_ERROR(log->CheckHeadFile());
+    log->head_writer_ = std::thread([raw = log.get()] { raw->HeadWriterLoop(); });
+  }
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
@@ -78,6 +84,88 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (head_writer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(head_mutex_);
+      head_stopping_ = true;
+    }
+    head_wake_.notify_all();
+    head_writer_.join();
+    // A clean stop leaves the file at the exact head.
+    WriteHeadFile(LatestCheckpoint());
+  }
+}
+
+absl::Status AuditLog::CheckHeadFile() {
+  const HeadFile file(options_.head_file);
+  ASSIGN_OR_RETURN(std::optional<std::string> note, file.Read());
+  const StoredCheckpoint head = LatestCheckpoint();
+  uint64_t file_size = 0;
+  if (note) {
+    const std::string recovery =
+        ". Restore the newest copy of the audit store. If entries are truly lost, record the "
+        "incident, keep " +
+        file.path() +
+        " as evidence and move it aside to start from the store as it is; `ketenctl audit "
+        "verify --db <store> --trusted-checkpoint " +
+        file.path() + "` shows the difference";
+    ASSIGN_OR_RETURN(const CheckpointVerifier verifier,
+                     CheckpointVerifier::FromVerifierKey(signer_.VerifierKey()));
+    absl::StatusOr<Checkpoint> kept = verifier.Open(*note);
+    if (!kept.ok()) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_HEAD_FILE_INVALID",
+                       file.path() + " holds no checkpoint signed by this gateway's key (" +
+                           std::string(kept.status().message()) + ")" + recovery);
+    }
+    if (kept->size > head.size) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_ROLLED_BACK",
+                       "the audit store holds " + std::to_string(head.size) +
+                           " entries, but this gateway signed a checkpoint for " +
+                           std::to_string(kept->size) + " (kept in " + file.path() +
+                           "): the store was rolled back or replaced" + recovery);
+    }
+    ASSIGN_OR_RETURN(const merkle::Hash root,
+                     StoredRoot(kept->size, [this](uint32_t level, uint64_t index) {
+                       return store_->Node(level, index);
+                     }));
+    if (root != kept->root) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_FORKED",
+                       "the audit store's first " + std::to_string(kept->size) +
+                           " entries differ from the checkpoint this gateway signed for them "
+                           "(kept in " +
+                           file.path() + "): the store was replaced or rewritten" + recovery);
+    }
+    file_size = kept->size;
+  } else if (head.size > 0) {
+    log::Info("audit_head_file_created", {{"size", head.size}});
+  }
+  head_written_size_ = file_size;
+  if (head.size > file_size) WriteHeadFile(head);
+  return absl::OkStatus();
+}
+
+void AuditLog::HeadWriterLoop() {
+  std::unique_lock<std::mutex> lock(head_mutex_);
+  for (;;) {
+    head_wake_.wait(lock, [this] { return head_stopping_ || head_to_write_.has_value(); });
+    if (head_stopping_) return;
+    StoredCheckpoint checkpoint = std::move(*head_to_write_);
+    head_to_write_.reset();
+    lock.unlock();
+    WriteHeadFile(checkpoint);
+    lock.lock();
+  }
+}
+
+void AuditLog::WriteHeadFile(const StoredCheckpoint& checkpoint) {
+  if (checkpoint.size <= head_written_size_) return;
+  const absl::Status written = HeadFile(options_.head_file).Write(checkpoint.note);
+  if (!written.ok()) {
+    // The store has the entries; only the guard against a rollback lags.
+    log::Error("audit_head_file_write_failed", {{"reason", std::string(written.message())}});
+    return;
+  }
+  head_written_size_ = checkpoint.size;
 }
 
 void AuditLog::Append(v1::AuditEntry entry, AppendCallback done) {
@@ -260,7 +348,14 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
         checkpoint.size / kKeepCheckpointEvery != frontier_.size() / kKeepCheckpointEvery ||
         now - last_kept_checkpoint_ >= kKeepCheckpointInterval;
     status = store_->AppendBatch(rows, nodes, checkpoint, keep);
-    if (status.ok() && keep) last_kept_checkpoint_ = now;
+    if (status.ok() && keep) {
+      last_kept_checkpoint_ = now;
+      if (!options_.head_file.empty()) {
+        std::lock_guard<std::mutex> lock(head_mutex_);
+        head_to_write_ = checkpoint;
+      }
+      head_wake_.notify_one();
+    }
   }
 
   if (!status.ok()) {

@@ -23,6 +23,12 @@
 // (FAILED_PRECONDITION) to write if that tree no longer matches the last
 // signed checkpoint. So it never signs two inconsistent checkpoints.
 //
+// With a head file (AuditLogOptions::head_file), the last kept checkpoint
+// is also written outside the store, off the commit path; at start the
+// store must reach that checkpoint and agree with its root, so restoring
+// an older copy of the store is refused (AUDIT_ROLLED_BACK, AUDIT_FORKED)
+// instead of forking the log.
+//
 // If the store fails, every entry in the batch fails with UNAVAILABLE; the
 // log recovers by itself when the store comes back. Thread-safe.
 #ifndef KETENPOORT_GATEWAY_AUDIT_AUDIT_LOG_H_
@@ -34,7 +40,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -52,6 +60,9 @@ using AppendCallback = std::function<void(absl::StatusOr<uint64_t>)>;
 
 struct AuditLogOptions {
   size_t max_batch = 1024;
+  // Where the last signed checkpoint is kept outside the store; empty:
+  // nowhere (tests of the log alone).
+  std::string head_file;
 };
 
 class AuditLog {
@@ -109,6 +120,12 @@ class AuditLog {
   absl::Status WriteBatch(std::vector<Pending>& batch);
   // Re-reads the stored tree and checks it against the last checkpoint.
   absl::Status LoadTree();
+  // At start: the store must reach the head file's checkpoint and agree
+  // with it; then the file is brought up to the store's head.
+  absl::Status CheckHeadFile();
+  // Writes the kept checkpoints handed to it, one at a time, until stopped.
+  void HeadWriterLoop();
+  void WriteHeadFile(const StoredCheckpoint& checkpoint);
 
   AuditStorePtr store_;
   const CheckpointSigner signer_;
@@ -131,6 +148,14 @@ class AuditLog {
   std::chrono::steady_clock::time_point last_kept_checkpoint_{};
 
   std::thread writer_;
+
+  // The head file and its writer thread (only with options_.head_file).
+  std::mutex head_mutex_;
+  std::condition_variable head_wake_;
+  std::optional<StoredCheckpoint> head_to_write_;  // guarded by head_mutex_
+  bool head_stopping_ = false;                     // guarded by head_mutex_
+  uint64_t head_written_size_ = 0;                 // owned by the head writer
+  std::thread head_writer_;
 };
 
 }  // namespace ketenpoort::audit

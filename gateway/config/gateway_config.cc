@@ -115,12 +115,17 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   const YAML::Node audit = root["audit"];
   if (!audit) return file.ErrorAt(root, "missing required key 'audit'");
   RETURN_IF_ERROR(file.OnlyKeys(audit, {"database", "pseudonym_key_file", "checkpoint_key_file",
-                                        "origin", "retention_days"}));
+                                        "head_file", "origin", "retention_days"}));
   ASSIGN_OR_RETURN(config.audit_database, RequiredPath(file, audit, "database", base));
   ASSIGN_OR_RETURN(config.pseudonym_key_file,
                    RequiredPath(file, audit, "pseudonym_key_file", base));
   ASSIGN_OR_RETURN(config.checkpoint_key_file,
                    RequiredPath(file, audit, "checkpoint_key_file", base));
+  if (audit["head_file"]) {
+    ASSIGN_OR_RETURN(config.audit_head_file, RequiredPath(file, audit, "head_file", base));
+  } else {
+    config.audit_head_file = config.checkpoint_key_file + ".head";
+  }
   ASSIGN_OR_RETURN(config.audit_origin, file.OptionalString(audit, "origin", config.audit_origin));
   for (char c : config.audit_origin) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == '+') {

@@ -28,6 +28,9 @@ struct GatewayConfig {
   // Ed25519 key (PEM) that signs checkpoints, and the log's origin line,
   // which is also the key's name.
   std::string checkpoint_key_file;
+  // The last signed checkpoint, kept outside the store so a restored older
+  // store is refused. Default: beside the signing key, "<key>.head".
+  std::string audit_head_file;
   std::string audit_origin = "ketenpoort.localhost/audit";
   // Entries older than this lose their content (NEN 7513: 5 years).
   int retention_days = 1826;

@@ -88,7 +88,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   ASSIGN_OR_RETURN(
       gateway->audit_,
       audit::AuditLog::Open(std::move(store),
-                            audit::CheckpointSigner(config.audit_origin, std::move(signing_key))));
+                            audit::CheckpointSigner(config.audit_origin, std::move(signing_key)),
+                            {.head_file = config.audit_head_file}));
   ASSIGN_OR_RETURN(gateway->audit_reader_, audit::AuditReader::Open(config.audit_database));
   ASSIGN_OR_RETURN(gateway->access_reports_,
                    audit::AccessReportCatalogues::LoadDirectory(config.policies_dir + "/messages"));

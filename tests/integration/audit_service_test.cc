@@ -3,6 +3,8 @@
 // and the subject access report.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/audit/checkpoint.h"
 #include "gateway/audit/merkle.h"
@@ -397,6 +399,35 @@ TEST_F(AuditServiceTest, AnEntryThatNoLongerDecodesIsReportedByEveryReaderNotSki
   EXPECT_NE(verified.exit_code, 0);
   EXPECT_NE(verified.stderr_text.find("does not decode"), std::string::npos)
       << verified.stderr_text;
+}
+
+TEST_F(AuditServiceTest, AGatewayRefusesToStartOnAnOlderCopyOfItsAuditStore) {
+  // A backup taken now, then more entries; then the backup is restored.
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  const std::string db = dir_.File("audit.db");
+  std::filesystem::copy_file(db, dir_.File("backup.db"));
+  const std::string config = testing::WriteConfig(dir_, testing::PoliciesDir());
+  std::string error;
+  gateway_ = testing::GatewayProcess::Start(config, dir_.path().string(), &error);
+  ASSERT_NE(gateway_, nullptr) << error;
+  ASSERT_TRUE(Fetch(linked_).ok());
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  std::filesystem::remove(db + "-wal");
+  std::filesystem::copy_file(dir_.File("backup.db"), db,
+                             std::filesystem::copy_options::overwrite_existing);
+  const int64_t entries = testing::QueryInt(db, "SELECT count(*) FROM audit_entry");
+
+  testing::ExitResult refused =
+      testing::RunToExit(testing::GatewayBinary(), {"--config", config, "--listen", "127.0.0.1:0"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.stderr_text.find("the store was rolled back or replaced"), std::string::npos)
+      << refused.stderr_text;
+  EXPECT_NE(refused.stderr_text.find(dir_.File("audit-head.note")), std::string::npos)
+      << refused.stderr_text;
+  EXPECT_EQ(testing::QueryInt(db, "SELECT count(*) FROM audit_entry"), entries)
+      << "a refused start writes nothing";
 }
 
 }  // namespace

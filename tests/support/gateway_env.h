@@ -102,6 +102,8 @@ inline std::string WriteConfig(const TempDir& dir, const std::string& policies_d
                        "  checkpoint_key_file: " +
                        CertsDir() +
                        "/checkpoint.key\n"
+                       // Per test: the shared dev key's default would be shared too.
+                       "  head_file: audit-head.note\n"
                        "state:\n"
                        "  database: state.db\n"
                        "handover:\n"
