@@ -65,8 +65,8 @@ bool PrepareData(const Options& options) {
                 std::chrono::duration<double>(Clock::now() - started).count());
   }
   // A fresh state (every person linked to Woerden) and audit log per run.
-  for (const char* file :
-       {"state.db", "state.db-wal", "state.db-shm", "audit.db", "audit.db-wal", "audit.db-shm"}) {
+  for (const char* file : {"state.db", "state.db-wal", "state.db-shm", "audit.db", "audit.db-wal",
+                           "audit.db-shm", "audit-head.note"}) {
     fs::remove(dir / file);
   }
   auto registry = relationships::RelationshipRegistry::Open((dir / "state.db").string());
