@@ -210,6 +210,17 @@ void AuditLog::AppendAll(std::vector<v1::AuditEntry> entries, AppendCallback don
 
 void AuditLog::Enqueue(Pending* entries, size_t count) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (queue_.size() + count > options_.max_queue) {
+    ++refused_full_;
+    lock.unlock();
+    const absl::Status full =
+        MakeError(absl::StatusCode::kResourceExhausted, "AUDIT_QUEUE_FULL",
+                  "the audit log has " + std::to_string(options_.max_queue) +
+                      " entries waiting to be written, so nothing is released or changed now; "
+                      "retry later");
+    for (size_t i = 0; i < count; ++i) entries[i].done(full);
+    return;
+  }
   // An entry still queued means the writer has not taken it yet: it is
   // answering the previous commit, or waiting to be scheduled. Under load
   // (the last commit was shared widely) committing here saves a thread
@@ -239,6 +250,11 @@ absl::StatusOr<uint64_t> AuditLog::AppendAndWait(v1::AuditEntry entry) {
 uint64_t AuditLog::committed_count() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return committed_;
+}
+
+uint64_t AuditLog::refused_full_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return refused_full_;
 }
 
 uint64_t AuditLog::commit_count() const {

@@ -60,6 +60,10 @@ using AppendCallback = std::function<void(absl::StatusOr<uint64_t>)>;
 
 struct AuditLogOptions {
   size_t max_batch = 1024;
+  // Entries waiting for a commit at most; beyond it Append fails at once
+  // with RESOURCE_EXHAUSTED AUDIT_QUEUE_FULL, so a store that cannot keep
+  // up sheds load instead of holding ever more calls and memory.
+  size_t max_queue = 65536;
   // Where the last signed checkpoint is kept outside the store; empty:
   // nowhere (tests of the log alone).
   std::string head_file;
@@ -89,6 +93,8 @@ class AuditLog {
   // Entries made durable since start, and the transactions that did it.
   uint64_t committed_count() const;
   uint64_t commit_count() const;
+  // Appends refused because the queue was full.
+  uint64_t refused_full_count() const;
   // The latest signed checkpoint (size 0 and no note for an empty log).
   StoredCheckpoint LatestCheckpoint() const;
   const CheckpointSigner& signer() const { return signer_; }
@@ -138,6 +144,7 @@ class AuditLog {
   bool writing_ = false;            // guarded by mutex_; a commit is running
   uint64_t committed_ = 0;          // guarded by mutex_
   uint64_t commits_ = 0;            // guarded by mutex_
+  uint64_t refused_full_ = 0;       // guarded by mutex_
   size_t last_commit_entries_ = 0;  // guarded by mutex_
   StoredCheckpoint head_;           // guarded by mutex_
 

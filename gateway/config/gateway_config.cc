@@ -193,7 +193,35 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   }
 
   if (const YAML::Node limits = root["limits"]) {
-    RETURN_IF_ERROR(file.OnlyKeys(limits, {"max_request_bytes", "max_metadata_value_bytes"}));
+    RETURN_IF_ERROR(file.OnlyKeys(
+        limits, {"max_request_bytes", "max_metadata_value_bytes", "max_concurrent_streams",
+                 "max_watch_streams_per_partner", "max_consents_per_subject", "max_audit_queue",
+                 "max_connection_age_seconds", "max_connection_age_grace_seconds"}));
+    GatewayConfig::Resources& resources = config.resources;
+    struct Bound {
+      const char* key;
+      int* value;
+      int64_t low;
+      int64_t high;
+    };
+    for (const Bound& bound :
+         {Bound{"max_concurrent_streams", &resources.max_concurrent_streams, 1, 10'000},
+          Bound{"max_watch_streams_per_partner", &resources.max_watch_streams_per_partner, 1,
+                10'000},
+          Bound{"max_consents_per_subject", &resources.max_consents_per_subject, 1, 100'000},
+          Bound{"max_audit_queue", &resources.max_audit_queue, 16, 10'000'000},
+          Bound{"max_connection_age_seconds", &resources.max_connection_age_seconds, 1,
+                30 * 86'400},
+          Bound{"max_connection_age_grace_seconds", &resources.max_connection_age_grace_seconds, 0,
+                3'600}}) {
+      ASSIGN_OR_RETURN(const int64_t value, file.OptionalInt(limits, bound.key, *bound.value));
+      if (value < bound.low || value > bound.high) {
+        return file.ErrorAt(limits[bound.key], std::string("must be between ") +
+                                                   std::to_string(bound.low) + " and " +
+                                                   std::to_string(bound.high));
+      }
+      *bound.value = static_cast<int>(value);
+    }
     ASSIGN_OR_RETURN(int64_t request_bytes,
                      file.OptionalInt(limits, "max_request_bytes",
                                       static_cast<int64_t>(config.limits.max_request_bytes)));

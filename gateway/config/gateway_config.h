@@ -38,6 +38,18 @@ struct GatewayConfig {
   std::string state_database;
   std::vector<adapters::SourceConfig> sources;
   validate::RequestLimits limits;
+  // Bounds on what partners may hold open or pile up (limits: in the file).
+  // Each one reached is answered RESOURCE_EXHAUSTED with an ErrorInfo.
+  struct Resources {
+    int max_concurrent_streams = 100;       // per connection (HTTP/2 setting)
+    int max_watch_streams_per_partner = 8;  // open HandoverService.Watch streams
+    int max_consents_per_subject = 200;     // consents and objections in force
+    int max_audit_queue = 65536;            // entries waiting for a commit
+    // A connection is closed after this long (then `grace` for calls in
+    // flight), so an expired or replaced certificate loses it too.
+    int max_connection_age_seconds = 900;
+    int max_connection_age_grace_seconds = 30;
+  } resources;
   // Hand-overs; without a database the HandoverService is not offered.
   struct Handover {
     std::string database;

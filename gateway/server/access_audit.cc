@@ -41,7 +41,7 @@ void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status erro
                    std::function<void(absl::Status)> done) {
   log.Append(std::move(entry),
              [error = std::move(error), done = std::move(done)](absl::StatusOr<uint64_t> index) {
-               done(index.ok() ? error : AuditUnavailable());
+               done(index.ok() ? error : AuditUnavailable(index.status()));
              });
 }
 

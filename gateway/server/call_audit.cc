@@ -25,7 +25,7 @@ v1::AuditEntry CallAudit::NewEntry(const absl::StatusOr<Caller>& caller, v1::Aud
 
 absl::StatusOr<uint64_t> CallAudit::Commit(v1::AuditEntry entry) const {
   absl::StatusOr<uint64_t> index = log_->AppendAndWait(std::move(entry));
-  if (!index.ok()) return AuditUnavailable();
+  if (!index.ok()) return AuditUnavailable(index.status());
   return index;
 }
 
@@ -75,7 +75,9 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
   return caller->metadata_error;
 }
 
-absl::Status AuditUnavailable() {
+absl::Status AuditUnavailable(const absl::Status& append) {
+  // A full queue is load, not an outage: the caller should back off.
+  if (append.code() == absl::StatusCode::kResourceExhausted) return append;
   return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
                    "the audit log cannot record this request, so nothing is released or "
                    "changed; retry later");

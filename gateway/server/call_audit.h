@@ -73,9 +73,11 @@ void SetOutcome(v1::AuditEntry& entry, v1::AuditEntry::Decision decision,
 // then the caller's metadata error (BAD_METADATA), if any.
 absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller);
 
-// UNAVAILABLE AUDIT_UNAVAILABLE: the log could not record the call, so
-// nothing is released or changed.
-absl::Status AuditUnavailable();
+// What the caller is told when the log could not record the call (`append`
+// is the log's error), so nothing is released or changed: RESOURCE_EXHAUSTED
+// AUDIT_QUEUE_FULL as it is (back off and retry), otherwise UNAVAILABLE
+// AUDIT_UNAVAILABLE.
+absl::Status AuditUnavailable(const absl::Status& append);
 
 }  // namespace ketenpoort::server
 

@@ -45,8 +45,8 @@ struct Caller {
 // UNAUTHENTICATED without a verified certificate. A header that is not
 // printable ASCII within its limit, or an x-authenticated-subject that is
 // not a subject id, sets `metadata_error` (RequireKnownPartner returns it);
-// x-authenticated-subject from any partner but a subject portal is dropped. Nothing in metadata can set `partner`. Every service
-// identifies its callers here, once per call.
+// x-authenticated-subject from any partner but a subject portal is dropped. Nothing in metadata can
+// set `partner`. Every service identifies its callers here, once per call.
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
                                       const validate::RequestLimits& limits);

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "gateway/common/crypto.h"
@@ -133,6 +134,19 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
                       (objection ? "objection" : "consent") +
                       " for this person: " + may.explanation),
         std::string(objection ? "objection" : "consent") + " refused: " + may.explanation);
+  }
+  // A bound per person, so no one can grow the registry (held in memory,
+  // matched on every decision) without limit. Revoking makes room.
+  const std::vector<v1::Consent> existing = registry_->ForSubject(asked.subject_id());
+  const auto in_force = std::count_if(existing.begin(), existing.end(), [](const v1::Consent& c) {
+    return c.revoked_at_unix_micros() == 0;
+  });
+  if (in_force >= max_per_subject_) {
+    return audit_.Refuse(std::move(entry),
+                         MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_CONSENTS",
+                                   "this person already has " + std::to_string(max_per_subject_) +
+                                       " consents and objections in force, the most allowed; "
+                                       "revoke one first"));
   }
   v1::Consent consent = asked;
   consent.set_consent_id(NewConsentId());

@@ -22,8 +22,13 @@ namespace ketenpoort::server {
 
 class ConsentService final : public v1::ConsentService::CallbackService {
  public:
-  ConsentService(const GatewayServices& services, consent::ConsentRegistry* registry)
-      : services_(services), audit_(services.CallAuditor()), registry_(registry) {}
+  // At most `max_per_subject` consents and objections in force per person.
+  ConsentService(const GatewayServices& services, consent::ConsentRegistry* registry,
+                 int max_per_subject)
+      : services_(services),
+        audit_(services.CallAuditor()),
+        registry_(registry),
+        max_per_subject_(max_per_subject) {}
 
   using v1::ConsentService::CallbackService::GetReceipt;
   using v1::ConsentService::CallbackService::Grant;
@@ -66,6 +71,7 @@ class ConsentService final : public v1::ConsentService::CallbackService {
   GatewayServices services_;
   CallAudit audit_;
   consent::ConsentRegistry* registry_;
+  const int max_per_subject_;
 };
 
 // The Kantara-style consent receipt for a consent, as JSON text.

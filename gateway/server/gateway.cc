@@ -89,7 +89,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
       gateway->audit_,
       audit::AuditLog::Open(std::move(store),
                             audit::CheckpointSigner(config.audit_origin, std::move(signing_key)),
-                            {.head_file = config.audit_head_file}));
+                            {.max_queue = static_cast<size_t>(config.resources.max_audit_queue),
+                             .head_file = config.audit_head_file}));
   ASSIGN_OR_RETURN(gateway->audit_reader_, audit::AuditReader::Open(config.audit_database));
   ASSIGN_OR_RETURN(gateway->access_reports_,
                    audit::AccessReportCatalogues::LoadDirectory(config.policies_dir + "/messages"));
@@ -108,7 +109,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   services.clock = &gateway->clock_;
   services.limits = config.limits;
   gateway->dossier_service_ = std::make_unique<DossierService>(services);
-  gateway->consent_service_ = std::make_unique<ConsentService>(services, gateway->consents_.get());
+  gateway->consent_service_ = std::make_unique<ConsentService>(
+      services, gateway->consents_.get(), config.resources.max_consents_per_subject);
   gateway->relationship_service_ =
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),
@@ -134,9 +136,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
     ASSIGN_OR_RETURN(auto handovers, handover::HandoverStore::Open(config.handover.database));
     gateway->handover_service_ = std::make_unique<HandoverService>(
         services, std::move(handovers), std::move(master_key),
-        HandoverSettings{.fetch_within_days = config.handover.fetch_within_days,
-                         .expire_after_days = config.handover.expire_after_days,
-                         .retention_days_after_ack = config.handover.retention_days_after_ack});
+        HandoverSettings{
+            .fetch_within_days = config.handover.fetch_within_days,
+            .expire_after_days = config.handover.expire_after_days,
+            .retention_days_after_ack = config.handover.retention_days_after_ack,
+            .max_watch_streams_per_partner = config.resources.max_watch_streams_per_partner});
   }
   return gateway;
 }
@@ -171,6 +175,14 @@ absl::Status Gateway::Start() {
   // A hard cap well above any valid request; the handler's own limit gives
   // the precise INVALID_ARGUMENT below it.
   builder.SetMaxReceiveMessageSize(64 * 1024);
+  // Bounds per connection: streams open at once, and a lifetime, after
+  // which the client reconnects and its certificate is checked afresh.
+  const config::GatewayConfig::Resources& resources = config_.resources;
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, resources.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             resources.max_connection_age_seconds * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             resources.max_connection_age_grace_seconds * 1000);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();

@@ -154,7 +154,7 @@ void GetRecordHandler::Release(const policy::PolicySet& policies, const policy::
                           [response, done = std::move(done)](absl::StatusOr<uint64_t> index) {
                             if (!index.ok()) {
                               response->Clear();  // fail closed: nothing leaves
-                              done(AuditUnavailable());
+                              done(AuditUnavailable(index.status()));
                               return;
                             }
                             response->set_audit_index(*index);

@@ -606,6 +606,15 @@ grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
     refused = MakeError(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
                         "the gateway is stopping; reconnect with your last cursor");
   }
+  if (refused.ok() &&
+      !hub_.Admit(caller->partner->id,
+                  static_cast<size_t>(std::max(settings_.max_watch_streams_per_partner, 1)))) {
+    log::Warn("watch_streams_exhausted", {{"partner", caller->partner->id}});
+    refused = MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_WATCH_STREAMS",
+                        "partner " + caller->partner->id + " already has " +
+                            std::to_string(settings_.max_watch_streams_per_partner) +
+                            " Watch streams open, the most allowed; close one first");
+  }
   if (!refused.ok()) {
     // A stream that ends at once with the reason.
     class Refused final : public grpc::ServerWriteReactor<v1::HandoverEvent> {

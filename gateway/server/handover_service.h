@@ -26,9 +26,10 @@
 namespace ketenpoort::server {
 
 struct HandoverSettings {
-  int fetch_within_days = 14;         // later than this and not fetched: overdue
-  int expire_after_days = 60;         // later than this and not fetched: expired, purged
-  int retention_days_after_ack = 30;  // the package is purged this long after acknowledgement
+  int fetch_within_days = 14;             // later than this and not fetched: overdue
+  int expire_after_days = 60;             // later than this and not fetched: expired, purged
+  int retention_days_after_ack = 30;      // the package is purged this long after acknowledgement
+  int max_watch_streams_per_partner = 8;  // beyond: RESOURCE_EXHAUSTED TOO_MANY_WATCH_STREAMS
 };
 
 class HandoverService final : public v1::HandoverService::CallbackService {

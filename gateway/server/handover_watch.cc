@@ -78,6 +78,17 @@ void WatchStream::OnDone() {
   delete this;
 }
 
+bool WatchHub::Admit(const std::string& recipient, size_t max) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t& admitted = admitted_[recipient];
+  if (admitted >= max) {
+    if (admitted == 0) admitted_.erase(recipient);
+    return false;
+  }
+  ++admitted;
+  return true;
+}
+
 void WatchHub::Add(const std::string& recipient, WatchStream* stream) {
   std::lock_guard<std::mutex> lock(mutex_);
   streams_[recipient].insert(stream);
@@ -85,6 +96,9 @@ void WatchHub::Add(const std::string& recipient, WatchStream* stream) {
 
 void WatchHub::Remove(const std::string& recipient, WatchStream* stream) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (auto admitted = admitted_.find(recipient); admitted != admitted_.end()) {
+    if (--admitted->second == 0) admitted_.erase(admitted);
+  }
   auto it = streams_.find(recipient);
   if (it == streams_.end()) return;
   it->second.erase(stream);

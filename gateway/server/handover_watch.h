@@ -54,6 +54,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
 
 class WatchHub {
  public:
+  // Reserves a stream for `recipient` if it holds fewer than `max`; the
+  // reservation ends when that stream is removed. Call before creating it.
+  bool Admit(const std::string& recipient, size_t max);
   void Add(const std::string& recipient, WatchStream* stream);
   void Remove(const std::string& recipient, WatchStream* stream);
   void Wake(const std::string& recipient);
@@ -65,6 +68,7 @@ class WatchHub {
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::map<std::string, std::set<WatchStream*>> streams_;
+  std::map<std::string, size_t> admitted_;  // streams reserved per recipient
 };
 
 }  // namespace ketenpoort::server

@@ -214,7 +214,7 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
                           [response, done = std::move(done)](absl::StatusOr<uint64_t> index) {
                             if (!index.ok()) {
                               response->Clear();  // fail closed
-                              done(AuditUnavailable());
+                              done(AuditUnavailable(index.status()));
                               return;
                             }
                             response->set_audit_index(*index);

@@ -173,7 +173,7 @@ void ProgressList::Handle(const std::shared_ptr<const policy::PolicySet>& polici
       std::move(entries), [response, done = std::move(done)](absl::StatusOr<uint64_t> first) {
         if (!first.ok()) {
           response->Clear();  // fail closed: nothing leaves
-          done(AuditUnavailable());
+          done(AuditUnavailable(first.status()));
           return;
         }
         for (int i = 0; i < response->persons_size(); ++i) {

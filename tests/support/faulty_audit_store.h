@@ -5,7 +5,9 @@
 #define KETENPOORT_TESTS_SUPPORT_FAULTY_AUDIT_STORE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 
 #include "gateway/audit/audit_store.h"
 #include "gateway/common/error.h"
@@ -17,6 +19,19 @@ class FaultyAuditStore final : public audit::AuditStore {
   explicit FaultyAuditStore(audit::AuditStorePtr inner) : inner_(std::move(inner)) {}
 
   void set_failing(bool failing) { failing_.store(failing); }
+  // While held, every write waits (a store that cannot keep up).
+  void set_holding(bool holding) {
+    {
+      std::lock_guard<std::mutex> lock(hold_mutex_);
+      holding_ = holding;
+    }
+    hold_released_.notify_all();
+  }
+  // Blocks until a write is waiting in the hold, or about 5 s have passed.
+  bool WaitForHeldWrite() {
+    std::unique_lock<std::mutex> lock(hold_mutex_);
+    return hold_released_.wait_for(lock, std::chrono::seconds(5), [&] { return held_ > 0; });
+  }
   // Runs after every LastIndexBefore (set it before the log runs retention).
   void set_after_boundary_search(std::function<void()> then) {
     after_boundary_search_ = std::move(then);
@@ -41,6 +56,13 @@ class FaultyAuditStore final : public audit::AuditStore {
                            const audit::StoredCheckpoint& checkpoint,
                            bool keep_checkpoint) override {
     if (failing_) return Failure();
+    {
+      std::unique_lock<std::mutex> lock(hold_mutex_);
+      ++held_;
+      hold_released_.notify_all();
+      hold_released_.wait(lock, [&] { return !holding_; });
+      --held_;
+    }
     const int writes = ++writes_running_;
     int most = most_concurrent_writes_.load();
     while (writes > most && !most_concurrent_writes_.compare_exchange_weak(most, writes)) {
@@ -74,6 +96,10 @@ class FaultyAuditStore final : public audit::AuditStore {
   audit::AuditStorePtr inner_;
   std::function<void()> after_boundary_search_;
   std::atomic<bool> failing_{false};
+  std::mutex hold_mutex_;
+  std::condition_variable hold_released_;
+  bool holding_ = false;  // guarded by hold_mutex_
+  int held_ = 0;          // guarded by hold_mutex_
   std::atomic<int> writes_running_{0};
   std::atomic<int> most_concurrent_writes_{0};
 };

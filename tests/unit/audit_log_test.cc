@@ -24,12 +24,12 @@ using testing::Tamper;
 class AuditLogTest : public AuditFixture {
  protected:
   // A log over the store at path_ that fails while `failing_` says so.
-  std::unique_ptr<AuditLog> OpenFailableLog() {
+  std::unique_ptr<AuditLog> OpenFailableLog(AuditLogOptions options = {}) {
     auto store = SqliteAuditStore::Open(path_);
     EXPECT_TRUE(store.ok());
     auto faulty = std::make_unique<testing::FaultyAuditStore>(std::move(*store));
     failing_ = faulty.get();
-    auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner());
+    auto log = AuditLog::Open(std::move(faulty), testing::TestCheckpointSigner(), options);
     EXPECT_TRUE(log.ok());
     return log.ok() ? std::move(*log) : nullptr;
   }
@@ -312,6 +312,54 @@ absl::StatusOr<uint64_t> AppendAllAndWait(AuditLog& log, std::vector<v1::AuditEn
     promise.set_value(std::move(first));
   });
   return promise.get_future().get();
+}
+
+TEST_F(AuditLogTest, AFullQueueRefusesAtOnceAndEverythingAcceptedIsWritten) {
+  auto log = OpenFailableLog({.max_queue = 4, .head_file = ""});
+  testing::FaultyAuditStore* store = failing_;
+  store->set_holding(true);
+  std::mutex mutex;
+  std::vector<absl::StatusOr<uint64_t>> results;
+  auto record = [&](absl::StatusOr<uint64_t> result) {
+    std::lock_guard<std::mutex> lock(mutex);
+    results.push_back(std::move(result));
+  };
+  // The writer takes the first entry and is held in the store.
+  log->Append(SampleEntry("coa"), record);
+  ASSERT_TRUE(store->WaitForHeldWrite());
+  // Four wait behind it; the fifth and a group of two find the queue full.
+  for (int i = 0; i < 4; ++i) log->Append(SampleEntry("coa"), record);
+  absl::StatusOr<uint64_t> overflow = 0;
+  log->Append(SampleEntry("coa"), [&](absl::StatusOr<uint64_t> r) { overflow = std::move(r); });
+  absl::StatusOr<uint64_t> group = 0;
+  log->AppendAll({SampleEntry("gca"), SampleEntry("gca")},
+                 [&](absl::StatusOr<uint64_t> r) { group = std::move(r); });
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(overflow.status()), "AUDIT_QUEUE_FULL");
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(ErrorReason(group.status()), "AUDIT_QUEUE_FULL");
+  EXPECT_EQ(log->refused_full_count(), 2u);
+
+  store->set_holding(false);
+  // The five accepted are written, in one tree, and room is made again.
+  for (int wait = 0; wait < 500; ++wait) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (results.size() == 5) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(results.size(), 5u);
+    for (const auto& result : results) EXPECT_TRUE(result.ok()) << result.status();
+  }
+  ASSERT_TRUE(log->AppendAndWait(SampleEntry("coa")).ok());
+  EXPECT_EQ(log->LatestCheckpoint().size, 6u);
+  log.reset();
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.ok()) << Problems(report);
 }
 
 TEST_F(AuditLogTest, AGroupGetsConsecutiveIndexesAndOneCallback) {

@@ -183,6 +183,49 @@ TEST(GatewayConfigTest, InburgeringSettingsHaveDefaultsAndBounds) {
   EXPECT_NE(std::string(refused.status().message()).find("between 2 and 100"), std::string::npos);
 }
 
+TEST(GatewayConfigTest, ResourceLimitsHaveDefaultsAndBoundsNamingTheLine) {
+  testing::TempDir dir;
+  const std::string source =
+      "  - {name: s, owner: duo, kind: sqlite_fixture, database: f.db,\n"
+      "     record_types: [duo.InburgeringStatus]}\n";
+  auto defaults = LoadGatewayConfig(dir.Write("default.yaml", std::string(kConfigHead) + source));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->resources.max_watch_streams_per_partner, 8);
+  EXPECT_EQ(defaults->resources.max_connection_age_seconds, 900);
+
+  auto set =
+      LoadGatewayConfig(dir.Write("set.yaml", std::string(kConfigHead) + source +
+                                                  "limits:\n"
+                                                  "  max_concurrent_streams: 7\n"
+                                                  "  max_watch_streams_per_partner: 2\n"
+                                                  "  max_consents_per_subject: 3\n"
+                                                  "  max_audit_queue: 100\n"
+                                                  "  max_connection_age_seconds: 60\n"
+                                                  "  max_connection_age_grace_seconds: 5\n"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->resources.max_concurrent_streams, 7);
+  EXPECT_EQ(set->resources.max_watch_streams_per_partner, 2);
+  EXPECT_EQ(set->resources.max_consents_per_subject, 3);
+  EXPECT_EQ(set->resources.max_audit_queue, 100);
+  EXPECT_EQ(set->resources.max_connection_age_seconds, 60);
+  EXPECT_EQ(set->resources.max_connection_age_grace_seconds, 5);
+
+  // Zero Watch streams would lock every recipient out: refused, naming the line.
+  const std::string bad = dir.Write("bad.yaml", std::string(kConfigHead) + source +
+                                                    "limits:\n  max_audit_queue: 100\n"
+                                                    "  max_watch_streams_per_partner: 0\n");
+  auto refused = LoadGatewayConfig(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(std::string(refused.status().message()).rfind(bad + ":11:", 0), 0u) << refused.status();
+  EXPECT_NE(std::string(refused.status().message()).find("between 1 and 10000"), std::string::npos);
+
+  const std::string unknown =
+      dir.Write("unknown.yaml", std::string(kConfigHead) + source + "limits:\n  max_streams: 5\n");
+  auto unknown_refused = LoadGatewayConfig(unknown);
+  ASSERT_FALSE(unknown_refused.ok());
+  EXPECT_NE(std::string(unknown_refused.status().message()).find("max_streams"), std::string::npos);
+}
+
 TEST(GatewayConfigTest, MissingFileIsAClearError) {
   auto config = LoadGatewayConfig("/nonexistent/ketenpoort.yaml");
   ASSERT_FALSE(config.ok());
