@@ -87,7 +87,8 @@ std::unique_ptr<audit::AuditLog> OpenLog(const std::string& path, size_t max_bat
     std::fprintf(stderr, "cannot open %s\n", path.c_str());
     std::exit(1);
   }
-  auto log = audit::AuditLog::Open(std::move(*store), Signer(), {.max_batch = max_batch, .head_file = ""});
+  auto log = audit::AuditLog::Open(std::move(*store), Signer(),
+                                   {.max_batch = max_batch, .max_queue = 1 << 20, .head_file = ""});
   if (!log.ok()) {
     std::fprintf(stderr, "cannot open log: %s\n", std::string(log.status().message()).c_str());
     std::exit(1);

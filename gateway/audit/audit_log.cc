@@ -208,6 +208,12 @@ void AuditLog::AppendAll(std::vector<v1::AuditEntry> entries, AppendCallback don
   Enqueue(pending.data(), pending.size());
 }
 
+namespace {
+thread_local bool commits_allowed_here = false;
+}  // namespace
+
+void AuditLog::AllowCommitsOnThisThread() { commits_allowed_here = true; }
+
 void AuditLog::Enqueue(Pending* entries, size_t count) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (queue_.size() + count > options_.max_queue) {
@@ -225,9 +231,10 @@ void AuditLog::Enqueue(Pending* entries, size_t count) {
   // answering the previous commit, or waiting to be scheduled. Under load
   // (the last commit was shared widely) committing here saves a thread
   // wake-up and lets the next commit gather more. Under light load it
-  // would hold this thread, often a gRPC poller, through an fsync while
-  // the next request waits for it, so the writer keeps the commit.
-  const bool writer_behind = !queue_.empty() && !writing_ && !stopping_ &&
+  // would hold this thread through an fsync while the next request waits
+  // for it, so the writer keeps the commit. A gRPC thread never commits:
+  // it also polls the network (decision 0021).
+  const bool writer_behind = commits_allowed_here && !queue_.empty() && !writing_ && !stopping_ &&
                              last_commit_entries_ >= kCallersCommitFromEntries;
   for (size_t i = 0; i < count; ++i) queue_.push_back(std::move(entries[i]));
   if (!writer_behind) {

@@ -13,10 +13,12 @@
 // load, when an entry queued earlier is still waiting because the writer
 // is busy answering the previous commit or has not been scheduled yet,
 // Append() commits on the caller's thread instead (decision 0014): that
-// saves a thread wake-up per commit and lets commits grow. So a callback may
-// run on the writer thread or on the thread of any Append() call,
-// including inside the Append() that queued it: do not hold a lock that
-// the callback takes while calling Append().
+// saves a thread wake-up per commit and lets commits grow. It does so only
+// on threads marked with AllowCommitsOnThisThread() (the gateway's call
+// workers), never on a gRPC thread, which also polls the network
+// (decision 0021). So a callback may run on the writer thread or on the
+// thread of any Append() call, including inside the Append() that queued
+// it: do not hold a lock that the callback takes while calling Append().
 //
 // The log only ever extends the tree whose root it last signed: at start,
 // and after any store failure, it re-reads the stored tree and refuses
@@ -80,6 +82,11 @@ class AuditLog {
 
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
+
+  // Marks the calling thread as one that may wait through a commit, so
+  // Append() on it may commit under load. For the gateway's own worker
+  // threads; a thread not marked never commits inside Append().
+  static void AllowCommitsOnThisThread();
 
   // Queues `entry`; its index is assigned by the log.
   void Append(v1::AuditEntry entry, AppendCallback done);

@@ -196,7 +196,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
     RETURN_IF_ERROR(file.OnlyKeys(
         limits, {"max_request_bytes", "max_metadata_value_bytes", "max_concurrent_streams",
                  "max_watch_streams_per_partner", "max_consents_per_subject", "max_audit_queue",
-                 "max_connection_age_seconds", "max_connection_age_grace_seconds"}));
+                 "call_workers", "max_queued_calls", "max_connection_age_seconds",
+                 "max_connection_age_grace_seconds"}));
     GatewayConfig::Resources& resources = config.resources;
     struct Bound {
       const char* key;
@@ -210,6 +211,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
                 10'000},
           Bound{"max_consents_per_subject", &resources.max_consents_per_subject, 1, 100'000},
           Bound{"max_audit_queue", &resources.max_audit_queue, 16, 10'000'000},
+          Bound{"call_workers", &resources.call_workers, 1, 1'024},
+          Bound{"max_queued_calls", &resources.max_queued_calls, 1, 1'000'000},
           Bound{"max_connection_age_seconds", &resources.max_connection_age_seconds, 1,
                 30 * 86'400},
           Bound{"max_connection_age_grace_seconds", &resources.max_connection_age_grace_seconds, 0,

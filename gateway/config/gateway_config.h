@@ -45,6 +45,10 @@ struct GatewayConfig {
     int max_watch_streams_per_partner = 8;  // open HandoverService.Watch streams
     int max_consents_per_subject = 200;     // consents and objections in force
     int max_audit_queue = 65536;            // entries waiting for a commit
+    // Threads for calls that wait (commits, sources, the state database),
+    // and how many calls may wait for one of them (then SERVER_BUSY).
+    int call_workers = 32;
+    int max_queued_calls = 4096;
     // A connection is closed after this long (then `grace` for calls in
     // flight), so an expired or replaced certificate loses it too.
     int max_connection_age_seconds = 900;

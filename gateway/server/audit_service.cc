@@ -376,40 +376,45 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* context,
                                                       const v1::GetCheckpointRequest*,
                                                       v1::GetCheckpointResponse* response) {
-  return RunUnary(context, [&] { return DoGetCheckpoint(Identify(context), response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGetCheckpoint(Identify(context), response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* context, const v1::GetInclusionProofRequest* request,
     v1::GetInclusionProofResponse* response) {
-  return RunUnary(context,
-                  [&] { return DoGetInclusionProof(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGetInclusionProof(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::GetConsistencyProofResponse* response) {
-  return RunUnary(context,
-                  [&] { return DoGetConsistencyProof(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    return DoGetConsistencyProof(Identify(context), *request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetEntry(grpc::CallbackServerContext* context,
                                                  const v1::GetEntryRequest* request,
                                                  v1::GetEntryResponse* response) {
-  return RunUnary(context, [&] { return DoGetEntry(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGetEntry(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::Query(grpc::CallbackServerContext* context,
                                               const v1::AuditQueryRequest* request,
                                               v1::AuditQueryResponse* response) {
-  return RunUnary(context, [&] { return DoQuery(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoQuery(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
     grpc::CallbackServerContext* context, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReport* response) {
-  return RunUnary(context,
-                  [&] { return DoGetSubjectAccessReport(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    return DoGetSubjectAccessReport(Identify(context), *request, response);
+  });
 }
 
 }  // namespace ketenpoort::server

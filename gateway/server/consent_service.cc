@@ -262,25 +262,29 @@ absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
 grpc::ServerUnaryReactor* ConsentService::Grant(grpc::CallbackServerContext* context,
                                                 const v1::GrantConsentRequest* request,
                                                 v1::Consent* response) {
-  return RunUnary(context, [&] { return DoGrant(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGrant(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::Revoke(grpc::CallbackServerContext* context,
                                                  const v1::RevokeConsentRequest* request,
                                                  v1::Consent* response) {
-  return RunUnary(context, [&] { return DoRevoke(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoRevoke(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::List(grpc::CallbackServerContext* context,
                                                const v1::ListConsentsRequest* request,
                                                v1::ListConsentsResponse* response) {
-  return RunUnary(context, [&] { return DoList(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoList(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* ConsentService::GetReceipt(grpc::CallbackServerContext* context,
                                                      const v1::GetConsentReceiptRequest* request,
                                                      v1::ConsentReceipt* response) {
-  return RunUnary(context, [&] { return DoGetReceipt(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGetReceipt(Identify(context), *request, response); });
 }
 
 std::string ConsentReceiptJson(const v1::Consent& consent,

@@ -108,6 +108,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   services.recipient_pseudonym_key = std::string(crypto::AsBytes(recipient_key));
   services.clock = &gateway->clock_;
   services.limits = config.limits;
+  gateway->call_workers_ =
+      std::make_unique<CallWorkers>(static_cast<size_t>(config.resources.call_workers),
+                                    static_cast<size_t>(config.resources.max_queued_calls));
+  services.workers = gateway->call_workers_.get();
   gateway->dossier_service_ = std::make_unique<DossierService>(services);
   gateway->consent_service_ = std::make_unique<ConsentService>(
       services, gateway->consents_.get(), config.resources.max_consents_per_subject);

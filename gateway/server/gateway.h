@@ -66,6 +66,9 @@ class Gateway {
   // Declared after the registries it reads, so it stops before they go.
   std::unique_ptr<inburgering::ProgressProjection> progress_;
   std::unique_ptr<inburgering::ProgressProjector> projector_;
+  // Declared before the services and the server: destroyed after them, so
+  // every call it accepted is finished while the server drains.
+  std::unique_ptr<CallWorkers> call_workers_;
   std::unique_ptr<DossierService> dossier_service_;
   std::unique_ptr<ConsentService> consent_service_;
   std::unique_ptr<RelationshipService> relationship_service_;

@@ -19,6 +19,7 @@
 #include "gateway/policy/facts.h"
 #include "gateway/records/record_catalog.h"
 #include "gateway/server/call_audit.h"
+#include "gateway/server/call_workers.h"
 #include "gateway/server/caller.h"
 #include "gateway/server/policy_holder.h"
 #include "gateway/sources/source_router.h"
@@ -39,6 +40,8 @@ struct GatewayServices {
   std::string recipient_pseudonym_key;
   const Clock* clock = nullptr;
   validate::RequestLimits limits;
+  // Where calls that wait (fsync, sources) run; null: on the gRPC thread.
+  CallWorkers* workers = nullptr;
 
   CallAudit CallAuditor() const { return CallAudit(audit, pseudonymizer, clock, policies); }
 };

@@ -508,8 +508,9 @@ absl::Status HandoverService::ApplyRetention() {
 grpc::ServerUnaryReactor* HandoverService::Send(grpc::CallbackServerContext* context,
                                                 const v1::SendHandoverRequest* request,
                                                 Handover* response) {
-  return RunUnary(
-      context, [&] { return DoSend(Identify(context), *request, context->deadline(), response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    return DoSend(Identify(context), *request, context->deadline(), response);
+  });
 }
 
 absl::Status HandoverService::DoGetStatus(const absl::StatusOr<Caller>& caller,
@@ -525,13 +526,15 @@ absl::Status HandoverService::DoGetStatus(const absl::StatusOr<Caller>& caller,
 grpc::ServerUnaryReactor* HandoverService::GetStatus(grpc::CallbackServerContext* context,
                                                      const v1::GetHandoverRequest* request,
                                                      Handover* response) {
-  return RunUnary(context, [&] { return DoGetStatus(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoGetStatus(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Withdraw(grpc::CallbackServerContext* context,
                                                     const v1::GetHandoverRequest* request,
                                                     Handover* response) {
-  return RunUnary(context, [&] { return DoWithdraw(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoWithdraw(Identify(context), *request, response); });
 }
 
 absl::Status HandoverService::DoWithdraw(const absl::StatusOr<Caller>& caller,
@@ -564,7 +567,8 @@ absl::Status HandoverService::DoWithdraw(const absl::StatusOr<Caller>& caller,
 grpc::ServerUnaryReactor* HandoverService::ListOverdue(grpc::CallbackServerContext* context,
                                                        const v1::ListOverdueRequest*,
                                                        v1::ListHandoversResponse* response) {
-  return RunUnary(context, [&] { return DoListOverdue(Identify(context), response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoListOverdue(Identify(context), response); });
 }
 
 absl::Status HandoverService::DoListOverdue(const absl::StatusOr<Caller>& caller,
@@ -630,13 +634,15 @@ grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
 grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerContext* context,
                                                        const v1::ListPendingRequest*,
                                                        v1::ListHandoversResponse* response) {
-  return RunUnary(context, [&] { return DoListPending(Identify(context), response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoListPending(Identify(context), response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Fetch(grpc::CallbackServerContext* context,
                                                  const v1::GetHandoverRequest* request,
                                                  v1::FetchHandoverResponse* response) {
-  return RunUnary(context, [&] { return DoFetch(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoFetch(Identify(context), *request, response); });
 }
 
 absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller,
@@ -667,13 +673,14 @@ absl::Status HandoverService::DoAcknowledge(const absl::StatusOr<Caller>& caller
 grpc::ServerUnaryReactor* HandoverService::Acknowledge(grpc::CallbackServerContext* context,
                                                        const v1::GetHandoverRequest* request,
                                                        Handover* response) {
-  return RunUnary(context, [&] { return DoAcknowledge(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoAcknowledge(Identify(context), *request, response); });
 }
 
 grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* context,
                                                   const v1::RefuseHandoverRequest* request,
                                                   Handover* response) {
-  return RunUnary(context, [&]() -> absl::Status {
+  return RunUnary(services_.workers, context, [=, this]() -> absl::Status {
     const absl::StatusOr<Caller> identified = Identify(context);
     RETURN_IF_ERROR(RequirePartner(identified, "Refuse"));
     const Caller& caller = *identified;

@@ -117,7 +117,7 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
 grpc::ServerUnaryReactor* RelationshipService::SetKoppeling(grpc::CallbackServerContext* context,
                                                             const v1::SetKoppelingRequest* request,
                                                             v1::Koppeling* response) {
-  return RunUnary(context, [&] {
+  return RunUnary(services_.workers, context, [=, this] {
     return DoSetKoppeling(IdentifyCaller(*context, services_.policies->Current(), services_.limits),
                           *request, response);
   });
@@ -126,7 +126,7 @@ grpc::ServerUnaryReactor* RelationshipService::SetKoppeling(grpc::CallbackServer
 grpc::ServerUnaryReactor* RelationshipService::SetGpRegistration(
     grpc::CallbackServerContext* context, const v1::SetGpRegistrationRequest* request,
     v1::GpRegistration* response) {
-  return RunUnary(context, [&] {
+  return RunUnary(services_.workers, context, [=, this] {
     return DoSetGpRegistration(
         IdentifyCaller(*context, services_.policies->Current(), services_.limits), *request,
         response);

@@ -55,7 +55,9 @@ audit::CheckpointSigner DevSigner() {
 absl::Status WriteBacklog(const std::string& audit_db, int count) {
   auto store = audit::SqliteAuditStore::Open(audit_db);
   if (!store.ok()) return store.status();
-  auto log = audit::AuditLog::Open(std::move(*store), DevSigner());
+  // One group of `count`, larger than the default queue bound.
+  auto log = audit::AuditLog::Open(std::move(*store), DevSigner(),
+                                   {.max_queue = static_cast<size_t>(count), .head_file = ""});
   if (!log.ok()) return log.status();
   const int64_t then = NowMicros() - 10 * kMicrosPerDay;
   std::vector<v1::AuditEntry> entries;

@@ -142,16 +142,22 @@ TEST_F(AuditLogTest, UnderLoadACallerCommitsWhatWaitsForTheWriter) {
   std::promise<void> release;
   HoldTheWriterAfterACommitOf(*log, 8, release.get_future().share());
 
-  // The first entry waits for the writer; the second finds it waiting and
-  // commits both on this thread, before Append returns.
+  // On a thread that may wait (a call worker), the first entry waits for
+  // the writer; the second finds it waiting and commits both on that
+  // thread, before Append returns.
   Answer waited;
   Answer second;
-  log->Append(SampleEntry("gca"), AnswerInto(waited));
-  log->Append(SampleEntry("gca"), AnswerInto(second));
+  std::thread::id worker;
+  std::thread([&] {
+    AuditLog::AllowCommitsOnThisThread();
+    worker = std::this_thread::get_id();
+    log->Append(SampleEntry("gca"), AnswerInto(waited));
+    log->Append(SampleEntry("gca"), AnswerInto(second));
+  }).join();
   EXPECT_EQ(second.index.value_or(0), 10u);
-  EXPECT_EQ(second.thread, std::this_thread::get_id());
+  EXPECT_EQ(second.thread, worker);
   EXPECT_EQ(waited.index.value_or(0), 9u);
-  EXPECT_EQ(waited.thread, std::this_thread::get_id());
+  EXPECT_EQ(waited.thread, worker);
   EXPECT_EQ(log->commit_count(), 2u);
   EXPECT_EQ(log->LatestCheckpoint().size, 10u);
 
@@ -160,6 +166,32 @@ TEST_F(AuditLogTest, UnderLoadACallerCommitsWhatWaitsForTheWriter) {
   VerifyReport report = Verify();
   EXPECT_TRUE(report.ok()) << Problems(report);
   EXPECT_EQ(report.entries, 10u);
+}
+
+TEST_F(AuditLogTest, AThreadNotMarkedToWaitNeverCommitsEvenUnderLoad) {
+  auto log = OpenLog();
+  std::promise<void> release;
+  HoldTheWriterAfterACommitOf(*log, 8, release.get_future().share());
+
+  // As above, but on a thread like gRPC's: both stay queued for the writer.
+  Answer waited;
+  Answer second;
+  std::thread::id poller;
+  std::thread([&] {
+    poller = std::this_thread::get_id();
+    log->Append(SampleEntry("gca"), AnswerInto(waited));
+    log->Append(SampleEntry("gca"), AnswerInto(second));
+  }).join();
+  EXPECT_FALSE(second.index.ok());
+  EXPECT_EQ(log->LatestCheckpoint().size, 8u);
+
+  release.set_value();
+  log.reset();  // the writer drains the queue
+  EXPECT_EQ(second.index.value_or(0), 10u);
+  EXPECT_NE(second.thread, poller);
+  EXPECT_NE(waited.thread, poller);
+  VerifyReport report = Verify();
+  EXPECT_TRUE(report.ok()) << Problems(report);
 }
 
 TEST_F(AuditLogTest, UnderLightLoadCallersLeaveTheCommitToTheWriter) {
@@ -196,6 +228,7 @@ TEST_F(AuditLogTest, CallersAndTheWriterNeverCommitAtTheSameTime) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
+      AuditLog::AllowCommitsOnThisThread();
       for (int i = 0; i < kPerThread; ++i) {
         log->Append(SampleEntry("gca"), [&](absl::StatusOr<uint64_t> index) {
           EXPECT_TRUE(index.ok()) << index.status();

@@ -201,7 +201,9 @@ TEST(GatewayConfigTest, ResourceLimitsHaveDefaultsAndBoundsNamingTheLine) {
                                                   "  max_consents_per_subject: 3\n"
                                                   "  max_audit_queue: 100\n"
                                                   "  max_connection_age_seconds: 60\n"
-                                                  "  max_connection_age_grace_seconds: 5\n"));
+                                                  "  max_connection_age_grace_seconds: 5\n"
+                                                  "  call_workers: 4\n"
+                                                  "  max_queued_calls: 50\n"));
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->resources.max_concurrent_streams, 7);
   EXPECT_EQ(set->resources.max_watch_streams_per_partner, 2);
@@ -209,6 +211,8 @@ TEST(GatewayConfigTest, ResourceLimitsHaveDefaultsAndBoundsNamingTheLine) {
   EXPECT_EQ(set->resources.max_audit_queue, 100);
   EXPECT_EQ(set->resources.max_connection_age_seconds, 60);
   EXPECT_EQ(set->resources.max_connection_age_grace_seconds, 5);
+  EXPECT_EQ(set->resources.call_workers, 4);
+  EXPECT_EQ(set->resources.max_queued_calls, 50);
 
   // Zero Watch streams would lock every recipient out: refused, naming the line.
   const std::string bad = dir.Write("bad.yaml", std::string(kConfigHead) + source +
