@@ -398,6 +398,37 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
   return absl::OkStatus();
 }
 
+absl::Status AuditLog::CheckLeavesAreSigned(uint64_t first, uint64_t through,
+                                            std::stop_token stop) {
+  const StoredCheckpoint head = LatestCheckpoint();
+  if (head.size < through) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "AUDIT_TREE_MISMATCH",
+                     "retention found entries beyond the signed tree; nothing was removed");
+  }
+  uint64_t leaves = 0;
+  const NodeLookup lookup = [&](uint32_t level, uint64_t index) -> absl::StatusOr<merkle::Hash> {
+    // A stop ends the check between leaves; the run then removes nothing.
+    if (level == 0 && ++leaves % 4096 == 0 && stop.stop_requested()) {
+      return absl::CancelledError("retention stopped");
+    }
+    return store_->Node(level, index);
+  };
+  absl::StatusOr<merkle::Hash> root = RootFromLeaves(head.size, first - 1, through, lookup);
+  if (!root.ok() && stop.stop_requested()) return absl::OkStatus();
+  RETURN_IF_ERROR(root.status());
+  if (*root != head.root) {
+    log::Error("audit_retention_stopped",
+               {{"index", first},
+                {"reason", "leaf hashes do not match the signed tree; run ketenctl audit verify"}});
+    return MakeError(absl::StatusCode::kDataLoss, "AUDIT_TREE_MISMATCH",
+                     "the leaf hashes of entries " + std::to_string(first) + ".." +
+                         std::to_string(through) +
+                         " do not match the signed tree, so retention removed nothing; run "
+                         "`ketenctl audit verify`");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros, int64_t now_unix_micros,
                                                std::stop_token stop) {
   ASSIGN_OR_RETURN(const uint64_t through, store_->LastIndexBefore(cutoff_unix_micros, stop));
@@ -405,6 +436,11 @@ absl::StatusOr<uint64_t> AuditLog::PruneBefore(int64_t cutoff_unix_micros, int64
   // A stopped search found only part of the range: say nothing rather
   // than announce a removal that will not start.
   if (through <= already || stop.stop_requested()) return 0;
+  // The search held each entry to its stored leaf hash; this holds those
+  // leaf hashes to the signed tree, so an entry rewritten together with its
+  // leaf hash is not emptied (and its leaf hash then put back).
+  RETURN_IF_ERROR(CheckLeavesAreSigned(already + 1, through, stop));
+  if (stop.stop_requested()) return 0;
   v1::AuditEntry entry;
   entry.set_kind(v1::AuditEntry::ADMIN);
   entry.set_time_unix_micros(now_unix_micros);

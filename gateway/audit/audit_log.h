@@ -114,6 +114,10 @@ class AuditLog {
                                        std::stop_token stop = {});
 
  private:
+  // Retention's guard: the stored leaf hashes of `first`..`through` give
+  // the signed head's root (DATA_LOSS AUDIT_TREE_MISMATCH otherwise). OK
+  // without a verdict when `stop` ends it.
+  absl::Status CheckLeavesAreSigned(uint64_t first, uint64_t through, std::stop_token stop);
   struct Pending {
     // Prepared on the caller's thread, so the commit (the bottleneck)
     // only adds the index and hashes.

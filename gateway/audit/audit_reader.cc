@@ -156,7 +156,31 @@ absl::Status AuditReader::ScanAll(const std::function<bool(const RawRow&)>& visi
     if (stmt.ColumnIsNull(column)) return std::nullopt;
     return stmt.ColumnBlob(column);
   };
+  // The storage class each column must have: idx, leaf_hash, entry,
+  // time_us, partner_id, source_partner_id, subject_key.
+  struct Expected {
+    int type;
+    bool nullable;
+    const char* mistyped;
+  };
+  static constexpr Expected kTypes[] = {
+      {SQLITE_INTEGER, false, "idx is not stored as an integer"},
+      {SQLITE_BLOB, false, "leaf_hash is not stored as a blob"},
+      {SQLITE_BLOB, true, "entry is not stored as a blob"},
+      {SQLITE_INTEGER, false, "time_us is not stored as an integer"},
+      {SQLITE_TEXT, true, "partner_id is not stored as text"},
+      {SQLITE_TEXT, true, "source_partner_id is not stored as text"},
+      {SQLITE_INTEGER, true, "subject_key is not stored as an integer"},
+  };
   while ((rc = stmt.Step()) == SQLITE_ROW) {
+    row.mistyped = nullptr;
+    for (int column = 0; column < 7 && row.mistyped == nullptr; ++column) {
+      const int type = stmt.ColumnType(column);
+      const Expected& expected = kTypes[column];
+      if (type != expected.type && !(expected.nullable && type == SQLITE_NULL)) {
+        row.mistyped = expected.mistyped;
+      }
+    }
     row.index = static_cast<uint64_t>(stmt.ColumnInt64(0));
     row.leaf_hash = stmt.ColumnBlob(1);
     row.pruned = stmt.ColumnIsNull(2);
@@ -211,6 +235,40 @@ absl::StatusOr<uint64_t> AuditReader::SubjectIndexedThrough() {
   return static_cast<uint64_t>(stmt.ColumnInt64(0));
 }
 
+absl::StatusOr<std::vector<std::string>> AuditReader::MistypedSideRows() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  struct Column {
+    const char* table;
+    const char* column;
+    const char* type;  // typeof() of a well-stored value
+  };
+  static constexpr Column kColumns[] = {
+      {"audit_retention", "through", "integer"},
+      {"audit_retention", "cutoff_us", "integer"},
+      {"audit_retention", "recorded_by", "integer"},
+      {"audit_subject_indexed", "through", "integer"},
+      {"audit_checkpoint", "size", "integer"},
+      {"audit_checkpoint", "root", "blob"},
+      {"audit_head", "size", "integer"},
+      {"audit_head", "root", "blob"},
+  };
+  std::vector<std::string> problems;
+  for (const Column& column : kColumns) {
+    if (std::string_view(column.table) == "audit_subject_indexed" && !has_subject_index_) continue;
+    ASSIGN_OR_RETURN(store::Statement stmt,
+                     db_->Prepare(std::string("SELECT count(*) FROM ") + column.table +
+                                  " WHERE typeof(" + column.column + ") <> '" + column.type + "'"));
+    if (stmt.Step() != SQLITE_ROW) return db_->Error("read column types");
+    if (const int64_t rows = stmt.ColumnInt64(0); rows > 0) {
+      problems.push_back(std::string(column.table) + " has " + std::to_string(rows) +
+                         " row(s) whose " + column.column + " is not stored as " +
+                         (std::string_view(column.type) == "blob" ? "a blob" : "an integer") +
+                         " (altered?)");
+    }
+  }
+  return problems;
+}
+
 absl::StatusOr<std::unique_ptr<AuditReader::SubjectStream>> AuditReader::OpenSubjectStream() {
   auto stream = std::make_unique<SubjectStream>();
   stream->db_ = db_.get();
@@ -222,10 +280,12 @@ absl::StatusOr<std::unique_ptr<AuditReader::SubjectStream>> AuditReader::OpenSub
   return stream;
 }
 
-bool AuditReader::SubjectStream::Next(uint64_t* index, int64_t* subject_key) {
+bool AuditReader::SubjectStream::Next(uint64_t* index, int64_t* subject_key, bool* typed) {
   if (statement_.get() == nullptr) return false;
   const int rc = statement_.Step();
   if (rc == SQLITE_ROW) {
+    *typed =
+        statement_.ColumnType(0) == SQLITE_INTEGER && statement_.ColumnType(1) == SQLITE_INTEGER;
     *index = static_cast<uint64_t>(statement_.ColumnInt64(0));
     *subject_key = statement_.ColumnInt64(1);
     return true;

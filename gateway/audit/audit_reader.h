@@ -68,6 +68,10 @@ class AuditReader {
     std::optional<std::string_view> partner_id;  // nullopt: NULL
     std::optional<std::string_view> source_partner_id;
     std::optional<int64_t> subject_key;
+    // The first column stored as a type other than its own ("time_us is
+    // stored as TEXT"), or nullptr. Such a value reads back as the right
+    // one but no query that binds the right type finds it.
+    const char* mistyped = nullptr;
   };
   absl::Status ScanAll(const std::function<bool(const RawRow&)>& visit);
   // Holds one read transaction open, so a series of reads sees one
@@ -78,6 +82,10 @@ class AuditReader {
   absl::StatusOr<std::vector<RetentionRecord>> RetentionRecords();
   // How far the subject index claims to cover (audit_subject_indexed).
   absl::StatusOr<uint64_t> SubjectIndexedThrough();
+  // For the verifier: the rows of the small tables beside the entries
+  // (retention, subject watermark, checkpoints, head) with a column stored
+  // as another type than its own, one description per column.
+  absl::StatusOr<std::vector<std::string>> MistypedSideRows();
 
   // The stored nodes of one level, in index order.
   class NodeStream {
@@ -97,8 +105,9 @@ class AuditReader {
   // The subject index rows in entry order, for the verifier.
   class SubjectStream {
    public:
-    // False at the end (or on error: see status()).
-    bool Next(uint64_t* index, int64_t* subject_key);
+    // False at the end (or on error: see status()). `typed` is false for
+    // a row with a column stored as another type than INTEGER.
+    bool Next(uint64_t* index, int64_t* subject_key, bool* typed);
     const absl::Status& status() const { return status_; }
 
    private:

@@ -36,6 +36,8 @@ class Verification {
 
   absl::StatusOr<VerifyReport> RunInSnapshot() {
     RETURN_IF_ERROR(CollectCheckpoints());
+    ASSIGN_OR_RETURN(const std::vector<std::string> mistyped, reader_.MistypedSideRows());
+    for (const std::string& problem : mistyped) Problem(0, problem);
     RETURN_IF_ERROR(CollectRetention());
     RETURN_IF_ERROR(OpenSubjectIndex());
     RETURN_IF_ERROR(ScanPipelined());
@@ -58,6 +60,7 @@ class Verification {
     std::optional<std::string> partner_column;  // nullopt: NULL
     std::optional<std::string> source_partner_column;
     std::optional<int64_t> subject_key_column;
+    const char* mistyped = nullptr;  // see AuditReader::RawRow
     // Filled in by the helper, from the bytes.
     merkle::Hash recomputed{};
     bool decodes = false;
@@ -127,6 +130,7 @@ class Verification {
       AssignOptional(owned.partner_column, row.partner_id);
       AssignOptional(owned.source_partner_column, row.source_partner_id);
       owned.subject_key_column = row.subject_key;
+      owned.mistyped = row.mistyped;
       return filled < kBatchRows || rotate();
     });
     if (hashed.valid()) hashed.get();
@@ -201,6 +205,7 @@ class Verification {
     RetentionRecord record;
     RowState state = RowState::kUnchecked;
     bool cutoff_signed = false;  // false for entries from before the signed range
+    uint64_t signed_first = 0;   // the first entry the cited entry signs (kValid)
     // The entries this row is the first to cover: how many, the first, and
     // the latest time their (unsigned) time column gives.
     uint64_t emptied = 0;
@@ -229,7 +234,14 @@ class Verification {
   void NextSubjectRow() {
     uint64_t index = 0;
     int64_t key = 0;
-    if (subjects_->Next(&index, &key)) {
+    bool typed = true;
+    if (subjects_->Next(&index, &key, &typed)) {
+      if (!typed) {
+        // Reads back as the right row, but no subject query finds it.
+        Problem(index, "the subject index row for entry " + std::to_string(index) +
+                           " is not stored as integers (altered?)");
+        key = INT64_MIN;  // so it also counts as not listing the entry
+      }
       next_subject_ = std::make_pair(index, key);
     } else {
       next_subject_.reset();
@@ -255,7 +267,13 @@ class Verification {
       Problem(index,
               "the subject index lists entry " + std::to_string(index) + ", which it should not");
     }
-    while (next_subject_ && next_subject_->first == index) NextSubjectRow();
+    if (listed) NextSubjectRow();
+    // A second row for the same entry puts it in another person's report.
+    while (next_subject_ && next_subject_->first == index) {
+      Problem(index, "the subject index lists entry " + std::to_string(index) +
+                         " under a second subject (shown in another person's report)");
+      NextSubjectRow();
+    }
   }
 
   // Which retention row is the first to cover `index`: the step that
@@ -319,6 +337,7 @@ class Verification {
         continue;
       }
       cited.state = RowState::kValid;
+      cited.signed_first = signed_range->first_index();
       cited.cutoff_signed = signed_range->cutoff_unix_micros() != 0;
     }
   }
@@ -329,9 +348,34 @@ class Verification {
   void CheckRetentionCoverage() {
     for (size_t i = 0; i < retention_rows_.size(); ++i) {
       const RetentionRow& row = retention_rows_[i];
+      const std::string named = "retention through " + std::to_string(row.record.through) +
+                                " cites entry " + std::to_string(row.record.recorded_by);
       if (row.state == RowState::kUnchecked) {
-        Problem(0, "retention through " + std::to_string(row.record.through) + " cites entry " +
-                       std::to_string(row.record.recorded_by) + ", which does not record it");
+        Problem(0, named + ", which does not record it");
+      }
+      // Runs follow one another: the first row of a run (rows of one run
+      // cite the same entry) starts where the previous row ended. A row
+      // slipped in between breaks that.
+      const bool first_of_run =
+          i == 0 || retention_rows_[i - 1].record.recorded_by != row.record.recorded_by;
+      const uint64_t previous_through = i == 0 ? 0 : retention_rows_[i - 1].record.through;
+      if (row.state == RowState::kValid && first_of_run &&
+          row.signed_first != previous_through + 1) {
+        Problem(0, named + ", which signs entries from " + std::to_string(row.signed_first) +
+                       ", but the retention before it ends at " + std::to_string(previous_through));
+      }
+      // A row whose entry has been emptied can no longer be read; it holds
+      // only if it came before that entry and a later signed retention
+      // emptied the entry. Otherwise a made-up row could claim any range.
+      if (row.state == RowState::kCitesPruned) {
+        bool emptied_by_later = false;
+        for (size_t j = i + 1; j < retention_rows_.size() && !emptied_by_later; ++j) {
+          emptied_by_later = retention_rows_[j].state == RowState::kValid &&
+                             retention_rows_[j].record.through >= row.record.recorded_by;
+        }
+        if (row.record.through >= row.record.recorded_by || !emptied_by_later) {
+          Problem(0, named + ", an emptied entry that no later signed retention accounts for");
+        }
       }
       if (row.emptied == 0) continue;
       size_t valid = i;
@@ -366,6 +410,10 @@ class Verification {
                                   std::to_string(row.index - 1) + " are missing"
                             : "entry " + std::to_string(row.index) + " is out of order");
       return false;  // nothing after this can be placed in the tree
+    }
+    if (row.mistyped != nullptr) {
+      Problem(row.index, "entry " + std::to_string(row.index) + ": " + row.mistyped +
+                             ", so queries do not find it (altered?)");
     }
     const merkle::Hash& stored_leaf = row.leaf_hash;
     merkle::Hash leaf = stored_leaf;

@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "gateway/common/status_macros.h"
+
 namespace ketenpoort::audit {
 namespace {
 
@@ -44,6 +46,21 @@ absl::StatusOr<merkle::Hash> StoredRoot(uint64_t size, const NodeLookup& node) {
   const merkle::Hash root = subtrees.Root(0, size);
   if (!subtrees.status().ok()) return subtrees.status();
   return root;
+}
+
+absl::StatusOr<merkle::Hash> RootFromLeaves(uint64_t size, uint64_t begin, uint64_t end,
+                                            const NodeLookup& node) {
+  // A lookup that never trusts a stored node above a leaf in the range.
+  std::function<absl::StatusOr<merkle::Hash>(uint32_t, uint64_t)> lookup =
+      [&](uint32_t level, uint64_t index) -> absl::StatusOr<merkle::Hash> {
+    const uint64_t first = index << level;
+    const uint64_t last = ((index + 1) << level) - 1;
+    if (level == 0 || last < begin || first >= end) return node(level, index);
+    ASSIGN_OR_RETURN(const merkle::Hash left, lookup(level - 1, 2 * index));
+    ASSIGN_OR_RETURN(const merkle::Hash right, lookup(level - 1, 2 * index + 1));
+    return merkle::HashChildren(left, right);
+  };
+  return StoredRoot(size, lookup);
 }
 
 absl::StatusOr<std::vector<merkle::Hash>> StoredInclusionProof(uint64_t leaf_index, uint64_t size,

@@ -16,6 +16,13 @@ using NodeLookup = std::function<absl::StatusOr<merkle::Hash>(uint32_t level, ui
 
 // MTH(D[0:size]).
 absl::StatusOr<merkle::Hash> StoredRoot(uint64_t size, const NodeLookup& node);
+// MTH(D[0:size]) with every node over leaves [begin, end) (0-based)
+// computed from those leaves' stored hashes instead of read: so the
+// result equals a signed root only if those leaf hashes are the ones the
+// tree was built from, whatever the nodes above them say. `end` <= size.
+// Reads about end - begin leaves; returns `node`'s first error.
+absl::StatusOr<merkle::Hash> RootFromLeaves(uint64_t size, uint64_t begin, uint64_t end,
+                                            const NodeLookup& node);
 // Requires leaf_index < size.
 absl::StatusOr<std::vector<merkle::Hash>> StoredInclusionProof(uint64_t leaf_index, uint64_t size,
                                                                const NodeLookup& node);

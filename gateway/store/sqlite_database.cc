@@ -53,6 +53,8 @@ bool Statement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+int Statement::ColumnType(int column) const { return sqlite3_column_type(stmt_, column); }
+
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(DatabaseOptions options) {
   sqlite3* db = nullptr;
   const int mode =

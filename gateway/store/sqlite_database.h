@@ -39,6 +39,11 @@ class Statement {
   std::string_view ColumnBlob(int column) const;
   int64_t ColumnInt64(int column) const;
   bool ColumnIsNull(int column) const;
+  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL:
+  // how the value is stored, whatever the column's declared type. SQLite
+  // converts on reading, so a value stored as the wrong type reads back
+  // equal yet matches no query that binds the declared type.
+  int ColumnType(int column) const;
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

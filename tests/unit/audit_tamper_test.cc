@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "gateway/audit/tree_proofs.h"
+#include "gateway/common/error.h"
 #include "tests/support/audit_fixture.h"
 
 namespace ketenpoort::audit {
@@ -20,6 +21,35 @@ constexpr char kDropTriggers[] =
     "DROP TRIGGER audit_checkpoint_no_update; DROP TRIGGER audit_checkpoint_no_delete;"
     "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_no_delete;";
 
+// Rewrites one entry's stored bytes (and, if asked, its leaf hash).
+void RewriteStoredEntry(const std::string& path, uint64_t index,
+                        const std::function<void(std::string&)>& edit,
+                        bool recompute_leaf_hash = false) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  sqlite3_prepare_v2(db, "SELECT entry FROM audit_entry WHERE idx = ?1", -1, &read, nullptr);
+  sqlite3_bind_int64(read, 1, static_cast<sqlite3_int64>(index));
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+  std::string bytes(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                    static_cast<size_t>(sqlite3_column_bytes(read, 0)));
+  sqlite3_finalize(read);
+  edit(bytes);
+  const merkle::Hash leaf = merkle::HashLeaf(bytes);
+  sqlite3_stmt* write = nullptr;
+  sqlite3_prepare_v2(db,
+                     recompute_leaf_hash
+                         ? "UPDATE audit_entry SET entry = ?1, leaf_hash = ?3 WHERE idx = ?2"
+                         : "UPDATE audit_entry SET entry = ?1 WHERE idx = ?2",
+                     -1, &write, nullptr);
+  sqlite3_bind_blob(write, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(write, 2, static_cast<sqlite3_int64>(index));
+  if (recompute_leaf_hash) sqlite3_bind_blob(write, 3, leaf.data(), 32, SQLITE_STATIC);
+  EXPECT_EQ(sqlite3_step(write), SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+}
+
 class AuditTamperTest : public testing::AuditFixture {
  protected:
   void SetUp() override {
@@ -28,32 +58,9 @@ class AuditTamperTest : public testing::AuditFixture {
     ASSERT_EQ(Tamper(path_, kDropTriggers), "");
   }
 
-  // Rewrites one entry's stored bytes (and, if asked, its leaf hash).
   void RewriteEntry(uint64_t index, const std::function<void(std::string&)>& edit,
                     bool recompute_leaf_hash = false) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* read = nullptr;
-    sqlite3_prepare_v2(db, "SELECT entry FROM audit_entry WHERE idx = ?1", -1, &read, nullptr);
-    sqlite3_bind_int64(read, 1, static_cast<sqlite3_int64>(index));
-    ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
-    std::string bytes(static_cast<const char*>(sqlite3_column_blob(read, 0)),
-                      static_cast<size_t>(sqlite3_column_bytes(read, 0)));
-    sqlite3_finalize(read);
-    edit(bytes);
-    const merkle::Hash leaf = merkle::HashLeaf(bytes);
-    sqlite3_stmt* write = nullptr;
-    sqlite3_prepare_v2(db,
-                       recompute_leaf_hash
-                           ? "UPDATE audit_entry SET entry = ?1, leaf_hash = ?3 WHERE idx = ?2"
-                           : "UPDATE audit_entry SET entry = ?1 WHERE idx = ?2",
-                       -1, &write, nullptr);
-    sqlite3_bind_blob(write, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(write, 2, static_cast<sqlite3_int64>(index));
-    if (recompute_leaf_hash) sqlite3_bind_blob(write, 3, leaf.data(), 32, SQLITE_STATIC);
-    EXPECT_EQ(sqlite3_step(write), SQLITE_DONE);
-    sqlite3_finalize(write);
-    sqlite3_close(db);
+    RewriteStoredEntry(path_, index, edit, recompute_leaf_hash);
   }
 
   static void ChangePartner(std::string& bytes) {
@@ -307,6 +314,72 @@ TEST_F(AuditSideTableTamperTest, AWatermarkBeyondTheLogThatWouldHideLaterEntries
       << Problems(report);
 }
 
+TEST_F(AuditSideTableTamperTest, AValueStoredAsAnotherTypeReadsTheSameYetNoQueryFindsIt) {
+  // SQLite converts on reading, so each of these reads back equal to the
+  // original, while a query binding the declared type no longer finds the
+  // row: the entry would vanish from the officer's query or the person's
+  // report.
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  struct Variant {
+    std::string column;
+    std::string edit;
+    std::string restore;
+    std::string problem;
+  };
+  const auto as_blob = [](const std::string& table, const std::string& column,
+                          const std::string& where) {
+    return "UPDATE " + table + " SET " + column + " = CAST(CAST(" + column + " AS TEXT) AS BLOB)" +
+           where;
+  };
+  const std::string at_6 = " WHERE idx = 6";
+  const std::vector<Variant> variants = {
+      {"audit_entry.subject_key", as_blob("audit_entry", "subject_key", at_6),
+       "UPDATE audit_entry SET subject_key = CAST(subject_key AS INTEGER)" + at_6,
+       "entry 6: subject_key is not stored as an integer"},
+      {"audit_entry.time_us", as_blob("audit_entry", "time_us", at_6),
+       "UPDATE audit_entry SET time_us = CAST(time_us AS INTEGER)" + at_6,
+       "entry 6: time_us is not stored as an integer"},
+      {"audit_entry.partner_id",
+       "UPDATE audit_entry SET partner_id = CAST(partner_id AS BLOB)" + at_6,
+       "UPDATE audit_entry SET partner_id = CAST(partner_id AS TEXT)" + at_6,
+       "entry 6: partner_id is not stored as text"},
+      {"audit_entry.source_partner_id",
+       "UPDATE audit_entry SET source_partner_id = x'676361'" + at_6,
+       "UPDATE audit_entry SET source_partner_id = NULL" + at_6,
+       "entry 6: source_partner_id is not stored as text"},
+      {"audit_subject.subject_key", as_blob("audit_subject", "subject_key", at_6),
+       "UPDATE audit_subject SET subject_key = CAST(subject_key AS INTEGER)" + at_6,
+       "the subject index row for entry 6 is not stored as integers"},
+      {"audit_subject_indexed.through", as_blob("audit_subject_indexed", "through", ""),
+       "UPDATE audit_subject_indexed SET through = CAST(through AS INTEGER)",
+       "audit_subject_indexed has 1 row(s) whose through is not stored as an integer"},
+  };
+  ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  for (const Variant& variant : variants) {
+    SCOPED_TRACE(variant.column);
+    ASSERT_EQ(Tamper(path_, variant.edit), "");
+    VerifyReport report = Verify();
+    EXPECT_FALSE(report.ok());
+    EXPECT_NE(Problems(report).find(variant.problem), std::string::npos) << Problems(report);
+    ASSERT_EQ(Tamper(path_, variant.restore), "");
+    ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  }
+}
+
+TEST_F(AuditSideTableTamperTest, ARetentionRowStoredAsAnotherTypeIsReported) {
+  ASSERT_EQ(PruneOld(), 20u);
+  ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  ASSERT_EQ(
+      Tamper(path_, "UPDATE audit_retention SET cutoff_us = CAST(CAST(cutoff_us AS TEXT) AS BLOB)"),
+      "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("audit_retention has 1 row(s) whose cutoff_us is not stored"),
+            std::string::npos)
+      << Problems(report);
+}
+
 TEST_F(AuditSideTableTamperTest, RetentionEmptiesOnlyWhatItsSignedEntrySays) {
   EXPECT_EQ(PruneOld(), 20u);
   EXPECT_EQ(Emptied(), 20);
@@ -324,6 +397,70 @@ TEST_F(AuditSideTableTamperTest, BackdatedTimeColumnsDoNotMakeRetentionEmptyRece
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
   EXPECT_EQ(report.first_bad_index, 21u) << Problems(report);
+}
+
+TEST_F(AuditSideTableTamperTest, EntriesRewrittenWithTheirLeafHashesAreNotEmptiedByRetention) {
+  // The attack: backdate today's entries in their bytes, recompute their
+  // leaf hashes so each entry matches its own, let the gateway prune, then
+  // put the original leaf hashes back so the tree verifies again. Entries
+  // 21..32 lie under a stored node (leaves 17..32), which still holds the
+  // original hashes: the gateway starts on this store as if nothing changed.
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  for (uint64_t index = 21; index <= 32; ++index) {
+    RewriteStoredEntry(
+        path_, index,
+        [](std::string& bytes) {
+          v1::AuditEntry entry;
+          ASSERT_TRUE(entry.ParseFromString(bytes));
+          entry.set_time_unix_micros(kOld);
+          bytes = entry.SerializeAsString();
+        },
+        /*recompute_leaf_hash=*/true);
+  }
+  ASSERT_EQ(Tamper(path_, "UPDATE audit_entry SET time_us = 1000 WHERE idx BETWEEN 21 AND 32"), "");
+  auto log = OpenLog({.subject_index_batch = 4});
+  ASSERT_NE(log, nullptr);
+  const absl::StatusOr<uint64_t> pruned = log->PruneBefore(kCutoff, kNow);
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(ErrorReason(pruned.status()), "AUDIT_TREE_MISMATCH") << pruned.status();
+  EXPECT_EQ(Emptied(), 0) << "nothing is emptied while the leaves do not match the signed tree";
+  EXPECT_EQ(testing::QueryInt(path_, "SELECT count(*) FROM audit_retention"), 0);
+}
+
+TEST_F(AuditSideTableTamperTest, ARowCitingAnEmptiedRetentionEntryMustBeAccountedFor) {
+  // Two runs: the second empties the first's own ADMIN entry (41), so the
+  // first row cites an entry that can no longer be read.
+  ASSERT_EQ(PruneOld(), 20u);  // rows (20, recorded by 41)
+  {
+    auto log = OpenLog({.subject_index_batch = 4});
+    ASSERT_TRUE(log->PruneBefore(kNow + 1, kNow + 2).ok());  // (41, recorded by 42)
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(log->AppendAndWait(testing::SampleEntry("p")).ok());
+  }
+  ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  ASSERT_EQ(Tamper(path_, kDropAllTriggers), "");
+  const int64_t cutoff = testing::QueryInt(path_, "SELECT cutoff_us FROM audit_retention LIMIT 1");
+  // Past the real ones: retention would believe entries up to 50 emptied
+  // and never empty them.
+  for (const char* through : {"50", "30"}) {
+    SCOPED_TRACE(through);
+    const std::string forged = std::string("INSERT INTO audit_retention VALUES (") + through +
+                               ", " + std::to_string(cutoff) + ", 41)";
+    ASSERT_EQ(Tamper(path_, forged), "");
+    VerifyReport report = Verify();
+    EXPECT_FALSE(report.ok());
+    // Named as the row itself or as the run it slipped in front of.
+    EXPECT_NE(Problems(report).find("retention through "), std::string::npos) << Problems(report);
+    ASSERT_EQ(Tamper(path_, std::string("DELETE FROM audit_retention WHERE through = ") + through),
+              "");
+    ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  }
+}
+
+TEST_F(AuditSideTableTamperTest, ASecondSubjectIndexRowForAnEntryIsReported) {
+  ASSERT_EQ(Tamper(path_, "INSERT INTO audit_subject VALUES (12345, 9)"), "");
+  VerifyReport report = Verify();
+  EXPECT_FALSE(report.ok());
+  EXPECT_NE(Problems(report).find("under a second subject"), std::string::npos) << Problems(report);
 }
 
 TEST_F(AuditSideTableTamperTest, AForgedRetentionRowCitingARealRetentionEntry) {
