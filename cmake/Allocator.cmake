@@ -5,7 +5,7 @@
 # allocator; -DKETENPOORT_TCMALLOC=OFF for valgrind or heaptrack runs.
 option(KETENPOORT_TCMALLOC "Link the servers with tcmalloc_minimal when it is installed" ON)
 
-if(KETENPOORT_TCMALLOC AND NOT KETENPOORT_SANITIZE)
+if(KETENPOORT_TCMALLOC AND NOT KETENPOORT_SANITIZE AND NOT KETENPOORT_TSAN)
   # Debian's runtime package has only the versioned name; -dev adds the other.
   find_library(KETENPOORT_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
   if(NOT KETENPOORT_TCMALLOC_LIBRARY)
@@ -14,7 +14,7 @@ if(KETENPOORT_TCMALLOC AND NOT KETENPOORT_SANITIZE)
 endif()
 
 function(ketenpoort_link_allocator target)
-  if(KETENPOORT_TCMALLOC AND NOT KETENPOORT_SANITIZE AND KETENPOORT_TCMALLOC_LIBRARY)
+  if(KETENPOORT_TCMALLOC AND NOT KETENPOORT_SANITIZE AND NOT KETENPOORT_TSAN AND KETENPOORT_TCMALLOC_LIBRARY)
     target_link_libraries(${target} PRIVATE ${KETENPOORT_TCMALLOC_LIBRARY})
   endif()
 endfunction()

@@ -55,8 +55,10 @@ class Gateway {
   config::GatewayConfig config_;
   SystemClock clock_;
   std::unique_ptr<PolicyHolder> policies_;
-  std::unique_ptr<sources::SourceRouter> sources_;
   std::unique_ptr<audit::AuditLog> audit_;
+  // After the audit log: destroyed first, so a source's answer still in
+  // flight (its destructor waits for them) appends to a live log.
+  std::unique_ptr<sources::SourceRouter> sources_;
   std::unique_ptr<audit::AuditReader> audit_reader_;
   std::unique_ptr<audit::AccessReportCatalogues> access_reports_;
   std::unique_ptr<audit::Pseudonymizer> pseudonymizer_;

@@ -131,7 +131,12 @@ TEST(ReloadUnderLoadTest, EveryServiceAnswersWhilePoliciesAreReloadedInALoop) {
   // Reloads with a changed set each time (a new version), bounded in count.
   const std::string rules = (policies / "coa-koppeling.yaml").string();
   const std::string original = testing::ReadFile(rules);
-  for (int reload = 0; reload < kReloads; ++reload) {
+  // At least kReloads, and on until the clients have made 50 calls among
+  // them (a slow build, under a sanitizer, takes longer), within a minute.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int reload = 0;
+       (reload < kReloads || calls.load() <= 5 * 10) && std::chrono::steady_clock::now() < give_up;
+       ++reload) {
     // Replaced whole (write, then rename), as a deployment would: the
     // gateway never reads a half-written file.
     const std::string next = dir.File("coa-koppeling.yaml.next");
