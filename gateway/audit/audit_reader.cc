@@ -63,6 +63,10 @@ template <typename Work>
 auto AuditReader::InReadTransaction(Work work) -> decltype(work()) {
   std::lock_guard<std::mutex> lock(mutex_);
   RETURN_IF_ERROR(db_->Exec("BEGIN"));
+  if (absl::Status schema = schema_.Check(); !schema.ok()) {
+    db_->Exec("COMMIT").IgnoreError();
+    return schema;
+  }
   auto result = work();
   db_->Exec("COMMIT").IgnoreError();  // a read transaction has nothing to lose
   return result;
@@ -87,15 +91,16 @@ absl::StatusOr<std::vector<merkle::Hash>> AuditReader::ConsistencyProof(uint64_t
 }
 
 absl::StatusOr<std::optional<StoredEntry>> AuditReader::Entry(uint64_t index) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  select_entry_.Reset();
-  select_entry_.BindInt64(1, static_cast<int64_t>(index));
-  const int rc = select_entry_.Step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) return db_->Error("read entry");
-  StoredEntry entry = EntryFromRow(select_entry_);
-  select_entry_.Reset();
-  return entry;
+  return InReadTransaction([&]() -> absl::StatusOr<std::optional<StoredEntry>> {
+    select_entry_.Reset();
+    select_entry_.BindInt64(1, static_cast<int64_t>(index));
+    const int rc = select_entry_.Step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) return db_->Error("read entry");
+    StoredEntry entry = EntryFromRow(select_entry_);
+    select_entry_.Reset();
+    return entry;
+  });
 }
 
 absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
@@ -116,25 +121,26 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
   if (range.until_unix_micros) sql += " AND time_us < ?4";
   if (range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
   sql += " ORDER BY idx";
-  std::lock_guard<std::mutex> lock(mutex_);
-  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  stmt.BindInt64(1, static_cast<int64_t>(range.after_index));
-  stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(range.through_index, INT64_MAX)));
-  if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
-  if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
-  if (range.subject_key) stmt.BindInt64(5, *range.subject_key);
-  if (range.involving_partner) stmt.BindText(6, *range.involving_partner);
-  uint64_t last = 0;
-  uint64_t visited = 0;
-  int rc = SQLITE_DONE;
-  while (visited < range.max_rows && (rc = stmt.Step()) == SQLITE_ROW) {
-    StoredEntry entry = EntryFromRow(stmt);
-    last = entry.index;
-    ++visited;
-    if (!visit(entry)) return last;
-  }
-  if (visited < range.max_rows && rc != SQLITE_DONE) return db_->Error("scan");
-  return last;
+  return InReadTransaction([&]() -> absl::StatusOr<uint64_t> {
+    ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+    stmt.BindInt64(1, static_cast<int64_t>(range.after_index));
+    stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(range.through_index, INT64_MAX)));
+    if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
+    if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
+    if (range.subject_key) stmt.BindInt64(5, *range.subject_key);
+    if (range.involving_partner) stmt.BindText(6, *range.involving_partner);
+    uint64_t last = 0;
+    uint64_t visited = 0;
+    int rc = SQLITE_DONE;
+    while (visited < range.max_rows && (rc = stmt.Step()) == SQLITE_ROW) {
+      StoredEntry entry = EntryFromRow(stmt);
+      last = entry.index;
+      ++visited;
+      if (!visit(entry)) return last;
+    }
+    if (visited < range.max_rows && rc != SQLITE_DONE) return db_->Error("scan");
+    return last;
+  });
 }
 
 absl::Status AuditReader::BeginRead() {
@@ -266,6 +272,25 @@ absl::StatusOr<std::vector<std::string>> AuditReader::MistypedSideRows() {
                          " (altered?)");
     }
   }
+  return problems;
+}
+
+absl::StatusOr<std::vector<std::string>> AuditReader::SchemaProblems() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return audit::SchemaProblems(*db_);
+}
+
+absl::StatusOr<std::vector<std::string>> AuditReader::QuickCheck(size_t max_problems) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("PRAGMA quick_check(" + std::to_string(max_problems) + ")"));
+  std::vector<std::string> problems;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    std::string line(stmt.ColumnBlob(0));
+    if (line != "ok") problems.push_back("SQLite quick_check: " + line);
+  }
+  if (rc != SQLITE_DONE) return db_->Error("quick_check");
   return problems;
 }
 

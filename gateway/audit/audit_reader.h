@@ -14,6 +14,7 @@
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
+#include "gateway/audit/schema_guard.h"
 #include "gateway/store/sqlite_database.h"
 
 namespace ketenpoort::audit {
@@ -86,6 +87,12 @@ class AuditReader {
   // (retention, subject watermark, checkpoints, head) with a column stored
   // as another type than its own, one description per column.
   absl::StatusOr<std::vector<std::string>> MistypedSideRows();
+  // For the verifier: how the schema differs from this version's (see
+  // schema_guard.h), and what SQLite's own quick_check finds in the file's
+  // b-trees (pages shared or lost, rows out of order, bad records). Every
+  // other read refuses a store whose schema differs.
+  absl::StatusOr<std::vector<std::string>> SchemaProblems();
+  absl::StatusOr<std::vector<std::string>> QuickCheck(size_t max_problems);
 
   // The stored nodes of one level, in index order.
   class NodeStream {
@@ -120,12 +127,14 @@ class AuditReader {
   absl::StatusOr<std::unique_ptr<SubjectStream>> OpenSubjectStream();
 
  private:
-  explicit AuditReader(std::unique_ptr<store::SqliteDatabase> db) : db_(std::move(db)) {}
+  explicit AuditReader(std::unique_ptr<store::SqliteDatabase> db)
+      : db_(std::move(db)), schema_(*db_) {}
   template <typename Work>
   auto InReadTransaction(Work work) -> decltype(work());
 
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;
+  SchemaGuard schema_;
   NodeReader nodes_;
   store::Statement select_entry_;
   // False for a store no gateway has opened since audit_subject came in:

@@ -76,6 +76,10 @@ CREATE TRIGGER IF NOT EXISTS audit_entry_no_update
             AND NEW.subject_key IS NULL
             AND OLD.idx <= (SELECT coalesce(max(through), 0) FROM audit_retention))
   BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: UPDATE refused'); END;
+-- Retention's verifier holds an emptied entry's time to its cutoff: it stays.
+CREATE TRIGGER IF NOT EXISTS audit_entry_keeps_time
+  BEFORE UPDATE OF time_us ON audit_entry WHEN NEW.time_us IS NOT OLD.time_us
+  BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: time_us cannot change'); END;
 CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete
   BEFORE DELETE ON audit_entry
   BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only: DELETE refused'); END;

@@ -32,6 +32,9 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   std::unique_ptr<SqliteAuditStore> store(new SqliteAuditStore(std::move(db), options));
   RETURN_IF_ERROR(store->Prepare());
   RETURN_IF_ERROR(store->MigrateLegacySubjectIndex());
+  // Refuse a store with objects this version did not create before
+  // anything is written to it (see schema_guard.h).
+  RETURN_IF_ERROR(store->InTransaction([] { return absl::OkStatus(); }));
   ASSIGN_OR_RETURN(store->subject_indexed_through_, store->ReadSubjectIndexedThrough());
   return store;
 }
@@ -69,18 +72,21 @@ absl::Status SqliteAuditStore::MigrateLegacySubjectIndex() {
     if (find.Step() != SQLITE_ROW) return absl::OkStatus();
   }  // finalized: DROP INDEX needs no statement reading the schema
   uint64_t size = 0;
-  RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(size, ReadSize(*db_));
-    ASSIGN_OR_RETURN(store::Statement copy,
-                     db_->Prepare("INSERT OR IGNORE INTO audit_subject (subject_key, idx) "
-                                  "SELECT subject_key, idx FROM audit_entry "
-                                  "WHERE subject_key IS NOT NULL ORDER BY subject_key, idx"));
-    if (copy.Step() != SQLITE_DONE) return db_->Error("migrate subject index");
-    mark_subjects_indexed_.Reset();
-    mark_subjects_indexed_.BindInt64(1, static_cast<int64_t>(size));
-    if (mark_subjects_indexed_.Step() != SQLITE_DONE) return db_->Error("migrate subject index");
-    return db_->Exec(std::string("DROP INDEX ") + kLegacySubjectIndex);
-  }));
+  RETURN_IF_ERROR(InTransaction(
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(size, ReadSize(*db_));
+        ASSIGN_OR_RETURN(store::Statement copy,
+                         db_->Prepare("INSERT OR IGNORE INTO audit_subject (subject_key, idx) "
+                                      "SELECT subject_key, idx FROM audit_entry NOT INDEXED "
+                                      "WHERE subject_key IS NOT NULL ORDER BY subject_key, idx"));
+        if (copy.Step() != SQLITE_DONE) return db_->Error("migrate subject index");
+        mark_subjects_indexed_.Reset();
+        mark_subjects_indexed_.BindInt64(1, static_cast<int64_t>(size));
+        if (mark_subjects_indexed_.Step() != SQLITE_DONE)
+          return db_->Error("migrate subject index");
+        return db_->Exec(std::string("DROP INDEX ") + kLegacySubjectIndex);
+      },
+      /*check_schema=*/false));
   log::Info("audit_subject_index_migrated", {{"entries", size}});
   return absl::OkStatus();
 }
@@ -130,9 +136,11 @@ absl::StatusOr<merkle::Hash> SqliteAuditStore::Node(uint32_t level, uint64_t ind
   return nodes_.Lookup(level, index);
 }
 
-absl::Status SqliteAuditStore::InTransaction(const std::function<absl::Status()>& write) {
+absl::Status SqliteAuditStore::InTransaction(const std::function<absl::Status()>& write,
+                                             bool check_schema) {
   RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-  absl::Status status = write();
+  absl::Status status = check_schema ? schema_.Check() : absl::OkStatus();
+  if (status.ok()) status = write();
   if (status.ok()) status = db_->Exec("COMMIT");
   if (!status.ok()) db_->Exec("ROLLBACK").IgnoreError();
   return status;
@@ -193,6 +201,8 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
   // The time is read from the entry itself, never from the time_us
   // column, and an entry whose bytes do not match its leaf hash also ends
   // the prefix: editing the store cannot make retention empty an entry.
+  // NOT INDEXED: the rows come from the table's own b-tree, never from an
+  // index someone added that holds other bytes.
   std::optional<uint64_t> scanned;
   for (;;) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -204,7 +214,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::LastIndexBefore(int64_t cutoff_unix_m
     ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
     const uint64_t to = std::min(size, from + options_.retention_step);
     ASSIGN_OR_RETURN(store::Statement rows,
-                     db_->Prepare("SELECT idx, leaf_hash, entry FROM audit_entry "
+                     db_->Prepare("SELECT idx, leaf_hash, entry FROM audit_entry NOT INDEXED "
                                   "WHERE idx > ?1 AND idx <= ?2 ORDER BY idx"));
     rows.BindInt64(1, static_cast<int64_t>(from));
     rows.BindInt64(2, static_cast<int64_t>(to));
@@ -295,18 +305,36 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t thr
     // its rows are found by their key, which only the entries still hold.
     absl::Status status = RunOverRange(done, through,
                                        "DELETE FROM audit_subject WHERE (subject_key, idx) IN "
-                                       "(SELECT subject_key, idx FROM audit_entry "
+                                       "(SELECT subject_key, idx FROM audit_entry NOT INDEXED "
                                        "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL)",
                                        "prune subject index");
+    if (status.ok() && inside_retention_step_) {
+      status = inside_retention_step_(through);
+    }
     if (status.ok()) {
       status = RunOverRange(done, through,
-                            "UPDATE audit_entry SET entry = NULL, partner_id = NULL, "
+                            "UPDATE audit_entry NOT INDEXED SET entry = NULL, partner_id = NULL, "
                             "source_partner_id = NULL, subject_key = NULL "
                             "WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL",
                             "prune");
     }
     if (!status.ok()) return status;
     pruned = static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+    // A retention row says its range is empty, so it must be: a trigger
+    // that ignores the UPDATE would otherwise keep the content past its
+    // term while the log claims it gone.
+    ASSIGN_OR_RETURN(store::Statement left,
+                     db_->Prepare("SELECT count(*) FROM audit_entry NOT INDEXED "
+                                  "WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL"));
+    left.BindInt64(1, static_cast<int64_t>(done));
+    left.BindInt64(2, static_cast<int64_t>(through));
+    if (left.Step() != SQLITE_ROW) return db_->Error("check retention");
+    if (left.ColumnInt64(0) != 0) {
+      return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
+                       "retention could not empty entries " + std::to_string(done + 1) + ".." +
+                           std::to_string(through) +
+                           ", so it removed nothing; run `ketenctl audit verify`");
+    }
     return absl::OkStatus();
   }));
   return pruned;

@@ -6,6 +6,7 @@
 #define KETENPOORT_GATEWAY_AUDIT_SQLITE_AUDIT_STORE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -13,6 +14,7 @@
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
+#include "gateway/audit/schema_guard.h"
 #include "gateway/store/sqlite_database.h"
 
 namespace ketenpoort::audit {
@@ -47,9 +49,17 @@ class SqliteAuditStore final : public AuditStore {
   absl::StatusOr<uint64_t> PruneThrough(uint64_t through, int64_t cutoff_unix_micros,
                                         uint64_t recorded_by, std::stop_token stop) override;
 
+  // Called inside each retention step's transaction, after its first
+  // writes, with the step's last entry: a test makes a step fail there to
+  // show that it rolls back whole. Never set in the gateway; set it before
+  // retention runs.
+  void SetInsideRetentionStepForTest(std::function<absl::Status(uint64_t through)> hook) {
+    inside_retention_step_ = std::move(hook);
+  }
+
  private:
   SqliteAuditStore(std::unique_ptr<store::SqliteDatabase> db, SqliteAuditStoreOptions options)
-      : options_(options), db_(std::move(db)) {}
+      : options_(options), db_(std::move(db)), schema_(*db_) {}
   absl::Status Prepare();
   absl::Status MigrateLegacySubjectIndex();
   absl::StatusOr<uint64_t> ReadSubjectIndexedThrough();
@@ -63,13 +73,16 @@ class SqliteAuditStore final : public AuditStore {
   // One retention step: prunes entries (done, through] in one transaction.
   absl::StatusOr<uint64_t> PruneStep(uint64_t done, uint64_t through, int64_t cutoff_unix_micros,
                                      uint64_t recorded_by);
-  // Runs `write` in a transaction; rolls back if it fails.
-  absl::Status InTransaction(const std::function<absl::Status()>& write);
+  // Runs `write` in a transaction, on this version's schema only (but for
+  // the one migration that changes it); rolls back if it fails.
+  absl::Status InTransaction(const std::function<absl::Status()>& write, bool check_schema = true);
 
   const SqliteAuditStoreOptions options_;
   std::mutex mutex_;
   std::atomic<int> appends_waiting_{0};  // for mutex_; retention yields to them
   std::unique_ptr<store::SqliteDatabase> db_;
+  SchemaGuard schema_;
+  std::function<absl::Status(uint64_t through)> inside_retention_step_;
   uint64_t subject_indexed_through_ = 0;  // as committed
   store::Statement index_subjects_;
   store::Statement mark_subjects_indexed_;

@@ -75,9 +75,22 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
   return caller->metadata_error;
 }
 
+bool IsAuditFailure(const absl::Status& status) {
+  const std::string reason = ErrorReason(status);
+  return reason == "AUDIT_UNAVAILABLE" || reason == "AUDIT_STORE_TAMPERED" ||
+         reason == "AUDIT_QUEUE_FULL";
+}
+
 absl::Status AuditUnavailable(const absl::Status& append) {
   // A full queue is load, not an outage: the caller should back off.
   if (append.code() == absl::StatusCode::kResourceExhausted) return append;
+  // Not an outage that a retry outlasts: the operator must act. The
+  // details (which object) are in the process log, not for the caller.
+  if (ErrorReason(append) == "AUDIT_STORE_TAMPERED") {
+    return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
+                     "the audit store was altered, so nothing is released or changed until "
+                     "the operator has verified and restored it");
+  }
   return MakeError(absl::StatusCode::kUnavailable, "AUDIT_UNAVAILABLE",
                    "the audit log cannot record this request, so nothing is released or "
                    "changed; retry later");

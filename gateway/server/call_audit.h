@@ -75,9 +75,13 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller);
 
 // What the caller is told when the log could not record the call (`append`
 // is the log's error), so nothing is released or changed: RESOURCE_EXHAUSTED
-// AUDIT_QUEUE_FULL as it is (back off and retry), otherwise UNAVAILABLE
-// AUDIT_UNAVAILABLE.
+// AUDIT_QUEUE_FULL as it is (back off and retry), DATA_LOSS
+// AUDIT_STORE_TAMPERED when the store was altered (the operator must act),
+// otherwise UNAVAILABLE AUDIT_UNAVAILABLE.
 absl::Status AuditUnavailable(const absl::Status& append);
+// True for what AuditUnavailable returns: the log could not record, so
+// trying to record the refusal as well is pointless.
+bool IsAuditFailure(const absl::Status& status);
 
 }  // namespace ketenpoort::server
 

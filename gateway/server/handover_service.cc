@@ -73,7 +73,7 @@ absl::Status HandoverService::AuditRefusal(
     const std::function<absl::Status(std::string& subject_key)>& change) const {
   std::string subject_key;
   const absl::Status status = change(subject_key);
-  if (status.ok() || ErrorReason(status) == "AUDIT_UNAVAILABLE") return status;
+  if (status.ok() || IsAuditFailure(status)) return status;
   AuditEntry entry = audit_.NewEntry(caller, AuditEntry::HANDOVER, kService + method);
   entry.set_subject_pseudonym(subject_key);
   return audit_.Refuse(std::move(entry), status);

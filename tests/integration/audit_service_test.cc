@@ -430,5 +430,41 @@ TEST_F(AuditServiceTest, AGatewayRefusesToStartOnAnOlderCopyOfItsAuditStore) {
       << "a refused start writes nothing";
 }
 
+TEST_F(AuditServiceTest, AnIndexAddedUnderTheRunningGatewayStopsReadsAndDataFlowFailsClosed) {
+  // A partial index that leaves out the person's entries, passed off as
+  // whole, with planner statistics that make every query use it.
+  const std::string db = dir_.File("audit.db");
+  ASSERT_EQ(
+      testing::Tamper(db,
+                      "CREATE INDEX hide ON audit_entry(partner_id) WHERE subject_key IS NULL;"
+                      "ANALYZE; UPDATE sqlite_stat1 SET stat = '100000000 1' "
+                      "WHERE idx = 'hide';"
+                      "PRAGMA writable_schema = ON;"
+                      "UPDATE sqlite_master SET sql = 'CREATE INDEX hide ON "
+                      "audit_entry(partner_id)' WHERE name = 'hide';"
+                      "PRAGMA writable_schema = OFF;"),
+      "");
+  grpc::Status query;
+  QueryAll("gemeente-woerden", {}, &query);
+  EXPECT_EQ(query.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(ReasonOf(query), "AUDIT_STORE_TAMPERED") << query.error_message();
+  // Nothing is logged, so nothing leaves.
+  const grpc::Status fetched = Fetch(linked_);
+  EXPECT_EQ(fetched.error_code(), grpc::StatusCode::DATA_LOSS) << fetched.error_message();
+  EXPECT_EQ(ReasonOf(fetched), "AUDIT_STORE_TAMPERED");
+  // The operator's process log names what was added.
+  EXPECT_NE(gateway_->StderrText().find("index 'hide'"), std::string::npos);
+
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  const std::string config = testing::WriteConfig(dir_, testing::PoliciesDir());
+  testing::ExitResult refused =
+      testing::RunToExit(testing::GatewayBinary(), {"--config", config, "--listen", "127.0.0.1:0"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.stderr_text.find("the audit store's schema was altered: index 'hide'"),
+            std::string::npos)
+      << refused.stderr_text;
+}
+
 }  // namespace
 }  // namespace ketenpoort

@@ -17,7 +17,8 @@ using testing::Tamper;
 
 constexpr char kDropTriggers[] =
     "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_no_delete;"
-    "DROP TRIGGER audit_node_no_update; DROP TRIGGER audit_node_no_delete;"
+    "DROP TRIGGER audit_entry_keeps_time; DROP TRIGGER audit_node_no_update; DROP TRIGGER "
+    "audit_node_no_delete;"
     "DROP TRIGGER audit_checkpoint_no_update; DROP TRIGGER audit_checkpoint_no_delete;"
     "DROP TRIGGER audit_head_forward_only; DROP TRIGGER audit_head_no_delete;";
 
@@ -286,7 +287,8 @@ class AuditSideTableTamperTest : public testing::AuditFixture {
   static constexpr int64_t kRecent = 1'000'000;
   static constexpr int64_t kNow = 2'000'000;
   static constexpr char kDropAllTriggers[] =
-      "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_retention_no_update;"
+      "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_keeps_time;"
+      "DROP TRIGGER audit_retention_no_update;"
       "DROP TRIGGER audit_retention_no_delete;";
 };
 
@@ -530,6 +532,9 @@ TEST_F(WritableSchemaTamperTest, AnEditAfterTheTriggersWereNeutered) {
                    "UPDATE sqlite_master SET sql = 'CREATE TRIGGER audit_entry_no_update "
                    "BEFORE UPDATE ON audit_entry WHEN 0 BEGIN SELECT 1; END' "
                    "WHERE name = 'audit_entry_no_update';"
+                   "UPDATE sqlite_master SET sql = 'CREATE TRIGGER audit_entry_keeps_time "
+                   "BEFORE UPDATE ON audit_entry WHEN 0 BEGIN SELECT 1; END' "
+                   "WHERE name = 'audit_entry_keeps_time';"
                    "PRAGMA writable_schema = OFF;"),
             "");
   // A fresh connection reads the edited schema.
@@ -538,6 +543,11 @@ TEST_F(WritableSchemaTamperTest, AnEditAfterTheTriggersWereNeutered) {
   VerifyReport report = Verify();
   EXPECT_FALSE(report.ok());
   EXPECT_EQ(report.first_bad_index, 2u) << Problems(report);
+  EXPECT_NE(Problems(report).find("trigger 'audit_entry_no_update' differs"), std::string::npos)
+      << Problems(report);
+  // And the gateway does not start on it.
+  auto store = SqliteAuditStore::Open(path_);
+  EXPECT_EQ(ErrorReason(store.status()), "AUDIT_STORE_TAMPERED");
 }
 
 }  // namespace
