@@ -10,6 +10,7 @@
 #include "gateway/common/status_macros.h"
 #include "gateway/policy/decision.h"
 #include "gateway/server/call_audit.h"
+#include "gateway/server/decoded_call.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
 
@@ -415,6 +416,30 @@ grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
   return RunUnary(services_.workers, context, [=, this] {
     return DoGetSubjectAccessReport(Identify(context), *request, response);
   });
+}
+
+void AuditService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0, DecodedHandler(this, &AuditService::GetCheckpoint, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ADMIN,
+                                                  "/ketenpoort.v1.AuditService/GetCheckpoint")));
+  MarkMethodRawCallback(1,
+                        DecodedHandler(this, &AuditService::GetInclusionProof, services_.workers,
+                                       Refusal(services_, v1::AuditEntry::ADMIN,
+                                               "/ketenpoort.v1.AuditService/GetInclusionProof")));
+  MarkMethodRawCallback(2,
+                        DecodedHandler(this, &AuditService::GetConsistencyProof, services_.workers,
+                                       Refusal(services_, v1::AuditEntry::ADMIN,
+                                               "/ketenpoort.v1.AuditService/GetConsistencyProof")));
+  MarkMethodRawCallback(3, DecodedHandler(this, &AuditService::GetEntry, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ADMIN,
+                                                  "/ketenpoort.v1.AuditService/GetEntry")));
+  MarkMethodRawCallback(4, DecodedHandler(this, &AuditService::Query, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ADMIN,
+                                                  "/ketenpoort.v1.AuditService/Query")));
+  MarkMethodRawCallback(
+      5, DecodedHandler(this, &AuditService::GetSubjectAccessReport, services_.workers,
+                        Refusal(services_, v1::AuditEntry::ADMIN,
+                                "/ketenpoort.v1.AuditService/GetSubjectAccessReport")));
 }
 
 }  // namespace ketenpoort::server

@@ -32,7 +32,9 @@ class AuditService final : public v1::AuditService::CallbackService {
       : services_(services),
         audit_(services.CallAuditor()),
         reader_(reader),
-        catalogues_(catalogues) {}
+        catalogues_(catalogues) {
+    ServeDecodedRequests();
+  }
 
   grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* context,
                                           const v1::GetCheckpointRequest* request,
@@ -71,6 +73,8 @@ class AuditService final : public v1::AuditService::CallbackService {
                                         v1::SubjectAccessReport* response);
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
   // Records a read of the log (who, what kind, how many) before answering.
   absl::Status RecordRead(const Caller& caller, const std::string& method,

@@ -9,6 +9,7 @@
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/consent/consent_validation.h"
+#include "gateway/server/decoded_call.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
 
@@ -354,6 +355,21 @@ std::string ConsentReceiptJson(const v1::Consent& consent,
     receipt["revokedAt"] = Iso8601(consent.revoked_at_unix_micros());
   }
   return receipt.dump(2);
+}
+
+void ConsentService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0, DecodedHandler(this, &ConsentService::Grant, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::CONSENT_CHANGE,
+                                                  "/ketenpoort.v1.ConsentService/Grant")));
+  MarkMethodRawCallback(1, DecodedHandler(this, &ConsentService::Revoke, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::CONSENT_CHANGE,
+                                                  "/ketenpoort.v1.ConsentService/Revoke")));
+  MarkMethodRawCallback(2, DecodedHandler(this, &ConsentService::List, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS,
+                                                  "/ketenpoort.v1.ConsentService/List")));
+  MarkMethodRawCallback(3, DecodedHandler(this, &ConsentService::GetReceipt, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS,
+                                                  "/ketenpoort.v1.ConsentService/GetReceipt")));
 }
 
 }  // namespace ketenpoort::server

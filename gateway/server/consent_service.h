@@ -28,7 +28,9 @@ class ConsentService final : public v1::ConsentService::CallbackService {
       : services_(services),
         audit_(services.CallAuditor()),
         registry_(registry),
-        max_per_subject_(max_per_subject) {}
+        max_per_subject_(max_per_subject) {
+    ServeDecodedRequests();
+  }
 
   using v1::ConsentService::CallbackService::GetReceipt;
   using v1::ConsentService::CallbackService::Grant;
@@ -60,6 +62,8 @@ class ConsentService final : public v1::ConsentService::CallbackService {
                             v1::ConsentReceipt* response);
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
   bool Visible(const Caller& caller, const v1::Consent& consent) const;
   // Whether the caller may record `consent` (a permission or objection).

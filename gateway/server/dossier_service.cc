@@ -1,18 +1,25 @@
 #include "gateway/server/dossier_service.h"
 
 #include "gateway/common/error.h"
+#include "gateway/server/decoded_call.h"
 
 namespace ketenpoort::server {
 
 grpc::ServerUnaryReactor* DossierService::GetRecord(grpc::CallbackServerContext* context,
                                                     const v1::GetRecordRequest* request,
                                                     v1::GetRecordResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  DecodedCall* call = CurrentCall(context);
   const auto policies = services_.policies->Current();
   absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
   get_record_.Handle(policies, caller, *request, context->deadline(), response,
-                     [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
+                     [call](const absl::Status& status) { call->Answer(status); });
+  return call;
+}
+
+void DossierService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0, DecodedHandler(this, &DossierService::GetRecord, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS,
+                                                  "/ketenpoort.v1.DossierService/GetRecord")));
 }
 
 }  // namespace ketenpoort::server

@@ -11,7 +11,9 @@ namespace ketenpoort::server {
 class DossierService final : public v1::DossierService::CallbackService {
  public:
   explicit DossierService(const GatewayServices& services)
-      : services_(services), get_record_(services) {}
+      : services_(services), get_record_(services) {
+    ServeDecodedRequests();
+  }
 
   // The generated base also declares the synchronous signature; keep it
   // visible rather than hidden (-Woverloaded-virtual).
@@ -21,6 +23,8 @@ class DossierService final : public v1::DossierService::CallbackService {
                                       v1::GetRecordResponse* response) override;
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   GatewayServices services_;
   GetRecordHandler get_record_;
 };

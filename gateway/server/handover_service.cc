@@ -9,6 +9,7 @@
 #include "gateway/common/status_macros.h"
 #include "gateway/server/access_audit.h"
 #include "gateway/server/call_audit.h"
+#include "gateway/server/decoded_call.h"
 #include "gateway/server/release.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
@@ -62,7 +63,9 @@ HandoverService::HandoverService(const GatewayServices& services,
       audit_(services.CallAuditor()),
       store_(std::move(store)),
       master_key_(std::move(master_key)),
-      settings_(settings) {}
+      settings_(settings) {
+  ServeDecodedRequests();
+}
 
 absl::StatusOr<Caller> HandoverService::Identify(grpc::CallbackServerContext* context) const {
   return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
@@ -710,6 +713,33 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
       return absl::OkStatus();
     });
   });
+}
+
+void HandoverService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0, DecodedHandler(this, &HandoverService::Send, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/Send")));
+  MarkMethodRawCallback(1, DecodedHandler(this, &HandoverService::GetStatus, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/GetStatus")));
+  MarkMethodRawCallback(2, DecodedHandler(this, &HandoverService::Withdraw, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/Withdraw")));
+  MarkMethodRawCallback(3, DecodedHandler(this, &HandoverService::ListOverdue, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/ListOverdue")));
+  MarkMethodRawCallback(5, DecodedHandler(this, &HandoverService::ListPending, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/ListPending")));
+  MarkMethodRawCallback(6, DecodedHandler(this, &HandoverService::Fetch, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS,
+                                                  "/ketenpoort.v1.HandoverService/Fetch")));
+  MarkMethodRawCallback(7, DecodedHandler(this, &HandoverService::Acknowledge, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/Acknowledge")));
+  MarkMethodRawCallback(8, DecodedHandler(this, &HandoverService::Refuse, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::HANDOVER,
+                                                  "/ketenpoort.v1.HandoverService/Refuse")));
 }
 
 }  // namespace ketenpoort::server

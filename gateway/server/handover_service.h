@@ -88,6 +88,8 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                              v1::ListHandoversResponse* response);
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   absl::StatusOr<Caller> Identify(grpc::CallbackServerContext* context) const;
   // RequireKnownPartner, with a refusal audited.
   absl::Status RequirePartner(const absl::StatusOr<Caller>& caller,

@@ -5,6 +5,7 @@
 #include "gateway/common/civil_date.h"
 #include "gateway/common/error.h"
 #include "gateway/inburgering/deadline_band.h"
+#include "gateway/server/decoded_call.h"
 
 namespace ketenpoort::server {
 
@@ -31,7 +32,7 @@ v1::Progress ProgressOf(const records::v1::duo::InburgeringStatus& released, int
 grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerContext* context,
                                                           const v1::GetProgressRequest* request,
                                                           v1::Progress* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
   absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
   // The state of one call, alive until its answer is sent.
@@ -59,7 +60,7 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
                         response->set_audit_index(call->record.audit_index());
                       }
                     }
-                    reactor->Finish(ToGrpcStatus(status));
+                    reactor->Answer(status);
                   });
   return reactor;
 }
@@ -67,22 +68,35 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* InburgeringService::ListProgress(grpc::CallbackServerContext* context,
                                                            const v1::ListProgressRequest* request,
                                                            v1::ListProgressResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
   list_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request, response,
-               [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+               [reactor](absl::Status status) { reactor->Answer(status); });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* InburgeringService::Aggregate(grpc::CallbackServerContext* context,
                                                         const v1::AggregateRequest* request,
                                                         v1::AggregateResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
   aggregate_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request,
-                    response,
-                    [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+                    response, [reactor](absl::Status status) { reactor->Answer(status); });
   return reactor;
+}
+
+void InburgeringService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0,
+                        DecodedHandler(this, &InburgeringService::GetProgress, services_.workers,
+                                       Refusal(services_, v1::AuditEntry::ACCESS,
+                                               "/ketenpoort.v1.InburgeringService/GetProgress")));
+  MarkMethodRawCallback(1,
+                        DecodedHandler(this, &InburgeringService::ListProgress, services_.workers,
+                                       Refusal(services_, v1::AuditEntry::ACCESS,
+                                               "/ketenpoort.v1.InburgeringService/ListProgress")));
+  MarkMethodRawCallback(2, DecodedHandler(this, &InburgeringService::Aggregate, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS,
+                                                  "/ketenpoort.v1.InburgeringService/Aggregate")));
 }
 
 }  // namespace ketenpoort::server

@@ -27,7 +27,9 @@ class InburgeringService final : public v1::InburgeringService::CallbackService 
       : services_(services),
         handler_(services, "/ketenpoort.v1.InburgeringService/GetProgress"),
         list_(services, projection),
-        aggregate_(services, projection, small_cell_threshold) {}
+        aggregate_(services, projection, small_cell_threshold) {
+    ServeDecodedRequests();
+  }
 
   grpc::ServerUnaryReactor* GetProgress(grpc::CallbackServerContext* context,
                                         const v1::GetProgressRequest* request,
@@ -40,6 +42,8 @@ class InburgeringService final : public v1::InburgeringService::CallbackService 
                                       v1::AggregateResponse* response) override;
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   GatewayServices services_;
   GetRecordHandler handler_;
   ProgressList list_;

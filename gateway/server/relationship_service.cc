@@ -2,6 +2,7 @@
 
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
+#include "gateway/server/decoded_call.h"
 #include "gateway/server/unary_call.h"
 
 namespace ketenpoort::server {
@@ -131,6 +132,17 @@ grpc::ServerUnaryReactor* RelationshipService::SetGpRegistration(
         IdentifyCaller(*context, services_.policies->Current(), services_.limits), *request,
         response);
   });
+}
+
+void RelationshipService::ServeDecodedRequests() {
+  MarkMethodRawCallback(0,
+                        DecodedHandler(this, &RelationshipService::SetKoppeling, services_.workers,
+                                       Refusal(services_, v1::AuditEntry::RELATIONSHIP_CHANGE,
+                                               "/ketenpoort.v1.RelationshipService/SetKoppeling")));
+  MarkMethodRawCallback(
+      1, DecodedHandler(this, &RelationshipService::SetGpRegistration, services_.workers,
+                        Refusal(services_, v1::AuditEntry::RELATIONSHIP_CHANGE,
+                                "/ketenpoort.v1.RelationshipService/SetGpRegistration")));
 }
 
 }  // namespace ketenpoort::server

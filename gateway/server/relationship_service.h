@@ -17,7 +17,9 @@ class RelationshipService final : public v1::RelationshipService::CallbackServic
  public:
   RelationshipService(const GatewayServices& services,
                       relationships::RelationshipRegistry* registry)
-      : services_(services), audit_(services.CallAuditor()), registry_(registry) {}
+      : services_(services), audit_(services.CallAuditor()), registry_(registry) {
+    ServeDecodedRequests();
+  }
 
   using v1::RelationshipService::CallbackService::SetGpRegistration;
   using v1::RelationshipService::CallbackService::SetKoppeling;
@@ -36,6 +38,8 @@ class RelationshipService final : public v1::RelationshipService::CallbackServic
                                    v1::GpRegistration* response);
 
  private:
+  // Registers every unary method as a raw-bytes handler (decoded_call.h).
+  void ServeDecodedRequests();
   GatewayServices services_;
   CallAudit audit_;
   relationships::RelationshipRegistry* registry_;

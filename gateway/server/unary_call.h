@@ -1,6 +1,6 @@
 // Runs a unary callback-API call on the gateway's call workers (never on
 // a gRPC thread, since the work may wait on an fsync or a source) and
-// finishes it with the mapped status (ErrorInfo attached). Without
+// answers it through its DecodedCall (decoded_call.h). Without
 // workers (tests of one service) it runs on the calling thread.
 //
 // `work` runs after the method has returned: it must capture the
@@ -14,24 +14,23 @@
 #include <string>
 #include <utility>
 
-#include "gateway/common/error.h"
 #include "gateway/server/call_workers.h"
+#include "gateway/server/decoded_call.h"
 
 namespace ketenpoort::server {
 
 template <typename Work>
 grpc::ServerUnaryReactor* RunUnary(CallWorkers* workers, grpc::CallbackServerContext* context,
                                    Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  DecodedCall* call = CurrentCall(context);
   if (workers == nullptr) {
-    reactor->Finish(ToGrpcStatus(work()));
-    return reactor;
+    call->Answer(work());
+    return call;
   }
-  if (!workers->Post(
-          [reactor, work = std::move(work)]() mutable { reactor->Finish(ToGrpcStatus(work())); })) {
-    reactor->Finish(ToGrpcStatus(ServerBusy(workers->max_queued())));
+  if (!workers->Post([call, work = std::move(work)]() mutable { call->Answer(work()); })) {
+    call->Answer(ServerBusy(workers->max_queued()));
   }
-  return reactor;
+  return call;
 }
 
 }  // namespace ketenpoort::server
