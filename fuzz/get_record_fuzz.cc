@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         server::CheckMetadataValue("x-fuzz", *header, limits.max_metadata_value_bytes);
     if (!checked.ok()) {
       header->clear();
-      if (caller.metadata_error.ok()) caller.metadata_error = checked;
+      if (caller.identity_error.ok()) caller.identity_error = checked;
     }
   }
   absl::StatusOr<server::Caller> identified = caller;

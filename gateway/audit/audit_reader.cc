@@ -280,17 +280,17 @@ absl::StatusOr<std::vector<std::string>> AuditReader::SchemaProblems() {
   return audit::SchemaProblems(*db_);
 }
 
-absl::StatusOr<std::vector<std::string>> AuditReader::QuickCheck(size_t max_problems) {
+absl::StatusOr<std::vector<std::string>> AuditReader::IntegrityCheck(size_t max_problems) {
   std::lock_guard<std::mutex> lock(mutex_);
   ASSIGN_OR_RETURN(store::Statement stmt,
-                   db_->Prepare("PRAGMA quick_check(" + std::to_string(max_problems) + ")"));
+                   db_->Prepare("PRAGMA integrity_check(" + std::to_string(max_problems) + ")"));
   std::vector<std::string> problems;
   int rc;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
     std::string line(stmt.ColumnBlob(0));
-    if (line != "ok") problems.push_back("SQLite quick_check: " + line);
+    if (line != "ok") problems.push_back("SQLite integrity_check: " + line);
   }
-  if (rc != SQLITE_DONE) return db_->Error("quick_check");
+  if (rc != SQLITE_DONE) return db_->Error("integrity_check");
   return problems;
 }
 

@@ -88,11 +88,13 @@ class AuditReader {
   // as another type than its own, one description per column.
   absl::StatusOr<std::vector<std::string>> MistypedSideRows();
   // For the verifier: how the schema differs from this version's (see
-  // schema_guard.h), and what SQLite's own quick_check finds in the file's
-  // b-trees (pages shared or lost, rows out of order, bad records). Every
-  // other read refuses a store whose schema differs.
+  // schema_guard.h), and what SQLite's own integrity_check finds in the
+  // file's b-trees (pages shared or lost, bad records, and rows out of key
+  // order: in a WITHOUT ROWID table those read back whole in a scan yet are
+  // never found by key, which quick_check does not look for). Every other
+  // read refuses a store whose schema differs.
   absl::StatusOr<std::vector<std::string>> SchemaProblems();
-  absl::StatusOr<std::vector<std::string>> QuickCheck(size_t max_problems);
+  absl::StatusOr<std::vector<std::string>> IntegrityCheck(size_t max_problems);
 
   // The stored nodes of one level, in index order.
   class NodeStream {

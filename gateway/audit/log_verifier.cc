@@ -39,7 +39,7 @@ class Verification {
     ASSIGN_OR_RETURN(const std::vector<std::string> schema, reader_.SchemaProblems());
     for (const std::string& problem : schema) Problem(0, "audit store schema: " + problem);
     ASSIGN_OR_RETURN(const std::vector<std::string> damaged,
-                     reader_.QuickCheck(VerifyReport::kMaxProblems));
+                     reader_.IntegrityCheck(VerifyReport::kMaxProblems));
     for (const std::string& problem : damaged) Problem(0, problem);
     RETURN_IF_ERROR(CollectCheckpoints());
     ASSIGN_OR_RETURN(const std::vector<std::string> mistyped, reader_.MistypedSideRows());

@@ -287,6 +287,24 @@ absl::Status SqliteAuditStore::RunOverRange(uint64_t after, uint64_t through, st
   return stmt.Step() == SQLITE_DONE ? absl::OkStatus() : db_->Error(what);
 }
 
+absl::Status SqliteAuditStore::CheckSubjectRowsDeleted(uint64_t done, uint64_t through) {
+  // Each indexed entry with a subject had exactly one row; a row the DELETE
+  // missed (out of key order, or stored as another type) would keep saying
+  // whom an emptied entry concerned.
+  const auto deleted = static_cast<int64_t>(sqlite3_changes(db_->handle()));
+  ASSIGN_OR_RETURN(store::Statement expected,
+                   db_->Prepare("SELECT count(*) FROM audit_entry NOT INDEXED "
+                                "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL"));
+  expected.BindInt64(1, static_cast<int64_t>(done));
+  expected.BindInt64(2, static_cast<int64_t>(std::min(through, subject_indexed_through_)));
+  if (expected.Step() != SQLITE_ROW) return db_->Error("check subject index");
+  if (expected.ColumnInt64(0) == deleted) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
+                   "the subject index does not hold the rows of entries " +
+                       std::to_string(done + 1) + ".." + std::to_string(through) +
+                       ", so retention removed nothing; run `ketenctl audit verify`");
+}
+
 absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t through,
                                                      int64_t cutoff_unix_micros,
                                                      uint64_t recorded_by) {
@@ -308,6 +326,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t thr
                                        "(SELECT subject_key, idx FROM audit_entry NOT INDEXED "
                                        "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL)",
                                        "prune subject index");
+    if (status.ok()) status = CheckSubjectRowsDeleted(done, through);
     if (status.ok() && inside_retention_step_) {
       status = inside_retention_step_(through);
     }

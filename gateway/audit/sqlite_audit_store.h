@@ -73,6 +73,9 @@ class SqliteAuditStore final : public AuditStore {
   // One retention step: prunes entries (done, through] in one transaction.
   absl::StatusOr<uint64_t> PruneStep(uint64_t done, uint64_t through, int64_t cutoff_unix_micros,
                                      uint64_t recorded_by);
+  // DATA_LOSS unless the last statement deleted one subject index row per
+  // indexed entry with a subject in (done, through].
+  absl::Status CheckSubjectRowsDeleted(uint64_t done, uint64_t through);
   // Runs `write` in a transaction, on this version's schema only (but for
   // the one migration that changes it); rolls back if it fails.
   absl::Status InTransaction(const std::function<absl::Status()>& write, bool check_schema = true);

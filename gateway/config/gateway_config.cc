@@ -105,10 +105,14 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
 
   const YAML::Node tls = root["tls"];
   if (!tls) return file.ErrorAt(root, "missing required key 'tls'");
-  RETURN_IF_ERROR(file.OnlyKeys(tls, {"server_cert", "server_key", "client_ca"}));
+  RETURN_IF_ERROR(file.OnlyKeys(tls, {"server_cert", "server_key", "client_ca", "crl_files"}));
   ASSIGN_OR_RETURN(config.tls.server_cert, RequiredPath(file, tls, "server_cert", base));
   ASSIGN_OR_RETURN(config.tls.server_key, RequiredPath(file, tls, "server_key", base));
   ASSIGN_OR_RETURN(config.tls.client_ca, RequiredPath(file, tls, "client_ca", base));
+  ASSIGN_OR_RETURN(const std::vector<std::string> crl_files, file.StringList(tls, "crl_files"));
+  for (const std::string& crl : crl_files) {
+    config.tls.crl_files.push_back(Resolve(base, crl));
+  }
 
   ASSIGN_OR_RETURN(config.policies_dir, RequiredPath(file, root, "policies_dir", base));
 

@@ -17,6 +17,10 @@ struct TlsConfig {
   std::string server_cert;
   std::string server_key;
   std::string client_ca;  // only partners whose certificates chain to this CA get in
+  // Certificate revocation lists (PEM or DER, one or more per file, of any
+  // CA in client_ca), read at start and on SIGHUP: a revoked certificate
+  // gets no answer but PERMISSION_DENIED CERTIFICATE_REVOKED.
+  std::vector<std::string> crl_files;
 };
 
 struct GatewayConfig {

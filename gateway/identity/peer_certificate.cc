@@ -60,6 +60,19 @@ ParsedCertificates& Parsed() {
 
 }  // namespace
 
+std::string NameDer(const X509_NAME* name) {
+  const unsigned char* der = nullptr;
+  size_t length = 0;
+  if (X509_NAME_get0_der(const_cast<X509_NAME*>(name), &der, &length) != 1) return "";
+  return std::string(reinterpret_cast<const char*>(der), length);
+}
+
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  return crypto::ToHex(
+      std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
+                       static_cast<size_t>(ASN1_STRING_length(serial))));
+}
+
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -78,6 +91,8 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
   unsigned int length = 0;
   X509_digest(cert.get(), EVP_sha256(), digest, &length);
   peer.sha256_hex = crypto::ToHex(std::string_view(reinterpret_cast<const char*>(digest), length));
+  peer.issuer_der = NameDer(X509_get_issuer_name(cert.get()));
+  peer.serial_hex = SerialHex(X509_get0_serialNumber(cert.get()));
   return peer;
 }
 

@@ -8,6 +8,7 @@
 #define KETENPOORT_GATEWAY_IDENTITY_PEER_CERTIFICATE_H_
 
 #include <grpcpp/security/auth_context.h>
+#include <openssl/x509.h>
 
 #include <string>
 #include <string_view>
@@ -19,9 +20,17 @@ namespace ketenpoort::identity {
 struct PeerCertificate {
   std::string oin;         // subject serialNumber; may be unknown to us
   std::string sha256_hex;  // fingerprint of the DER encoding
+  // What a revocation list names it by: its issuer (DER of the name) and
+  // serial number (hex of its DER integer).
+  std::string issuer_der;
+  std::string serial_hex;
 };
 
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem);
+
+// The forms PeerCertificate keeps, shared with the revocation list.
+std::string NameDer(const X509_NAME* name);
+std::string SerialHex(const ASN1_INTEGER* serial);
 
 // UNAUTHENTICATED when the connection carries no verified certificate.
 absl::StatusOr<PeerCertificate> PeerCertificateFromAuthContext(const grpc::AuthContext& auth);

@@ -121,7 +121,7 @@ bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_ps
 }  // namespace
 
 absl::StatusOr<Caller> AuditService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
+  return services_.Identify(*context);
 }
 
 v1::AuditEntry AuditService::ReadEntry(const absl::StatusOr<Caller>& caller,

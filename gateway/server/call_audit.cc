@@ -72,7 +72,7 @@ absl::Status RequireKnownPartner(const absl::StatusOr<Caller>& caller) {
     return MakeError(absl::StatusCode::kPermissionDenied, "UNKNOWN_PARTNER",
                      "the client certificate's OIN is not a known partner");
   }
-  return caller->metadata_error;
+  return caller->identity_error;
 }
 
 bool IsAuditFailure(const absl::Status& status) {

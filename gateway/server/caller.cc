@@ -61,7 +61,8 @@ absl::Status CheckMetadataValue(std::string_view key, std::string_view value, si
 
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
-                                      const validate::RequestLimits& limits) {
+                                      const validate::RequestLimits& limits,
+                                      const identity::RevocationList* revoked) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth) {
     return MakeError(absl::StatusCode::kUnauthenticated, "NO_CLIENT_CERTIFICATE",
@@ -72,7 +73,11 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   ASSIGN_OR_RETURN(caller.certificate, identity::PeerCertificateFromAuthContext(*auth));
   caller.partner = caller.policies->partners().FindByOin(caller.certificate.oin);
   const size_t limit = limits.max_metadata_value_bytes;
-  absl::Status& error = caller.metadata_error;
+  absl::Status& error = caller.identity_error;
+  if (revoked != nullptr && revoked->IsRevoked(caller.certificate)) {
+    error = MakeError(absl::StatusCode::kPermissionDenied, "CERTIFICATE_REVOKED",
+                      "the client certificate has been revoked by its CA");
+  }
   ReadMetadata(context, kActorIdHeader, limit, caller.actor_id, error);
   ReadMetadata(context, kActorRoleHeader, limit, caller.actor_role, error);
   ReadMetadata(context, kRequestIdHeader, limit, caller.request_id, error);

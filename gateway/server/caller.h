@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gateway/identity/partner_registry.h"
 #include "gateway/identity/peer_certificate.h"
+#include "gateway/identity/revocation_list.h"
 #include "gateway/policy/policy_set.h"
 #include "gateway/validate/request_limits.h"
 
@@ -36,20 +37,24 @@ struct Caller {
   std::string actor_role;
   std::string request_id;
   std::string authenticated_subject;
-  // INVALID_ARGUMENT BAD_METADATA (or INVALID_SUBJECT_ID) when a header
-  // was not printable ASCII within its limit: the call is refused, and
-  // audited with the caller identified (the bad value left out).
-  absl::Status metadata_error;
+  // Why the call is refused although the caller is identified, audited
+  // with the caller: PERMISSION_DENIED CERTIFICATE_REVOKED when a partner
+  // CA revoked the certificate; INVALID_ARGUMENT BAD_METADATA (or
+  // INVALID_SUBJECT_ID) when a header was not printable ASCII within its
+  // limit (the bad value left out).
+  absl::Status identity_error;
 };
 
 // UNAUTHENTICATED without a verified certificate. A header that is not
 // printable ASCII within its limit, or an x-authenticated-subject that is
-// not a subject id, sets `metadata_error` (RequireKnownPartner returns it);
+// not a subject id, sets `identity_error` (RequireKnownPartner returns it);
 // x-authenticated-subject from any partner but a subject portal is dropped. Nothing in metadata can
 // set `partner`. Every service identifies its callers here, once per call.
+// `revoked` may be null (no revocation lists configured).
 absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
                                       std::shared_ptr<const policy::PolicySet> policies,
-                                      const validate::RequestLimits& limits);
+                                      const validate::RequestLimits& limits,
+                                      const identity::RevocationList* revoked = nullptr);
 
 // OK when a metadata value the gateway reads and records is printable
 // ASCII (0x20-0x7E) within `limit`: proto3 strings in audit entries must be

@@ -61,7 +61,7 @@ bool IsTheSubject(const Caller& caller, const std::string& subject_id) {
 }  // namespace
 
 absl::StatusOr<Caller> ConsentService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
+  return services_.Identify(*context);
 }
 
 bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) const {

@@ -37,8 +37,7 @@ UndecodableRefusal Refusal(const GatewayServices& services, v1::AuditEntry::Kind
                            std::string method) {
   return [services, kind, method = std::move(method)](grpc::CallbackServerContext* context,
                                                       absl::Status decode_error) {
-    const absl::StatusOr<Caller> caller =
-        IdentifyCaller(*context, services.policies->Current(), services.limits);
+    const absl::StatusOr<Caller> caller = services.Identify(*context);
     // An unknown certificate or bad metadata is the first thing wrong.
     if (absl::Status known = RequireKnownPartner(caller); !known.ok()) {
       if (!caller.ok() || caller->partner == nullptr) return known;

@@ -10,7 +10,7 @@ grpc::ServerUnaryReactor* DossierService::GetRecord(grpc::CallbackServerContext*
                                                     v1::GetRecordResponse* response) {
   DecodedCall* call = CurrentCall(context);
   const auto policies = services_.policies->Current();
-  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
+  absl::StatusOr<Caller> caller = services_.Identify(*context, policies);
   get_record_.Handle(policies, caller, *request, context->deadline(), response,
                      [call](const absl::Status& status) { call->Answer(status); });
   return call;

@@ -53,6 +53,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
 
   ASSIGN_OR_RETURN(auto policies, policy::PolicySet::LoadDirectory(config.policies_dir, catalog));
   gateway->policies_ = std::make_unique<PolicyHolder>(std::move(policies));
+  ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists());
+  gateway->revocations_ = std::make_unique<identity::RevocationHolder>(std::move(revoked));
 
   adapters::AdapterRegistry registry;
   adapters::RegisterBuiltinAdapters(registry);
@@ -98,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   GatewayServices services;
   services.catalog = &catalog;
   services.policies = gateway->policies_.get();
+  services.revocations = gateway->revocations_.get();
   services.sources = gateway->sources_.get();
   services.audit = gateway->audit_.get();
   services.pseudonymizer = gateway->pseudonymizer_.get();
@@ -201,6 +204,31 @@ absl::Status Gateway::Start() {
   retention_ = std::make_unique<RetentionSchedule>(
       [this](std::stop_token stop) { return ApplyRetention(std::move(stop)); }, kRetentionInterval);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRevocationLists()
+    const {
+  ASSIGN_OR_RETURN(const std::string bundle, ReadPem(config_.tls.client_ca, "client CA"));
+  ASSIGN_OR_RETURN(auto revoked, identity::RevocationList::Load(config_.tls.crl_files, bundle));
+  for (const std::string& stale : revoked->stale_files()) {
+    log::Error("crl_stale", {{"file", stale}, {"reason", "past its nextUpdate; still applied"}});
+  }
+  return revoked;
+}
+
+absl::Status Gateway::ReloadRevocationLists() {
+  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> next = LoadRevocationLists();
+  if (!next.ok()) {
+    log::Error("crl_reload_rejected", {{"reason", std::string(next.status().message())}});
+    return next.status();
+  }
+  const size_t revoked = (*next)->size();
+  revocations_->Replace(*std::move(next));
+  log::Info("crl_reloaded", {{"revoked_certificates", revoked}});
+  return AuditAdmin(
+      *audit_, clock_,
+      "revocation lists reloaded: " + std::to_string(revoked) + " revoked certificate(s)",
+      policies_->Current()->version());
 }
 
 absl::Status Gateway::ReloadPolicies() {

@@ -40,6 +40,10 @@ class Gateway {
 
   // Re-reads the policy directory; on error the old set stays active.
   absl::Status ReloadPolicies();
+  // Re-reads the CRL files (against the client CA bundle as it is now);
+  // on error the old lists stay active. The next call of a certificate
+  // revoked now is refused, on an open connection too.
+  absl::Status ReloadRevocationLists();
   // Removes the content of audit entries past the retention period (their
   // leaf hashes stay), and expires and purges hand-overs. Start() runs it
   // in the background, at once and then hourly; `stop` ends it early.
@@ -51,10 +55,12 @@ class Gateway {
 
  private:
   Gateway() = default;
+  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> LoadRevocationLists() const;
 
   config::GatewayConfig config_;
   SystemClock clock_;
   std::unique_ptr<PolicyHolder> policies_;
+  std::unique_ptr<identity::RevocationHolder> revocations_;
   std::unique_ptr<audit::AuditLog> audit_;
   // After the audit log: destroyed first, so a source's answer still in
   // flight (its destructor waits for them) appends to a live log.

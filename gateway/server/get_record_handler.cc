@@ -65,9 +65,13 @@ void GetRecordHandler::Handle(const std::shared_ptr<const policy::PolicySet>& po
     SetOutcome(entry, AuditEntry::DENY, denied);
     return AuditThenFail(std::move(entry), std::move(denied), std::move(done));
   }
-  if (!caller->metadata_error.ok()) {
-    SetOutcome(entry, AuditEntry::INVALID, caller->metadata_error);
-    return AuditThenFail(std::move(entry), caller->metadata_error, std::move(done));
+  if (!caller->identity_error.ok()) {
+    SetOutcome(entry,
+               caller->identity_error.code() == absl::StatusCode::kInvalidArgument
+                   ? AuditEntry::INVALID
+                   : AuditEntry::DENY,
+               caller->identity_error);
+    return AuditThenFail(std::move(entry), caller->identity_error, std::move(done));
   }
 
   // 2. Validate.

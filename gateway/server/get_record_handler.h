@@ -42,6 +42,18 @@ struct GatewayServices {
   validate::RequestLimits limits;
   // Where calls that wait (fsync, sources) run; null: on the gRPC thread.
   CallWorkers* workers = nullptr;
+  // Certificates the partner CAs revoked; null: none configured.
+  const identity::RevocationHolder* revocations = nullptr;
+
+  // Who is calling, against `policies` (default: the current set) and the
+  // current revocation lists. Every service identifies its callers here.
+  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context,
+                                  std::shared_ptr<const policy::PolicySet> against = nullptr) const {
+    if (!against) against = policies->Current();
+    const std::shared_ptr<const identity::RevocationList> revoked =
+        revocations ? revocations->Current() : nullptr;
+    return IdentifyCaller(context, std::move(against), limits, revoked.get());
+  }
 
   CallAudit CallAuditor() const { return CallAudit(audit, pseudonymizer, clock, policies); }
 };

@@ -68,7 +68,7 @@ HandoverService::HandoverService(const GatewayServices& services,
 }
 
 absl::StatusOr<Caller> HandoverService::Identify(grpc::CallbackServerContext* context) const {
-  return IdentifyCaller(*context, services_.policies->Current(), services_.limits);
+  return services_.Identify(*context);
 }
 
 absl::Status HandoverService::AuditRefusal(

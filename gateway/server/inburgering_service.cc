@@ -34,7 +34,7 @@ grpc::ServerUnaryReactor* InburgeringService::GetProgress(grpc::CallbackServerCo
                                                           v1::Progress* response) {
   DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
-  absl::StatusOr<Caller> caller = IdentifyCaller(*context, policies, services_.limits);
+  absl::StatusOr<Caller> caller = services_.Identify(*context, policies);
   // The state of one call, alive until its answer is sent.
   struct Call {
     v1::GetRecordRequest request;
@@ -70,7 +70,7 @@ grpc::ServerUnaryReactor* InburgeringService::ListProgress(grpc::CallbackServerC
                                                            v1::ListProgressResponse* response) {
   DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
-  list_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request, response,
+  list_.Handle(policies, services_.Identify(*context, policies), *request, response,
                [reactor](absl::Status status) { reactor->Answer(status); });
   return reactor;
 }
@@ -80,8 +80,8 @@ grpc::ServerUnaryReactor* InburgeringService::Aggregate(grpc::CallbackServerCont
                                                         v1::AggregateResponse* response) {
   DecodedCall* reactor = CurrentCall(context);
   const auto policies = services_.policies->Current();
-  aggregate_.Handle(policies, IdentifyCaller(*context, policies, services_.limits), *request,
-                    response, [reactor](absl::Status status) { reactor->Answer(status); });
+  aggregate_.Handle(policies, services_.Identify(*context, policies), *request, response,
+                    [reactor](absl::Status status) { reactor->Answer(status); });
   return reactor;
 }
 

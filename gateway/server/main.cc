@@ -72,7 +72,9 @@ int main(int argc, char** argv) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
-      (*gateway)->ReloadPolicies().IgnoreError();  // logged; old set stays active
+      // Each is logged; on failure the old set stays active.
+      (*gateway)->ReloadPolicies().IgnoreError();
+      (*gateway)->ReloadRevocationLists().IgnoreError();
       continue;
     }
     ketenpoort::log::Info("draining", {{"signal", signal}});

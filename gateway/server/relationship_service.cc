@@ -119,8 +119,7 @@ grpc::ServerUnaryReactor* RelationshipService::SetKoppeling(grpc::CallbackServer
                                                             const v1::SetKoppelingRequest* request,
                                                             v1::Koppeling* response) {
   return RunUnary(services_.workers, context, [=, this] {
-    return DoSetKoppeling(IdentifyCaller(*context, services_.policies->Current(), services_.limits),
-                          *request, response);
+    return DoSetKoppeling(services_.Identify(*context), *request, response);
   });
 }
 
@@ -128,9 +127,7 @@ grpc::ServerUnaryReactor* RelationshipService::SetGpRegistration(
     grpc::CallbackServerContext* context, const v1::SetGpRegistrationRequest* request,
     v1::GpRegistration* response) {
   return RunUnary(services_.workers, context, [=, this] {
-    return DoSetGpRegistration(
-        IdentifyCaller(*context, services_.policies->Current(), services_.limits), *request,
-        response);
+    return DoSetGpRegistration(services_.Identify(*context), *request, response);
   });
 }
 

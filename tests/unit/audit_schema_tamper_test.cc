@@ -177,6 +177,43 @@ TEST_F(AuditSchemaTamperTest, AViewOrAlteredTableIsReported) {
   ExpectWriterRefuses("table 'audit_entry' differs");
 }
 
+// The second attack round: audit_subject re-sorted under a schema edit that
+// is then undone, byte for byte, without moving the schema cookie. The rows
+// read back whole in a scan, but no lookup by subject finds them.
+void ResortSubjectIndex(const std::string& path) {
+  ASSERT_EQ(Tamper(path,
+                   "PRAGMA writable_schema = ON;"
+                   "UPDATE sqlite_master SET sql = replace(sql, 'PRIMARY KEY (subject_key, idx)', "
+                   "'PRIMARY KEY (subject_key DESC, idx DESC)') WHERE name = 'audit_subject';"),
+            "");
+  ASSERT_EQ(Tamper(path,
+                   "CREATE TEMP TABLE t AS SELECT subject_key, idx FROM audit_subject;"
+                   "DELETE FROM audit_subject;"
+                   "INSERT INTO audit_subject SELECT subject_key, idx FROM t;"),
+            "");
+  ASSERT_EQ(Tamper(path,
+                   "PRAGMA writable_schema = ON;"
+                   "UPDATE sqlite_master SET sql = replace(sql, "
+                   "'PRIMARY KEY (subject_key DESC, idx DESC)', 'PRIMARY KEY (subject_key, idx)') "
+                   "WHERE name = 'audit_subject';"),
+            "");
+}
+
+TEST_F(AuditSchemaTamperTest, ASubjectIndexOutOfKeyOrderIsReported) {
+  ResortSubjectIndex(path_);
+  ExpectVerifierReports("SQLite integrity_check");
+}
+
+TEST_F(AuditSchemaTamperTest, RetentionRefusesASubjectIndexItCannotEmpty) {
+  ResortSubjectIndex(path_);
+  auto log = OpenLog({.subject_index_batch = 4});
+  ASSERT_NE(log, nullptr);
+  absl::StatusOr<uint64_t> pruned = log->PruneBefore(kCutoff, kNow);
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(ErrorReason(pruned.status()), "AUDIT_STORE_TAMPERED") << pruned.status();
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM audit_entry WHERE entry IS NULL"), 0);
+}
+
 TEST_F(AuditSchemaTamperTest, ADroppedTriggerIsPutBackByTheGateway) {
   // Not a way to hide anything, so not a problem: the writer recreates it.
   ASSERT_EQ(Tamper(path_, "DROP TRIGGER audit_entry_no_delete"), "");

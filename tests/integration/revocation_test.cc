@@ -1,0 +1,174 @@
+// Certificate revocation against the real gateway: CRLs from files named in
+// the config (PEM or DER), checked on every call, reloaded on SIGHUP, and a
+// CRL no trusted CA signed refused at start and on reload.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "adapters/synthetic/synthetic_population.h"
+#include "ketenpoort/v1/consent.grpc.pb.h"
+#include "tests/support/chain_steps.h"
+#include "tests/support/gateway_env.h"
+#include "tests/support/gateway_process.h"
+
+namespace ketenpoort {
+namespace {
+
+using testing::ReasonOf;
+
+X509* ReadCertificate(const std::string& path) {
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return nullptr;
+  X509* cert = PEM_read_X509(file, nullptr, nullptr, nullptr);
+  std::fclose(file);
+  return cert;
+}
+
+EVP_PKEY* ReadKey(const std::string& path) {
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return nullptr;
+  EVP_PKEY* key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
+  std::fclose(file);
+  return key;
+}
+
+// A CRL from dev CA `ca` revoking the dev certificates `revoked`, written
+// to `out` as PEM or DER.
+void WriteCrl(const std::string& ca, const std::vector<std::string>& revoked,
+              const std::string& out, bool der) {
+  const std::string dir = testing::CertsDir() + "/";
+  X509* ca_cert = ReadCertificate(dir + ca + ".crt");
+  EVP_PKEY* ca_key = ReadKey(dir + ca + ".key");
+  ASSERT_NE(ca_cert, nullptr);
+  ASSERT_NE(ca_key, nullptr);
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
+  ASN1_TIME* now = ASN1_TIME_adj(nullptr, time(nullptr), 0, 0);
+  ASN1_TIME* next = ASN1_TIME_adj(nullptr, time(nullptr), 7, 0);
+  X509_CRL_set1_lastUpdate(crl, now);
+  X509_CRL_set1_nextUpdate(crl, next);
+  for (const std::string& name : revoked) {
+    X509* cert = ReadCertificate(dir + name + ".crt");
+    ASSERT_NE(cert, nullptr) << name;
+    X509_REVOKED* entry = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(entry, X509_get_serialNumber(cert));
+    X509_REVOKED_set_revocationDate(entry, now);
+    X509_CRL_add0_revoked(crl, entry);
+    X509_free(cert);
+  }
+  X509_CRL_sort(crl);
+  ASSERT_GT(X509_CRL_sign(crl, ca_key, EVP_sha256()), 0);
+  BIO* bio = BIO_new_file(out.c_str(), "wb");
+  ASSERT_NE(bio, nullptr);
+  ASSERT_EQ(der ? i2d_X509_CRL_bio(bio, crl) : PEM_write_bio_X509_CRL(bio, crl), 1);
+  BIO_free(bio);
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(next);
+  X509_CRL_free(crl);
+  EVP_PKEY_free(ca_key);
+  X509_free(ca_cert);
+}
+
+class RevocationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir_.File("fixtures.db"), 11, 5).ok());
+    subject_ = synthetic::SyntheticPopulation(11).Person(1).v_number;
+    std::string text = testing::ReadFile(testing::WriteConfig(dir_, testing::PoliciesDir()));
+    const std::string ca_line = "/ca.crt\n";
+    text.insert(text.find(ca_line) + ca_line.size(), "  crl_files: [partners.crl, more.crl]\n");
+    config_ = dir_.Write("gateway.yaml", text);
+  }
+
+  void Start() {
+    std::string error;
+    gateway_ = testing::GatewayProcess::Start(config_, dir_.path().string(), &error);
+    ASSERT_NE(gateway_, nullptr) << error;
+  }
+
+  // A consent list: an audited read any known partner may make.
+  grpc::Status ListConsents(const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("x-actor-id", "tester-1");
+    context.AddMetadata("x-actor-role", "casemanager");
+    v1::ListConsentsRequest request;
+    request.set_subject_id(subject_);
+    v1::ListConsentsResponse response;
+    return v1::ConsentService::NewStub(channel)->List(&context, request, &response);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& partner) {
+    return testing::ChannelAs(gateway_->address(), partner);
+  }
+
+  testing::TempDir dir_;
+  std::string subject_;
+  std::string config_;
+  std::unique_ptr<testing::GatewayProcess> gateway_;
+};
+
+TEST_F(RevocationTest, ARevokedCertificateIsRefusedOnEveryCallAndAudited) {
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false);
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  Start();
+  const grpc::Status refused = ListConsents(Channel("coa"));
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_EQ(ReasonOf(refused), "CERTIFICATE_REVOKED");
+  const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(entry.reason(), "CERTIFICATE_REVOKED");
+  EXPECT_EQ(entry.decision(), v1::AuditEntry::DENY);
+  EXPECT_EQ(entry.partner_id(), "coa");
+  EXPECT_TRUE(ListConsents(Channel("gca")).ok());
+}
+
+TEST_F(RevocationTest, ARevocationReloadedOnSighupStopsAnOpenConnection) {
+  WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false);
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  Start();
+  const auto gca = Channel("gca");
+  ASSERT_TRUE(ListConsents(gca).ok());
+  // Revoked in the DER file; the connection stays open.
+  WriteCrl("ca", {"gca"}, dir_.File("more.crl"), /*der=*/true);
+  gateway_->Signal(SIGHUP);
+  grpc::Status status;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    status = ListConsents(gca);
+    if (!status.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(ReasonOf(status), "CERTIFICATE_REVOKED") << status.error_message();
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+}
+
+TEST_F(RevocationTest, ACrlNoTrustedCaSignedIsRefusedAtStartAndOnReload) {
+  WriteCrl("foreign-ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false);
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  testing::ExitResult result = testing::RunToExit(testing::GatewayBinary(),
+                                                  {"--config", config_, "--listen", "127.0.0.1:0"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.stderr_text.find(dir_.File("partners.crl") +
+                                    ": is not signed by a CA in the client CA bundle"),
+            std::string::npos)
+      << result.stderr_text;
+
+  // On reload the list in force stays: here, one that revokes coa.
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false);
+  Start();
+  std::ofstream(dir_.File("partners.crl")) << "not a CRL\n";
+  gateway_->Signal(SIGHUP);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (gateway_->StderrText().find("crl_reload_rejected") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(gateway_->StderrText().find("crl_reload_rejected"), std::string::npos);
+  EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+}
+
+}  // namespace
+}  // namespace ketenpoort
