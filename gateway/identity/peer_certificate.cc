@@ -1,10 +1,12 @@
 #include "gateway/identity/peer_certificate.h"
 
 #include <grpc/grpc_security_constants.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,17 +62,28 @@ ParsedCertificates& Parsed() {
 
 }  // namespace
 
-std::string NameDer(const X509_NAME* name) {
-  const unsigned char* der = nullptr;
-  size_t length = 0;
-  if (X509_NAME_get0_der(const_cast<X509_NAME*>(name), &der, &length) != 1) return "";
-  return std::string(reinterpret_cast<const char*>(der), length);
+std::string NameKey(const X509_NAME* name) {
+  // RFC 2253 text (UTF-8, whatever ASN.1 string types the name uses),
+  // lower-cased: close to how OpenSSL compares names, and the same for a
+  // certificate's issuer and its CA's CRL however each was encoded.
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio.get(), &data);
+  std::string key(data, static_cast<size_t>(length));
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
 }
 
-std::string SerialHex(const ASN1_INTEGER* serial) {
-  return crypto::ToHex(
-      std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
-                       static_cast<size_t>(ASN1_STRING_length(serial))));
+std::string SerialKey(const ASN1_INTEGER* serial) {
+  // As a number, so that encodings of one serial compare equal.
+  BIGNUM* number = ASN1_INTEGER_to_BN(serial, nullptr);
+  if (number == nullptr) return "";
+  char* hex = BN_bn2hex(number);
+  std::string key = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(number);
+  return key;
 }
 
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
@@ -91,8 +104,8 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
   unsigned int length = 0;
   X509_digest(cert.get(), EVP_sha256(), digest, &length);
   peer.sha256_hex = crypto::ToHex(std::string_view(reinterpret_cast<const char*>(digest), length));
-  peer.issuer_der = NameDer(X509_get_issuer_name(cert.get()));
-  peer.serial_hex = SerialHex(X509_get0_serialNumber(cert.get()));
+  peer.issuer_key = NameKey(X509_get_issuer_name(cert.get()));
+  peer.serial_key = SerialKey(X509_get0_serialNumber(cert.get()));
   return peer;
 }
 

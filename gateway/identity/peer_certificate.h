@@ -20,17 +20,17 @@ namespace ketenpoort::identity {
 struct PeerCertificate {
   std::string oin;         // subject serialNumber; may be unknown to us
   std::string sha256_hex;  // fingerprint of the DER encoding
-  // What a revocation list names it by: its issuer (DER of the name) and
-  // serial number (hex of its DER integer).
-  std::string issuer_der;
-  std::string serial_hex;
+  // What a revocation list names it by: its issuer and serial number,
+  // in the forms NameKey and SerialKey give.
+  std::string issuer_key;
+  std::string serial_key;
 };
 
 absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem);
 
 // The forms PeerCertificate keeps, shared with the revocation list.
-std::string NameDer(const X509_NAME* name);
-std::string SerialHex(const ASN1_INTEGER* serial);
+std::string NameKey(const X509_NAME* name);
+std::string SerialKey(const ASN1_INTEGER* serial);
 
 // UNAUTHENTICATED when the connection carries no verified certificate.
 absl::StatusOr<PeerCertificate> PeerCertificateFromAuthContext(const grpc::AuthContext& auth);

@@ -82,12 +82,12 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
       if (next_update != nullptr && X509_cmp_current_time(next_update) < 0) {
         list->stale_files_.push_back(file);
       }
-      const std::string issuer_der = NameDer(issuer);
+      const std::string issuer_key = NameKey(issuer);
       STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
       for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
         const ASN1_INTEGER* serial =
             X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i));
-        list->revoked_.emplace(issuer_der, SerialHex(serial));
+        list->revoked_.emplace(issuer_key, SerialKey(serial));
       }
     }
   }

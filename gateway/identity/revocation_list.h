@@ -26,7 +26,7 @@ class RevocationList {
       const std::vector<std::string>& files, const std::string& ca_bundle_pem);
 
   bool IsRevoked(const PeerCertificate& certificate) const {
-    return revoked_.contains({certificate.issuer_der, certificate.serial_hex});
+    return revoked_.contains({certificate.issuer_key, certificate.serial_key});
   }
   size_t size() const { return revoked_.size(); }
   // CRLs whose nextUpdate has passed: still applied (a revocation stays
@@ -34,7 +34,7 @@ class RevocationList {
   const std::vector<std::string>& stale_files() const { return stale_files_; }
 
  private:
-  std::set<std::pair<std::string, std::string>> revoked_;  // (issuer DER, serial hex)
+  std::set<std::pair<std::string, std::string>> revoked_;  // (issuer, serial) keys
   std::vector<std::string> stale_files_;
 };
 
