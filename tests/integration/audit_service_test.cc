@@ -8,7 +8,9 @@
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/audit/checkpoint.h"
 #include "gateway/audit/merkle.h"
+#include "gateway/audit/witness.h"
 #include "gateway/common/civil_date.h"
+#include "gateway/common/ed25519.h"
 #include "ketenpoort/v1/audit.grpc.pb.h"
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
@@ -464,6 +466,69 @@ TEST_F(AuditServiceTest, AnIndexAddedUnderTheRunningGatewayStopsReadsAndDataFlow
   EXPECT_NE(refused.stderr_text.find("the audit store's schema was altered: index 'hide'"),
             std::string::npos)
       << refused.stderr_text;
+}
+
+TEST_F(AuditServiceTest, AWitnessCosignsAGrowingLogAndRefusesARolledBackOrForkedOne) {
+  // The witness's own key, and the log key it is told to trust.
+  const std::string witness_key = dir_.File("witness.pem");
+  ASSERT_EQ(testing::RunToExit("/usr/bin/openssl",
+                               {"genpkey", "-algorithm", "ed25519", "-out", witness_key})
+                .exit_code,
+            0);
+  const audit::CheckpointSigner log_signer(
+      "ketenpoort.localhost/audit",
+      *crypto::Ed25519PrivateKey::FromPemFile(testing::CertsDir() + "/checkpoint.key"));
+  const std::string log_key = dir_.Write("log.vkey", log_signer.VerifierKey());
+  const std::string witness_vkey = dir_.Write(
+      "witness.vkey",
+      audit::WitnessSigner("witness.test", *crypto::Ed25519PrivateKey::FromPemFile(witness_key))
+          .VerifierKey());
+  const std::string state = dir_.File("witness.state");
+  auto witness = [&] {
+    return Ketenctl({"audit", "witness", "--as", "autoriteit-persoonsgegevens", "--log-key",
+                     "@" + log_key, "--witness-key", witness_key, "--name", "witness.test",
+                     "--state", state});
+  };
+  testing::ExitResult first = witness();
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  ASSERT_TRUE(Fetch(linked_).ok());
+  testing::ExitResult second = witness();
+  ASSERT_EQ(second.exit_code, 0) << second.stderr_text;
+  const int64_t cosigned_size = [&] {
+    auto opened = audit::CheckpointVerifier::FromVerifierKey(log_signer.VerifierKey())
+                      ->Open(testing::ReadFile(state));
+    return opened.ok() ? static_cast<int64_t>(opened->size) : -1;
+  }();
+  EXPECT_GT(cosigned_size, 0);
+  testing::ExitResult checked = testing::RunToExit(
+      testing::KetenctlBinary(), {"audit", "cosigned", "--log-key", "@" + log_key,
+                                  "--witness-verifier-key", "@" + witness_vkey, state});
+  EXPECT_EQ(checked.exit_code, 0) << checked.stderr_text;
+
+  // Another store under the same key: first smaller than what was
+  // cosigned, then larger, but never an extension of it.
+  ASSERT_EQ(gateway_->Stop(), 0);
+  gateway_.reset();
+  testing::TempDir other;
+  ASSERT_TRUE(synthetic::WriteFixtureDatabase(other.File("fixtures.db"), kSeed, 20).ok());
+  std::string error;
+  gateway_ = testing::GatewayProcess::Start(testing::WriteConfig(other, testing::PoliciesDir()),
+                                            other.path().string(), &error);
+  ASSERT_NE(gateway_, nullptr) << error;
+  testing::ExitResult rolled_back = witness();
+  EXPECT_EQ(rolled_back.exit_code, 1);
+  EXPECT_NE(rolled_back.stderr_text.find("WITNESS_ROLLBACK"), std::string::npos)
+      << rolled_back.stderr_text;
+  for (int64_t i = 0; i <= cosigned_size; ++i) Fetch(linked_).IgnoreError();
+  testing::ExitResult forked = witness();
+  EXPECT_EQ(forked.exit_code, 1);
+  EXPECT_NE(forked.stderr_text.find("WITNESS_FORK"), std::string::npos) << forked.stderr_text;
+  // The state still holds the last checkpoint that was a true extension.
+  EXPECT_EQ(testing::RunToExit(testing::KetenctlBinary(),
+                               {"audit", "cosigned", "--log-key", "@" + log_key,
+                                "--witness-verifier-key", "@" + witness_vkey, state})
+                .exit_code,
+            0);
 }
 
 }  // namespace

@@ -18,30 +18,6 @@
 namespace ketenpoort::ketenctl {
 namespace {
 
-int Fail(std::string_view message, int code = 2);
-int Fail(const absl::Status& status, int code = 2) {
-  return Fail(std::string(status.message()), code);
-}
-int Fail(std::string_view message, int code) {
-  std::fprintf(stderr, "error: %.*s\n", static_cast<int>(message.size()), message.data());
-  return code;
-}
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
-                 const std::string& actor_role) {
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!actor_id.empty()) context.AddMetadata("x-actor-id", actor_id);
-  if (!actor_role.empty()) context.AddMetadata("x-actor-role", actor_role);
-}
-
 std::string CsvField(const std::string& value) {
   if (value.find_first_of(",\"\n\r") == std::string::npos) return value;
   std::string quoted = "\"";
@@ -104,6 +80,7 @@ void AuditCommands::Register(CLI::App& app, ClientOptions& client,
                              const std::function<void(CLI::App*)>& add_client_options) {
   CLI::App* audit = app.add_subcommand("audit", "audit log tools");
   audit->require_subcommand(1);
+  witness_.Register(*audit, add_client_options);
   auto add_key_options = [this](CLI::App* command) {
     command->add_option("--verifier-key", verifier_key_text_,
                         "checkpoint verifier key (name+id+key), or @file");
@@ -172,7 +149,7 @@ int AuditCommands::RunParsed(const ClientOptions& client) {
   if (prove_->parsed()) return RunProve(client);
   if (query_->parsed()) return RunQuery(client);
   if (report_->parsed()) return RunReport(client);
-  return -1;
+  return witness_.RunParsed(client);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tools/ketenctl/client.h"
+#include "tools/ketenctl/witness_commands.h"
 
 namespace ketenpoort::ketenctl {
 
@@ -26,6 +27,7 @@ class AuditCommands {
   int RunQuery(const ClientOptions& client);
   int RunReport(const ClientOptions& client);
 
+  WitnessCommands witness_;
   CLI::App* verify_ = nullptr;
   CLI::App* verifier_key_ = nullptr;
   CLI::App* checkpoint_ = nullptr;

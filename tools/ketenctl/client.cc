@@ -4,6 +4,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -15,7 +16,7 @@
 namespace ketenpoort::ketenctl {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+absl::StatusOr<std::string> ReadPemFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "FILE_UNREADABLE",
@@ -63,11 +64,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const ClientOptions& opti
                      "name a partner certificate with --as NAME (or --cert and --key)");
   }
   grpc::SslCredentialsOptions tls;
-  auto root = ReadFile(ca);
+  auto root = ReadPemFile(ca);
   if (!root.ok()) return root.status();
-  auto pem_cert = ReadFile(cert);
+  auto pem_cert = ReadPemFile(cert);
   if (!pem_cert.ok()) return pem_cert.status();
-  auto pem_key = ReadFile(key);
+  auto pem_key = ReadPemFile(key);
   if (!pem_key.ok()) return pem_key.status();
   tls.pem_root_certs = *root;
   tls.pem_cert_chain = *pem_cert;
@@ -98,6 +99,27 @@ void PrintJson(const google::protobuf::Message& message) {
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
   std::printf("%s", json.c_str());
+}
+
+int Fail(const absl::Status& status, int code) { return Fail(std::string(status.message()), code); }
+int Fail(std::string_view message, int code) {
+  std::fprintf(stderr, "error: %.*s\n", static_cast<int>(message.size()), message.data());
+  return code;
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
+                 const std::string& actor_role) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!actor_id.empty()) context.AddMetadata("x-actor-id", actor_id);
+  if (!actor_role.empty()) context.AddMetadata("x-actor-role", actor_role);
 }
 
 }  // namespace ketenpoort::ketenctl

@@ -5,10 +5,13 @@
 
 #include <google/protobuf/message.h>
 #include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -24,6 +27,15 @@ struct ClientOptions {
 };
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const ClientOptions& options);
+
+// Prints "error: <message>" to stderr and returns `code` (the exit code).
+int Fail(std::string_view message, int code = 2);
+int Fail(const absl::Status& status, int code = 2);
+// A file's bytes, or nullopt if it cannot be read.
+std::optional<std::string> ReadFile(const std::string& path);
+// A 30 s deadline, and the actor headers when given.
+void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
+                 const std::string& actor_role);
 
 // Prints code, message and ErrorInfo reason of a failed call to stderr.
 void PrintError(const grpc::Status& status);
