@@ -3,8 +3,11 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -22,6 +25,11 @@ namespace ketenpoort::server {
 namespace {
 
 constexpr std::chrono::hours kRetentionInterval{1};
+
+// Beside the audit store: state of this gateway, private to its user.
+std::string ActiveTlsDirectory(const config::GatewayConfig& config) {
+  return (std::filesystem::path(config.audit_database).parent_path() / "tls-active").string();
+}
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
   std::ifstream in(path);
@@ -53,6 +61,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
 
   ASSIGN_OR_RETURN(auto policies, policy::PolicySet::LoadDirectory(config.policies_dir, catalog));
   gateway->policies_ = std::make_unique<PolicyHolder>(std::move(policies));
+  ASSIGN_OR_RETURN(gateway->active_tls_,
+                   ActiveTlsFiles::Create(config.tls, ActiveTlsDirectory(config)));
   ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists());
   gateway->revocations_ = std::make_unique<identity::RevocationHolder>(std::move(revoked));
 
@@ -157,12 +167,15 @@ Gateway::~Gateway() {
 }
 
 absl::Status Gateway::Start() {
-  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPem(config_.tls.client_ca, "client CA"));
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  ASSIGN_OR_RETURN(pair.private_key, ReadPem(config_.tls.server_key, "server key"));
-  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(config_.tls.server_cert, "server certificate"));
-  tls.pem_key_cert_pairs.push_back(std::move(pair));
+  // The server reads its key, certificate and client CA bundle from the
+  // checked copies, every second, so that a reload reaches new handshakes.
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      active_tls_->key_path(), active_tls_->cert_path(), active_tls_->ca_path(),
+      /*refresh_interval_sec=*/1);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
 
   // The audit log records when the gateway starts, and with which policy.
   RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
@@ -172,7 +185,7 @@ absl::Status Gateway::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port_);
+  builder.AddListeningPort(config_.listen, grpc::experimental::TlsServerCredentials(tls), &port_);
   builder.RegisterService(dossier_service_.get());
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(relationship_service_.get());
@@ -214,6 +227,16 @@ absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRev
     log::Error("crl_stale", {{"file", stale}, {"reason", "past its nextUpdate; still applied"}});
   }
   return revoked;
+}
+
+absl::Status Gateway::ReloadTls() {
+  if (absl::Status reloaded = active_tls_->Reload(); !reloaded.ok()) {
+    log::Error("tls_reload_rejected", {{"reason", std::string(reloaded.message())}});
+    return reloaded;
+  }
+  log::Info("tls_reloaded");
+  return AuditAdmin(*audit_, clock_, "server certificate and client CA bundle reloaded",
+                    policies_->Current()->version());
 }
 
 absl::Status Gateway::ReloadRevocationLists() {

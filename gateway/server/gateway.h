@@ -16,7 +16,9 @@
 #include "gateway/consent/consent_registry.h"
 #include "gateway/inburgering/progress_projection.h"
 #include "gateway/inburgering/progress_projector.h"
+#include "gateway/identity/revocation_list.h"
 #include "gateway/relationships/relationship_registry.h"
+#include "gateway/server/active_tls_files.h"
 #include "gateway/server/audit_service.h"
 #include "gateway/server/consent_service.h"
 #include "gateway/server/dossier_service.h"
@@ -44,6 +46,9 @@ class Gateway {
   // on error the old lists stay active. The next call of a certificate
   // revoked now is refused, on an open connection too.
   absl::Status ReloadRevocationLists();
+  // Re-reads the server key and certificate and the client CA bundle; on
+  // error the active set stays. New handshakes use them within a second.
+  absl::Status ReloadTls();
   // Removes the content of audit entries past the retention period (their
   // leaf hashes stay), and expires and purges hand-overs. Start() runs it
   // in the background, at once and then hourly; `stop` ends it early.
@@ -61,6 +66,7 @@ class Gateway {
   SystemClock clock_;
   std::unique_ptr<PolicyHolder> policies_;
   std::unique_ptr<identity::RevocationHolder> revocations_;
+  std::unique_ptr<ActiveTlsFiles> active_tls_;
   std::unique_ptr<audit::AuditLog> audit_;
   // After the audit log: destroyed first, so a source's answer still in
   // flight (its destructor waits for them) appends to a live log.

@@ -47,8 +47,9 @@ struct GatewayServices {
 
   // Who is calling, against `policies` (default: the current set) and the
   // current revocation lists. Every service identifies its callers here.
-  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context,
-                                  std::shared_ptr<const policy::PolicySet> against = nullptr) const {
+  absl::StatusOr<Caller> Identify(
+      const grpc::ServerContextBase& context,
+      std::shared_ptr<const policy::PolicySet> against = nullptr) const {
     if (!against) against = policies->Current();
     const std::shared_ptr<const identity::RevocationList> revoked =
         revocations ? revocations->Current() : nullptr;

@@ -6,7 +6,9 @@
 #include <openssl/x509.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
@@ -168,6 +170,95 @@ TEST_F(RevocationTest, ACrlNoTrustedCaSignedIsRefusedAtStartAndOnReload) {
   }
   EXPECT_NE(gateway_->StderrText().find("crl_reload_rejected"), std::string::npos);
   EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+}
+
+// The server key, certificate and client CA bundle, reloaded on SIGHUP
+// from copies this test may change (the shared dev files stay as they are).
+class TlsReloadTest : public RevocationTest {
+ protected:
+  void SetUp() override {
+    RevocationTest::SetUp();
+    WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false);
+    WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+    for (const char* name : {"server.crt", "server.key", "ca.crt"}) {
+      std::filesystem::copy_file(testing::CertsDir() + "/" + name, dir_.File(name));
+    }
+    std::filesystem::permissions(dir_.File("server.key"), std::filesystem::perms::owner_read |
+                                                              std::filesystem::perms::owner_write);
+    std::string text = testing::ReadFile(config_);
+    for (const char* name : {"/server.crt", "/server.key", "/ca.crt"}) {
+      const std::string shared = testing::CertsDir() + name;
+      text.replace(text.find(shared), shared.size(), dir_.path().string() + name);
+    }
+    config_ = dir_.Write("gateway.yaml", text);
+    Start();
+  }
+
+  // Waits (bounded) until `done` holds, re-checking every 100 ms.
+  static bool Eventually(const std::function<bool()>& done) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // The subject of the certificate the gateway presents now.
+  std::string ServedSubject() {
+    const std::string certs = testing::CertsDir();
+    const testing::ExitResult result =
+        testing::RunToExit("/bin/bash", {"-c", "openssl s_client -connect " + gateway_->address() +
+                                                   " -cert " + certs + "/coa.crt -key " + certs +
+                                                   "/coa.key </dev/null 2>/dev/null | "
+                                                   "openssl x509 -noout -subject 1>&2"});
+    return result.stderr_text;
+  }
+};
+
+TEST_F(TlsReloadTest, ANewClientCaBundleIsTrustedAfterSighup) {
+  // A partner under a CA the gateway does not trust cannot connect ...
+  EXPECT_EQ(ListConsents(Channel("foreign-coa")).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // ... until the bundle holds its CA and the gateway reloads.
+  std::ofstream(dir_.File("ca.crt"), std::ios::app)
+      << testing::ReadFile(testing::CertsDir() + "/foreign-ca.crt");
+  gateway_->Signal(SIGHUP);
+  EXPECT_TRUE(Eventually([&] {
+    return ListConsents(Channel("foreign-coa")).error_code() != grpc::StatusCode::UNAVAILABLE;
+  })) << gateway_->StderrText();
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+}
+
+TEST_F(TlsReloadTest, ANewServerCertificateIsServedAfterSighupAndABadOneNever) {
+  ASSERT_NE(ServedSubject().find("CN = localhost"), std::string::npos) << ServedSubject();
+  const std::string certs = testing::CertsDir();
+  const std::string make =
+      "set -e; cd " + dir_.path().string() +
+      "; openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout next.key -subj /CN=reloaded -addext subjectAltName=IP:127.0.0.1,DNS:localhost "
+      "2>/dev/null | openssl x509 -req -CA " +
+      certs + "/ca.crt -CAkey " + certs +
+      "/ca.key -CAcreateserial -CAserial next.srl -copy_extensions copyall -days 1 "
+      "-out next.crt 2>/dev/null";
+  ASSERT_EQ(testing::RunToExit("/bin/bash", {"-c", make}).exit_code, 0);
+
+  // First a key that does not belong to the certificate: refused, the old
+  // pair stays in service.
+  std::filesystem::copy_file(dir_.File("next.crt"), dir_.File("server.crt"),
+                             std::filesystem::copy_options::overwrite_existing);
+  gateway_->Signal(SIGHUP);
+  EXPECT_TRUE(Eventually(
+      [&] { return gateway_->StderrText().find("tls_reload_rejected") != std::string::npos; }));
+  EXPECT_NE(gateway_->StderrText().find("is not the key of"), std::string::npos);
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+
+  // Then the matching key: served within a few seconds, and trusted.
+  std::ofstream(dir_.File("server.key"), std::ios::trunc)
+      << testing::ReadFile(dir_.File("next.key"));
+  gateway_->Signal(SIGHUP);
+  EXPECT_TRUE(Eventually([&] {
+    return ServedSubject().find("CN = reloaded") != std::string::npos;
+  })) << ServedSubject();
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
 }
 
 }  // namespace
