@@ -605,8 +605,30 @@ void HandoverService::AddStillPending(std::vector<StoredHandover>& pending, bool
   }
 }
 
-grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
-    grpc::CallbackServerContext* context, const v1::WatchHandoversRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* HandoverService::WatchRaw(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
+  // A stream that ends at once with the reason.
+  class Refused final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+   public:
+    void Refuse(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+    void OnDone() override { delete this; }
+  };
+  v1::WatchHandoversRequest request;
+  grpc::ByteBuffer bytes(*request_bytes);
+  if (!grpc::SerializationTraits<v1::WatchHandoversRequest>::Deserialize(&bytes, &request).ok()) {
+    auto* refused = new Refused();
+    const UndecodableRefusal refuse =
+        Refusal(services_, AuditEntry::HANDOVER, std::string(kService) + "Watch");
+    auto answer = [refused, refuse, context] {
+      refused->Refuse(refuse(context, internal::DecodeError(grpc::Status::CANCELLED)));
+    };
+    if (services_.workers == nullptr) {
+      answer();
+    } else if (!services_.workers->Post(answer)) {
+      refused->Refuse(ServerBusy(services_.workers->max_queued()));
+    }
+    return refused;
+  }
   absl::StatusOr<Caller> caller = Identify(context);
   absl::Status refused = RequirePartner(caller, "Watch");
   if (refused.ok() && hub_.closed()) {
@@ -623,15 +645,11 @@ grpc::ServerWriteReactor<v1::HandoverEvent>* HandoverService::Watch(
                             " Watch streams open, the most allowed; close one first");
   }
   if (!refused.ok()) {
-    // A stream that ends at once with the reason.
-    class Refused final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
-     public:
-      explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(refused);
+    auto* stream = new Refused();
+    stream->Refuse(refused);
+    return stream;
   }
-  return new WatchStream(&hub_, store_.get(), caller->partner->id, request->after_cursor());
+  return new WatchStream(&hub_, store_.get(), caller->partner->id, request.after_cursor());
 }
 
 grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerContext* context,
@@ -716,6 +734,11 @@ grpc::ServerUnaryReactor* HandoverService::Refuse(grpc::CallbackServerContext* c
 }
 
 void HandoverService::ServeDecodedRequests() {
+  MarkMethodRawCallback(
+      4, new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+             [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+               return WatchRaw(context, request);
+             }));
   MarkMethodRawCallback(0, DecodedHandler(this, &HandoverService::Send, services_.workers,
                                           Refusal(services_, v1::AuditEntry::HANDOVER,
                                                   "/ketenpoort.v1.HandoverService/Send")));

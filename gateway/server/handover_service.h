@@ -49,8 +49,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   grpc::ServerUnaryReactor* ListOverdue(grpc::CallbackServerContext* context,
                                         const v1::ListOverdueRequest* request,
                                         v1::ListHandoversResponse* response) override;
-  grpc::ServerWriteReactor<v1::HandoverEvent>* Watch(
-      grpc::CallbackServerContext* context, const v1::WatchHandoversRequest* request) override;
+  // Registered raw (decision 0024): decodes the request itself.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchRaw(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request_bytes);
   grpc::ServerUnaryReactor* ListPending(grpc::CallbackServerContext* context,
                                         const v1::ListPendingRequest* request,
                                         v1::ListHandoversResponse* response) override;

@@ -1,5 +1,7 @@
 #include "gateway/server/handover_watch.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include "gateway/common/log.h"
 
 namespace ketenpoort::server {
@@ -48,8 +50,17 @@ void WatchStream::PumpLocked() {
     }
   }
   if (queue_.empty()) return;  // idle until woken
+  bool own_buffer = false;
+  writing_bytes_.Clear();  // the encoder writes only into an empty buffer
+  if (!grpc::SerializationTraits<v1::HandoverEvent>::Serialize(queue_.front(), &writing_bytes_,
+                                                               &own_buffer)
+           .ok()) {
+    finished_ = true;
+    Finish(grpc::Status(grpc::StatusCode::INTERNAL, "an event could not be encoded"));
+    return;
+  }
   writing_ = true;
-  StartWrite(&queue_.front());
+  StartWrite(&writing_bytes_);
 }
 
 void WatchStream::OnWriteDone(bool ok) {

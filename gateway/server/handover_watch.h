@@ -9,6 +9,7 @@
 #ifndef KETENPOORT_GATEWAY_SERVER_HANDOVER_WATCH_H_
 #define KETENPOORT_GATEWAY_SERVER_HANDOVER_WATCH_H_
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <deque>
@@ -24,7 +25,9 @@ namespace ketenpoort::server {
 
 class WatchHub;
 
-class WatchStream final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
+// Writes encoded events: Watch is a raw-bytes method, so that a request
+// that does not decode gets BAD_REQUEST_ENCODING (decision 0024).
+class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   WatchStream(WatchHub* hub, handover::HandoverStore* store, std::string recipient,
               uint64_t after_cursor);
@@ -48,6 +51,7 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::HandoverEvent> {
   std::mutex mutex_;
   uint64_t cursor_;                      // last cursor read from the store
   std::deque<v1::HandoverEvent> queue_;  // read, not yet written
+  grpc::ByteBuffer writing_bytes_;       // queue_.front(), encoded, while written
   bool writing_ = false;
   bool finished_ = false;
 };

@@ -4,6 +4,7 @@
 // gRPC's empty UNIMPLEMENTED, and the refusal is audited with the caller.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
 #include <gtest/gtest.h>
 
 #include "adapters/synthetic/synthetic_population.h"
@@ -110,6 +111,29 @@ TEST_F(UndecodableRequestTest, AStringThatIsNotUtf8IsRefusedTheSame) {
       Call("gemeente-woerden", "/ketenpoort.v1.AuditService/GetCheckpoint", std::string());
   EXPECT_NE(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << empty.error_message();
   EXPECT_NE(empty.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(UndecodableRequestTest, TheWatchStreamIsRefusedTheSame) {
+  auto channel = testing::ChannelAs(gateway_->address(), "gemeente-woerden");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.AddMetadata("x-actor-id", "tester-1");
+  grpc::Slice slice(kTruncated);
+  grpc::ByteBuffer request(&slice, 1);
+  const std::string method = "/ketenpoort.v1.HandoverService/Watch";
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING),
+          &context, request));
+  grpc::ByteBuffer event;
+  EXPECT_FALSE(reader->Read(&event));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(ReasonOf(status), "BAD_REQUEST_ENCODING");
+  const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(entry.method(), method);
+  EXPECT_EQ(entry.reason(), "BAD_REQUEST_ENCODING");
 }
 
 TEST_F(UndecodableRequestTest, AnUnknownCertificateIsToldThatFirst) {
