@@ -40,6 +40,15 @@ struct Partner {
   std::vector<std::string> region;
   // For a privacy officer: the partner id of the organisation it oversees.
   std::string organisation;
+  // When not empty, the SHA-256 fingerprints (lower-case hex of the DER)
+  // of the only certificates accepted for this OIN: another certificate
+  // naming it, even from a trusted CA, is refused (CERTIFICATE_NOT_PINNED).
+  std::vector<std::string> pinned_sha256;
+
+  bool AcceptsCertificate(std::string_view sha256_hex) const {
+    return pinned_sha256.empty() ||
+           std::find(pinned_sha256.begin(), pinned_sha256.end(), sha256_hex) != pinned_sha256.end();
+  }
 
   // Whether the subject of a koppeling to `code` is this partner's to serve:
   // its own municipality, or one in its region.

@@ -26,8 +26,8 @@ absl::StatusOr<PartnerRegistry> PartnerRegistry::LoadFile(const std::string& pat
 
   PartnerRegistry registry;
   for (const YAML::Node& node : list) {
-    RETURN_IF_ERROR(file.OnlyKeys(
-        node, {"id", "name", "oin", "type", "municipality_code", "region", "organisation"}));
+    RETURN_IF_ERROR(file.OnlyKeys(node, {"id", "name", "oin", "type", "municipality_code", "region",
+                                         "organisation", "certificate_sha256"}));
     Partner partner;
     ASSIGN_OR_RETURN(partner.id, file.RequiredString(node, "id"));
     ASSIGN_OR_RETURN(partner.name, file.RequiredString(node, "name"));
@@ -42,6 +42,18 @@ absl::StatusOr<PartnerRegistry> PartnerRegistry::LoadFile(const std::string& pat
     ASSIGN_OR_RETURN(partner.municipality_code, file.OptionalString(node, "municipality_code"));
     ASSIGN_OR_RETURN(partner.organisation, file.OptionalString(node, "organisation"));
     ASSIGN_OR_RETURN(partner.region, file.StringList(node, "region"));
+    ASSIGN_OR_RETURN(partner.pinned_sha256, file.StringList(node, "certificate_sha256"));
+    for (std::string& pin : partner.pinned_sha256) {
+      // As `openssl x509 -fingerprint -sha256` prints it, or plain hex.
+      std::erase(pin, ':');
+      for (char& c : pin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (pin.size() != 64 || !std::all_of(pin.begin(), pin.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c));
+          })) {
+        return file.ErrorAt(node["certificate_sha256"],
+                            "certificate_sha256 holds SHA-256 fingerprints (64 hex digits)");
+      }
+    }
     if (!partner.region.empty() && partner.type != PartnerType::kGgd) {
       return file.ErrorAt(node["region"], "only a GGD serves a region of municipalities");
     }

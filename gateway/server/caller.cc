@@ -77,6 +77,10 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::ServerContextBase& context,
   if (revoked != nullptr && revoked->IsRevoked(caller.certificate)) {
     error = MakeError(absl::StatusCode::kPermissionDenied, "CERTIFICATE_REVOKED",
                       "the client certificate has been revoked by its CA");
+  } else if (caller.partner != nullptr &&
+             !caller.partner->AcceptsCertificate(caller.certificate.sha256_hex)) {
+    error = MakeError(absl::StatusCode::kPermissionDenied, "CERTIFICATE_NOT_PINNED",
+                      "this certificate is not one pinned for the partner it names");
   }
   ReadMetadata(context, kActorIdHeader, limit, caller.actor_id, error);
   ReadMetadata(context, kActorRoleHeader, limit, caller.actor_role, error);

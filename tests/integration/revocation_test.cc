@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
+#include "gateway/identity/peer_certificate.h"
 #include "ketenpoort/v1/consent.grpc.pb.h"
 #include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
@@ -259,6 +260,41 @@ TEST_F(TlsReloadTest, ANewServerCertificateIsServedAfterSighupAndABadOneNever) {
     return ServedSubject().find("CN = reloaded") != std::string::npos;
   })) << ServedSubject();
   EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+}
+
+// Pinning: a partner whose certificates are pinned in partners.yaml is
+// only recognised by them, even when another trusted CA issues one for its
+// OIN.
+TEST_F(RevocationTest, APinnedPartnerIsRecognisedOnlyByItsPinnedCertificates) {
+  WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false);
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  const std::string policies = dir_.File("policies");
+  std::filesystem::copy(testing::PoliciesDir(), policies, std::filesystem::copy_options::recursive);
+  auto coa = identity::ParsePeerCertificate(testing::ReadFile(testing::CertsDir() + "/coa.crt"));
+  ASSERT_TRUE(coa.ok());
+  auto gca = identity::ParsePeerCertificate(testing::ReadFile(testing::CertsDir() + "/gca.crt"));
+  ASSERT_TRUE(gca.ok());
+  std::string partners = testing::ReadFile(policies + "/partners.yaml");
+  auto pin = [&](const std::string& oin, const std::string& fingerprint) {
+    const std::string line = "    oin: \"" + oin + "\"\n";
+    partners.insert(partners.find(line) + line.size(),
+                    "    certificate_sha256: [\"" + fingerprint + "\"]\n");
+  };
+  pin("00000099000000000101", coa->sha256_hex);  // COA: its own certificate
+  pin("00000099000000000201", coa->sha256_hex);  // GCA: someone else's
+  std::ofstream(policies + "/partners.yaml", std::ios::trunc) << partners;
+  std::string text = testing::ReadFile(config_);
+  text.replace(text.find(testing::PoliciesDir()), testing::PoliciesDir().size(), policies);
+  config_ = dir_.Write("gateway.yaml", text);
+  Start();
+
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+  const grpc::Status refused = ListConsents(Channel("gca"));
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(refused), "CERTIFICATE_NOT_PINNED");
+  const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(entry.reason(), "CERTIFICATE_NOT_PINNED");
+  EXPECT_EQ(entry.partner_id(), "gca");
 }
 
 }  // namespace
