@@ -63,16 +63,14 @@ ParsedCertificates& Parsed() {
 }  // namespace
 
 std::string NameKey(const X509_NAME* name) {
-  // RFC 2253 text (UTF-8, whatever ASN.1 string types the name uses),
-  // lower-cased: close to how OpenSSL compares names, and the same for a
-  // certificate's issuer and its CA's CRL however each was encoded.
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  std::string key(data, static_cast<size_t>(length));
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
+  // OpenSSL's hash of the name's canonical form (string types unified,
+  // case folded, white space collapsed), as it compares names when it
+  // chains a certificate to its CA: a CRL naming its issuer in another
+  // encoding still matches. The DER of the canonical form is not public.
+  int ok = 0;
+  const unsigned long hash = X509_NAME_hash_ex(name, nullptr, nullptr, &ok);
+  return ok ? crypto::ToHex(std::string_view(reinterpret_cast<const char*>(&hash), sizeof hash))
+            : "";
 }
 
 std::string SerialKey(const ASN1_INTEGER* serial) {
@@ -86,7 +84,8 @@ std::string SerialKey(const ASN1_INTEGER* serial) {
   return key;
 }
 
-absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
+absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem,
+                                                     std::string_view chain_pem) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!cert) return Unauthenticated("client certificate cannot be parsed");
@@ -106,6 +105,13 @@ absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem) {
   peer.sha256_hex = crypto::ToHex(std::string_view(reinterpret_cast<const char*>(digest), length));
   peer.issuer_key = NameKey(X509_get_issuer_name(cert.get()));
   peer.serial_key = SerialKey(X509_get0_serialNumber(cert.get()));
+  std::unique_ptr<BIO, BioDeleter> chain(
+      BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
+  while (X509* next = PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr)) {
+    peer.chain_keys.emplace_back(NameKey(X509_get_issuer_name(next)),
+                                 SerialKey(X509_get0_serialNumber(next)));
+    X509_free(next);
+  }
   return peer;
 }
 
@@ -116,9 +122,16 @@ absl::StatusOr<PeerCertificate> PeerCertificateFromAuthContext(const grpc::AuthC
   std::vector<grpc::string_ref> pems = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (pems.empty()) return Unauthenticated("connection has no client certificate");
   const std::string_view pem(pems.front().data(), pems.front().size());
-  if (std::optional<PeerCertificate> known = Parsed().Find(pem)) return *known;
-  absl::StatusOr<PeerCertificate> peer = ParsePeerCertificate(pem);
-  if (peer.ok()) Parsed().Remember(pem, *peer);
+  std::vector<grpc::string_ref> chains =
+      auth.FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+  const std::string_view chain =
+      chains.empty() ? std::string_view()
+                     : std::string_view(chains.front().data(), chains.front().size());
+  // Cached by leaf and chain together: the same leaf may come with another chain.
+  const std::string cache_key = std::string(pem) + std::string(chain);
+  if (std::optional<PeerCertificate> known = Parsed().Find(cache_key)) return *known;
+  absl::StatusOr<PeerCertificate> peer = ParsePeerCertificate(pem, chain);
+  if (peer.ok()) Parsed().Remember(cache_key, *peer);
   return peer;
 }
 

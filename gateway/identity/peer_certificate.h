@@ -12,6 +12,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -21,12 +23,17 @@ struct PeerCertificate {
   std::string oin;         // subject serialNumber; may be unknown to us
   std::string sha256_hex;  // fingerprint of the DER encoding
   // What a revocation list names it by: its issuer and serial number,
-  // in the forms NameKey and SerialKey give.
+  // in the forms NameKey and SerialKey give; then the same for each CA
+  // certificate the peer sent with it (a revoked intermediate revokes
+  // what it issued).
   std::string issuer_key;
   std::string serial_key;
+  std::vector<std::pair<std::string, std::string>> chain_keys;
 };
 
-absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem);
+// `chain_pem`: the certificates the peer sent after its own, if any.
+absl::StatusOr<PeerCertificate> ParsePeerCertificate(std::string_view pem,
+                                                     std::string_view chain_pem = "");
 
 // The forms PeerCertificate keeps, shared with the revocation list.
 std::string NameKey(const X509_NAME* name);

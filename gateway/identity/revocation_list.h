@@ -6,6 +6,7 @@
 #ifndef KETENPOORT_GATEWAY_IDENTITY_REVOCATION_LIST_H_
 #define KETENPOORT_GATEWAY_IDENTITY_REVOCATION_LIST_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -20,13 +21,22 @@ namespace ketenpoort::identity {
 
 class RevocationList {
  public:
-  // FAILED_PRECONDITION BAD_CRL naming the file when one cannot be read,
-  // parsed, or is not signed by a CA in `ca_bundle_pem`.
+  // FAILED_PRECONDITION BAD_CRL naming the file when one cannot be read or
+  // parsed whole, is not signed by a CA in `ca_bundle_pem`, is a delta or
+  // indirect CRL or carries a critical extension we do not apply, or (with
+  // `in_force`, on reload) is older than the CRL of the same CA in force or
+  // leaves out a CA that list had: a replayed old CRL would un-revoke.
   static absl::StatusOr<std::shared_ptr<const RevocationList>> Load(
-      const std::vector<std::string>& files, const std::string& ca_bundle_pem);
+      const std::vector<std::string>& files, const std::string& ca_bundle_pem,
+      const RevocationList* in_force = nullptr);
 
+  // The certificate, or a CA certificate it was sent with, is revoked.
   bool IsRevoked(const PeerCertificate& certificate) const {
-    return revoked_.contains({certificate.issuer_key, certificate.serial_key});
+    if (revoked_.contains({certificate.issuer_key, certificate.serial_key})) return true;
+    for (const auto& key : certificate.chain_keys) {
+      if (revoked_.contains(key)) return true;
+    }
+    return false;
   }
   size_t size() const { return revoked_.size(); }
   // CRLs whose nextUpdate has passed: still applied (a revocation stays
@@ -35,6 +45,7 @@ class RevocationList {
 
  private:
   std::set<std::pair<std::string, std::string>> revoked_;  // (issuer, serial) keys
+  std::map<std::string, uint64_t> crl_numbers_;            // per issuer key
   std::vector<std::string> stale_files_;
 };
 

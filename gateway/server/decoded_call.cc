@@ -38,11 +38,9 @@ UndecodableRefusal Refusal(const GatewayServices& services, v1::AuditEntry::Kind
   return [services, kind, method = std::move(method)](grpc::CallbackServerContext* context,
                                                       absl::Status decode_error) {
     const absl::StatusOr<Caller> caller = services.Identify(*context);
-    // An unknown certificate or bad metadata is the first thing wrong.
-    if (absl::Status known = RequireKnownPartner(caller); !known.ok()) {
-      if (!caller.ok() || caller->partner == nullptr) return known;
-      decode_error = known;
-    }
+    // An unknown certificate or bad metadata is the first thing wrong; it is
+    // audited as any call's refusal is.
+    if (absl::Status known = RequireKnownPartner(caller); !known.ok()) decode_error = known;
     const CallAudit audit = services.CallAuditor();
     return audit.Refuse(audit.NewEntry(caller, kind, method), decode_error,
                         "the request did not decode");

@@ -51,8 +51,9 @@ class DecodedCall : public grpc::ServerUnaryReactor {
 // programming error no input can cause).
 DecodedCall* CurrentCall(grpc::CallbackServerContext* context);
 
-// Audits an undecodable request as INVALID where the caller is identified,
-// then returns what the caller is told. Runs on the call workers.
+// Audits an undecodable request (INVALID, or the identification refusal
+// that comes first), then returns what the caller is told. Runs on the
+// call workers.
 using UndecodableRefusal =
     std::function<absl::Status(grpc::CallbackServerContext* context, absl::Status decode_error)>;
 UndecodableRefusal Refusal(const GatewayServices& services, v1::AuditEntry::Kind kind,

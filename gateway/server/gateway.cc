@@ -222,7 +222,10 @@ absl::Status Gateway::Start() {
 absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRevocationLists()
     const {
   ASSIGN_OR_RETURN(const std::string bundle, ReadPem(config_.tls.client_ca, "client CA"));
-  ASSIGN_OR_RETURN(auto revoked, identity::RevocationList::Load(config_.tls.crl_files, bundle));
+  const std::shared_ptr<const identity::RevocationList> in_force =
+      revocations_ ? revocations_->Current() : nullptr;
+  ASSIGN_OR_RETURN(auto revoked,
+                   identity::RevocationList::Load(config_.tls.crl_files, bundle, in_force.get()));
   for (const std::string& stale : revoked->stale_files()) {
     log::Error("crl_stale", {{"file", stale}, {"reason", "past its nextUpdate; still applied"}});
   }
@@ -247,6 +250,7 @@ absl::Status Gateway::ReloadRevocationLists() {
   }
   const size_t revoked = (*next)->size();
   revocations_->Replace(*std::move(next));
+  if (handover_service_) handover_service_->RecheckStreams();
   log::Info("crl_reloaded", {{"revoked_certificates", revoked}});
   return AuditAdmin(
       *audit_, clock_,

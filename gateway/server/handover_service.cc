@@ -649,7 +649,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* HandoverService::WatchRaw(
     stream->Refuse(refused);
     return stream;
   }
-  return new WatchStream(&hub_, store_.get(), caller->partner->id, request.after_cursor());
+  return new WatchStream(&hub_, store_.get(), caller->partner->id, request.after_cursor(),
+                         services_.revocations, caller->certificate);
 }
 
 grpc::ServerUnaryReactor* HandoverService::ListPending(grpc::CallbackServerContext* context,

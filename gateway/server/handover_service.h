@@ -71,6 +71,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   absl::Status ApplyRetention();
   // Ends every Watch stream, before the server drains.
   void CloseStreams() { hub_.CloseAll(); }
+  // Has every open Watch stream check its certificate again (after a
+  // revocation list reload).
+  void RecheckStreams() { hub_.WakeAll(); }
 
   absl::Status DoSend(const absl::StatusOr<Caller>& caller, const v1::SendHandoverRequest& request,
                       std::chrono::system_clock::time_point deadline, v1::Handover* response);

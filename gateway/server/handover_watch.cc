@@ -2,6 +2,7 @@
 
 #include <grpcpp/impl/codegen/proto_utils.h>
 
+#include "gateway/common/error.h"
 #include "gateway/common/log.h"
 
 namespace ketenpoort::server {
@@ -11,8 +12,14 @@ constexpr int kBatch = 100;  // events read from the store at a time
 }  // namespace
 
 WatchStream::WatchStream(WatchHub* hub, handover::HandoverStore* store, std::string recipient,
-                         uint64_t after_cursor)
-    : hub_(hub), store_(store), recipient_(std::move(recipient)), cursor_(after_cursor) {
+                         uint64_t after_cursor, const identity::RevocationHolder* revocations,
+                         identity::PeerCertificate certificate)
+    : hub_(hub),
+      store_(store),
+      revocations_(revocations),
+      certificate_(std::move(certificate)),
+      recipient_(std::move(recipient)),
+      cursor_(after_cursor) {
   hub_->Add(recipient_, this);
   Wake();
 }
@@ -32,6 +39,12 @@ void WatchStream::Close() {
 
 void WatchStream::PumpLocked() {
   if (finished_ || writing_) return;
+  if (revocations_ != nullptr && revocations_->Current()->IsRevoked(certificate_)) {
+    finished_ = true;
+    Finish(ToGrpcStatus(MakeError(absl::StatusCode::kPermissionDenied, "CERTIFICATE_REVOKED",
+                                  "the client certificate has been revoked by its CA")));
+    return;
+  }
   if (queue_.empty()) {
     auto next = store_->ForRecipient(recipient_, cursor_, kBatch);
     if (!next.ok()) {
@@ -121,6 +134,13 @@ void WatchHub::Wake(const std::string& recipient) {
   auto it = streams_.find(recipient);
   if (it == streams_.end()) return;
   for (WatchStream* stream : it->second) stream->Wake();
+}
+
+void WatchHub::WakeAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [recipient, streams] : streams_) {
+    for (WatchStream* stream : streams) stream->Wake();
+  }
 }
 
 void WatchHub::CloseAll() {

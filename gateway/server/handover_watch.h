@@ -19,6 +19,7 @@
 #include <string>
 
 #include "gateway/handover/handover_store.h"
+#include "gateway/identity/revocation_list.h"
 #include "ketenpoort/v1/handover.pb.h"
 
 namespace ketenpoort::server {
@@ -29,8 +30,12 @@ class WatchHub;
 // that does not decode gets BAD_REQUEST_ENCODING (decision 0024).
 class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
+  // Before every write the caller's certificate is checked against the
+  // revocation lists in force (`revocations` may be null): a stream opened
+  // before a revocation ends with CERTIFICATE_REVOKED rather than go on.
   WatchStream(WatchHub* hub, handover::HandoverStore* store, std::string recipient,
-              uint64_t after_cursor);
+              uint64_t after_cursor, const identity::RevocationHolder* revocations,
+              identity::PeerCertificate certificate);
 
   // New hand-overs may be in the store: send them.
   void Wake();
@@ -47,6 +52,8 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   WatchHub* const hub_;
   handover::HandoverStore* const store_;
+  const identity::RevocationHolder* const revocations_;
+  const identity::PeerCertificate certificate_;
   const std::string recipient_;
   std::mutex mutex_;
   uint64_t cursor_;                      // last cursor read from the store
@@ -64,6 +71,8 @@ class WatchHub {
   void Add(const std::string& recipient, WatchStream* stream);
   void Remove(const std::string& recipient, WatchStream* stream);
   void Wake(const std::string& recipient);
+  // Every open stream, so that each checks its certificate again.
+  void WakeAll();
   // Closes every open stream and refuses new ones.
   void CloseAll();
   bool closed() const;

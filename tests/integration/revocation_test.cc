@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <csignal>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/identity/peer_certificate.h"
 #include "ketenpoort/v1/consent.grpc.pb.h"
+#include "ketenpoort/v1/handover.grpc.pb.h"
 #include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
@@ -39,10 +41,16 @@ EVP_PKEY* ReadKey(const std::string& path) {
   return key;
 }
 
+struct CrlOptions {
+  int64_t number = -1;    // crlNumber extension; -1: none
+  bool delta = false;     // a delta CRL (deltaCRLIndicator)
+  std::string issuer_cn;  // another spelling of the CA's CN, or ""
+};
+
 // A CRL from dev CA `ca` revoking the dev certificates `revoked`, written
 // to `out` as PEM or DER.
 void WriteCrl(const std::string& ca, const std::vector<std::string>& revoked,
-              const std::string& out, bool der) {
+              const std::string& out, bool der, const CrlOptions& options = {}) {
   const std::string dir = testing::CertsDir() + "/";
   X509* ca_cert = ReadCertificate(dir + ca + ".crt");
   EVP_PKEY* ca_key = ReadKey(dir + ca + ".key");
@@ -50,7 +58,22 @@ void WriteCrl(const std::string& ca, const std::vector<std::string>& revoked,
   ASSERT_NE(ca_key, nullptr);
   X509_CRL* crl = X509_CRL_new();
   X509_CRL_set_version(crl, 1);
-  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
+  X509_NAME* issuer = X509_NAME_dup(X509_get_subject_name(ca_cert));
+  if (!options.issuer_cn.empty()) {
+    const int at = X509_NAME_get_index_by_NID(issuer, NID_commonName, -1);
+    X509_NAME_ENTRY_set_data(X509_NAME_get_entry(issuer, at), MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(options.issuer_cn.data()),
+                             static_cast<int>(options.issuer_cn.size()));
+  }
+  X509_CRL_set_issuer_name(crl, issuer);
+  X509_NAME_free(issuer);
+  if (options.number >= 0) {
+    ASN1_INTEGER* number = ASN1_INTEGER_new();
+    ASN1_INTEGER_set_int64(number, options.number);
+    X509_CRL_add1_ext_i2d(crl, options.delta ? NID_delta_crl : NID_crl_number, number,
+                          options.delta ? 1 : 0, X509V3_ADD_DEFAULT);
+    ASN1_INTEGER_free(number);
+  }
   ASN1_TIME* now = ASN1_TIME_adj(nullptr, time(nullptr), 0, 0);
   ASN1_TIME* next = ASN1_TIME_adj(nullptr, time(nullptr), 7, 0);
   X509_CRL_set1_lastUpdate(crl, now);
@@ -295,6 +318,70 @@ TEST_F(RevocationTest, APinnedPartnerIsRecognisedOnlyByItsPinnedCertificates) {
   const v1::AuditEntry entry = testing::ReadAuditEntry(dir_.File("audit.db"));
   EXPECT_EQ(entry.reason(), "CERTIFICATE_NOT_PINNED");
   EXPECT_EQ(entry.partner_id(), "gca");
+}
+
+TEST_F(RevocationTest, ACrlSpellingItsIssuerOtherwiseStillRevokes) {
+  // OpenSSL folds case and white space when it compares names; so do we.
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false,
+           {.issuer_cn = "ketenpoort  dev partner CA "});
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  Start();
+  EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+}
+
+TEST_F(RevocationTest, CrlsThatWouldDropRevocationsAreRefused) {
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false, {.number = 5, .issuer_cn = ""});
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true, {.number = 5, .issuer_cn = ""});
+  auto refused_start = [&](const std::string& naming) {
+    testing::ExitResult result = testing::RunToExit(
+        testing::GatewayBinary(), {"--config", config_, "--listen", "127.0.0.1:0"});
+    EXPECT_NE(result.exit_code, 0);
+    EXPECT_NE(result.stderr_text.find(naming), std::string::npos) << result.stderr_text;
+  };
+  // A block that does not parse, after a good CRL: its revocations would be lost.
+  const std::string good = testing::ReadFile(dir_.File("partners.crl"));
+  std::ofstream(dir_.File("partners.crl"), std::ios::trunc)
+      << good << "-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n";
+  refused_start("a block that is not one");
+  // A delta CRL is not the complete list.
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false,
+           {.number = 6, .delta = true, .issuer_cn = ""});
+  refused_start("is a delta CRL");
+
+  // On reload, an older CRL (a replay that would un-revoke coa) is refused.
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false, {.number = 5, .issuer_cn = ""});
+  Start();
+  ASSERT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+  WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false, {.number = 4, .issuer_cn = ""});
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true, {.number = 4, .issuer_cn = ""});
+  gateway_->Signal(SIGHUP);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (gateway_->StderrText().find("crl_reload_rejected") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(gateway_->StderrText().find("is older (CRL number 4)"), std::string::npos);
+  EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+}
+
+TEST_F(RevocationTest, AnOpenWatchStreamEndsWhenItsCertificateIsRevoked) {
+  WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false);
+  WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true);
+  Start();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  context.AddMetadata("x-actor-id", "tester-1");
+  auto stub = v1::HandoverService::NewStub(Channel("huisartsenpraktijk-woerden"));
+  auto stream = stub->Watch(&context, v1::WatchHandoversRequest());
+  // Let the stream open before the revocation.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  WriteCrl("ca", {"huisartsenpraktijk-woerden"}, dir_.File("more.crl"), /*der=*/true);
+  gateway_->Signal(SIGHUP);
+  v1::HandoverEvent event;
+  while (stream->Read(&event)) {
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_EQ(ReasonOf(status), "CERTIFICATE_REVOKED");
 }
 
 }  // namespace
