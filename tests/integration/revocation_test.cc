@@ -133,6 +133,19 @@ class RevocationTest : public ::testing::Test {
     return testing::ChannelAs(gateway_->address(), partner);
   }
 
+  // Waits (bounded) until `done` holds, re-checking every 100 ms.
+  static bool Eventually(const std::function<bool()>& done) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  bool Logged(const std::string& text) {
+    return Eventually([&] { return gateway_->StderrText().find(text) != std::string::npos; });
+  }
+
   testing::TempDir dir_;
   std::string subject_;
   std::string config_;
@@ -163,11 +176,10 @@ TEST_F(RevocationTest, ARevocationReloadedOnSighupStopsAnOpenConnection) {
   WriteCrl("ca", {"gca"}, dir_.File("more.crl"), /*der=*/true);
   gateway_->Signal(SIGHUP);
   grpc::Status status;
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  Eventually([&] {
     status = ListConsents(gca);
-    if (!status.ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return !status.ok();
+  });
   EXPECT_EQ(ReasonOf(status), "CERTIFICATE_REVOKED") << status.error_message();
   EXPECT_TRUE(ListConsents(Channel("coa")).ok());
 }
@@ -188,11 +200,7 @@ TEST_F(RevocationTest, ACrlNoTrustedCaSignedIsRefusedAtStartAndOnReload) {
   Start();
   std::ofstream(dir_.File("partners.crl")) << "not a CRL\n";
   gateway_->Signal(SIGHUP);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    if (gateway_->StderrText().find("crl_reload_rejected") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_NE(gateway_->StderrText().find("crl_reload_rejected"), std::string::npos);
+  EXPECT_TRUE(Logged("crl_reload_rejected"));
   EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
 }
 
@@ -216,15 +224,6 @@ class TlsReloadTest : public RevocationTest {
     }
     config_ = dir_.Write("gateway.yaml", text);
     Start();
-  }
-
-  // Waits (bounded) until `done` holds, re-checking every 100 ms.
-  static bool Eventually(const std::function<bool()>& done) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
   }
 
   // The subject of the certificate the gateway presents now.
@@ -270,8 +269,7 @@ TEST_F(TlsReloadTest, ANewServerCertificateIsServedAfterSighupAndABadOneNever) {
   std::filesystem::copy_file(dir_.File("next.crt"), dir_.File("server.crt"),
                              std::filesystem::copy_options::overwrite_existing);
   gateway_->Signal(SIGHUP);
-  EXPECT_TRUE(Eventually(
-      [&] { return gateway_->StderrText().find("tls_reload_rejected") != std::string::npos; }));
+  EXPECT_TRUE(Logged("tls_reload_rejected"));
   EXPECT_NE(gateway_->StderrText().find("is not the key of"), std::string::npos);
   EXPECT_TRUE(ListConsents(Channel("coa")).ok());
 
@@ -355,11 +353,7 @@ TEST_F(RevocationTest, CrlsThatWouldDropRevocationsAreRefused) {
   WriteCrl("ca", {}, dir_.File("partners.crl"), /*der=*/false, {.number = 4, .issuer_cn = ""});
   WriteCrl("ca", {}, dir_.File("more.crl"), /*der=*/true, {.number = 4, .issuer_cn = ""});
   gateway_->Signal(SIGHUP);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    if (gateway_->StderrText().find("crl_reload_rejected") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_NE(gateway_->StderrText().find("is older (CRL number 4)"), std::string::npos);
+  EXPECT_TRUE(Logged("is older (CRL number 4)"));
   EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
 }
 
