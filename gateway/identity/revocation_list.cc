@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -74,8 +75,11 @@ std::string Unsupported(X509_CRL* crl) {
     if (nid == NID_issuing_distribution_point) {
       auto* point = static_cast<ISSUING_DIST_POINT*>(X509V3_EXT_d2i(extension));
       const bool indirect = point != nullptr && point->indirectCRL > 0;
+      const bool partial =
+          point != nullptr && (point->onlysomereasons != nullptr || point->distpoint != nullptr);
       ISSUING_DIST_POINT_free(point);
       if (indirect) return "is an indirect CRL, which is not supported";
+      if (partial) return "covers only some reasons or one partition, not the CA's whole list";
     } else if (X509_EXTENSION_get_critical(extension) && nid != NID_crl_number &&
                nid != NID_authority_key_identifier) {
       return "carries a critical extension that is not applied";
@@ -99,6 +103,13 @@ std::string Unsupported(X509_CRL* crl) {
   return "";
 }
 
+int64_t IssuedAt(X509_CRL* crl) {
+  struct tm when {};
+  const ASN1_TIME* this_update = X509_CRL_get0_lastUpdate(crl);
+  if (this_update == nullptr || ASN1_TIME_to_tm(this_update, &when) != 1) return 0;
+  return static_cast<int64_t>(timegm(&when));
+}
+
 uint64_t CrlNumber(X509_CRL* crl) {
   auto* number =
       static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr));
@@ -115,6 +126,17 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
     const RevocationList* in_force) {
   auto list = std::make_shared<RevocationList>();
   const auto cas = ParseCas(ca_bundle_pem);
+  // Each bundle CA by its name, with what names it (for the path up).
+  std::set<std::string> bundle_names;
+  for (const auto& ca : cas) {
+    const std::string subject = NameKey(X509_get_subject_name(ca.get()));
+    bundle_names.insert(subject);
+    const std::string issuer = NameKey(X509_get_issuer_name(ca.get()));
+    if (issuer != subject) {
+      list->issued_by_.emplace(subject,
+                               std::make_pair(issuer, SerialKey(X509_get0_serialNumber(ca.get()))));
+    }
+  }
   for (const std::string& file : files) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return BadCrl(file, "cannot be read");
@@ -138,6 +160,7 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
       if (const std::string why = Unsupported(crl.get()); !why.empty()) return BadCrl(file, why);
       const std::string issuer_key = NameKey(issuer);
       const uint64_t number = CrlNumber(crl.get());
+      const int64_t issued = IssuedAt(crl.get());
       if (in_force != nullptr) {
         auto previous = in_force->crl_numbers_.find(issuer_key);
         if (previous != in_force->crl_numbers_.end() && number < previous->second) {
@@ -145,9 +168,16 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
                                   ") than the one in force (" + std::to_string(previous->second) +
                                   ")");
         }
+        // Without CRL numbers, by when each was issued.
+        auto issued_before = in_force->issued_at_.find(issuer_key);
+        if (issued_before != in_force->issued_at_.end() && issued < issued_before->second) {
+          return BadCrl(file, "is older (issued earlier) than the one in force");
+        }
       }
       uint64_t& kept = list->crl_numbers_[issuer_key];
       kept = std::max(kept, number);
+      int64_t& kept_issued = list->issued_at_[issuer_key];
+      kept_issued = std::max(kept_issued, issued);
       const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(crl.get());
       if (next_update != nullptr && X509_cmp_current_time(next_update) < 0) {
         list->stale_files_.push_back(file);
@@ -161,8 +191,9 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
     }
   }
   if (in_force != nullptr) {
+    // A CA taken out of the bundle may take its CRL with it.
     for (const auto& [issuer, number] : in_force->crl_numbers_) {
-      if (!list->crl_numbers_.contains(issuer)) {
+      if (bundle_names.contains(issuer) && !list->crl_numbers_.contains(issuer)) {
         return BadCrl(files.empty() ? "(none)" : files.front(),
                       "the new files leave out a CA whose CRL is in force");
       }

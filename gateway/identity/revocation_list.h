@@ -30,11 +30,20 @@ class RevocationList {
       const std::vector<std::string>& files, const std::string& ca_bundle_pem,
       const RevocationList* in_force = nullptr);
 
-  // The certificate, or a CA certificate it was sent with, is revoked.
+  // The certificate is revoked, or a CA above it: one it was sent with, or
+  // one on its path up through the client CA bundle (whether the peer sent
+  // that CA or not).
   bool IsRevoked(const PeerCertificate& certificate) const {
     if (revoked_.contains({certificate.issuer_key, certificate.serial_key})) return true;
     for (const auto& key : certificate.chain_keys) {
       if (revoked_.contains(key)) return true;
+    }
+    std::string name = certificate.issuer_key;
+    for (int depth = 0; depth < 8; ++depth) {  // bundles are shallow; a loop ends here
+      auto up = issued_by_.find(name);
+      if (up == issued_by_.end()) break;
+      if (revoked_.contains(up->second)) return true;
+      name = up->second.first;
     }
     return false;
   }
@@ -46,6 +55,9 @@ class RevocationList {
  private:
   std::set<std::pair<std::string, std::string>> revoked_;  // (issuer, serial) keys
   std::map<std::string, uint64_t> crl_numbers_;            // per issuer key
+  std::map<std::string, int64_t> issued_at_;               // thisUpdate, per issuer key
+  // Bundle CAs that another CA issued: name key -> (issuer key, serial key).
+  std::map<std::string, std::pair<std::string, std::string>> issued_by_;
   std::vector<std::string> stale_files_;
 };
 

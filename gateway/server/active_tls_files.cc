@@ -41,20 +41,40 @@ std::unique_ptr<BIO, BioDeleter> Bio(const std::string& bytes) {
       BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
 }
 
-// The key must belong to the first certificate of the chain, and the CA
-// bundle must hold at least one certificate.
+// How many PEM blocks `bytes` holds, and how many of them are certificates
+// that parse: a file is usable only when both are the same and not zero.
+bool AllCertificates(const std::string& bytes) {
+  size_t blocks = 0;
+  for (size_t at = bytes.find("-----BEGIN "); at != std::string::npos;
+       at = bytes.find("-----BEGIN ", at + 1)) {
+    ++blocks;
+  }
+  size_t parsed = 0;
+  auto bio = Bio(bytes);
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    ++parsed;
+    X509_free(cert);
+  }
+  return parsed > 0 && parsed == blocks;
+}
+
+// Every block of the chain and the bundle is a certificate, and the key
+// belongs to the chain's first.
 absl::Status Check(const config::TlsConfig& tls, const std::string& key, const std::string& chain,
                    const std::string& bundle) {
+  if (!AllCertificates(chain)) {
+    return Unusable(tls.server_cert, "holds a block that is not a PEM certificate, or none");
+  }
+  if (!AllCertificates(bundle)) {
+    return Unusable(tls.client_ca, "holds a block that is not a PEM certificate, or none");
+  }
   X509* cert = PEM_read_bio_X509(Bio(chain).get(), nullptr, nullptr, nullptr);
-  if (cert == nullptr) return Unusable(tls.server_cert, "holds no PEM certificate");
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(Bio(key).get(), nullptr, nullptr, nullptr);
-  const bool matches = pkey != nullptr && X509_check_private_key(cert, pkey) == 1;
+  const bool matches =
+      cert != nullptr && pkey != nullptr && X509_check_private_key(cert, pkey) == 1;
   EVP_PKEY_free(pkey);
   X509_free(cert);
   if (!matches) return Unusable(tls.server_key, "is not the key of " + tls.server_cert);
-  X509* ca = PEM_read_bio_X509(Bio(bundle).get(), nullptr, nullptr, nullptr);
-  if (ca == nullptr) return Unusable(tls.client_ca, "holds no PEM certificate");
-  X509_free(ca);
   return absl::OkStatus();
 }
 

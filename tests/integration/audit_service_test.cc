@@ -484,13 +484,19 @@ TEST_F(AuditServiceTest, AWitnessCosignsAGrowingLogAndRefusesARolledBackOrForked
       audit::WitnessSigner("witness.test", *crypto::Ed25519PrivateKey::FromPemFile(witness_key))
           .VerifierKey());
   const std::string state = dir_.File("witness.state");
-  auto witness = [&] {
-    return Ketenctl({"audit", "witness", "--as", "autoriteit-persoonsgegevens", "--log-key",
-                     "@" + log_key, "--witness-key", witness_key, "--name", "witness.test",
-                     "--state", state});
+  auto witness = [&](bool init = false) {
+    std::vector<std::string> args = {
+        "audit",     "witness",      "--as",          "autoriteit-persoonsgegevens",
+        "--log-key", "@" + log_key,  "--witness-key", witness_key,
+        "--name",    "witness.test", "--state",       state};
+    if (init) args.push_back("--init");
+    return Ketenctl(args);
   };
-  testing::ExitResult first = witness();
+  // Without state, only an explicit --init starts it.
+  EXPECT_NE(witness().exit_code, 0);
+  testing::ExitResult first = witness(/*init=*/true);
   ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  EXPECT_NE(witness(/*init=*/true).exit_code, 0) << "--init never overwrites state";
   ASSERT_TRUE(Fetch(linked_).ok());
   testing::ExitResult second = witness();
   ASSERT_EQ(second.exit_code, 0) << second.stderr_text;

@@ -60,6 +60,8 @@ void WitnessCommands::Register(CLI::App& audit,
   witness_->add_option("--name", name_, "the witness's name, e.g. witness.example.nl")->required();
   witness_->add_option("--state", state_file_, "where the last cosigned checkpoint is kept")
       ->required();
+  witness_->add_flag("--init", init_,
+                     "start afresh: only when the state file does not exist yet (first run)");
 
   witness_key_ = audit.add_subcommand("witness-key", "print a witness's verifier key");
   witness_key_->add_option("--witness-key", key_file_, "the witness's Ed25519 key (PEM)")
@@ -102,8 +104,18 @@ int WitnessCommands::RunWitness(const ClientOptions& client) {
 
   // What this witness cosigned last: it must carry our own cosignature, so
   // an edited state file is noticed rather than trusted.
+  // A name with a space or '+' would give unparseable lines and keys.
+  if (name_.empty() || name_.find_first_of(" +\n") != std::string::npos) {
+    return Fail("--name must not be empty or hold spaces or '+'");
+  }
   std::string previous;
-  if (std::filesystem::exists(state_file_)) {
+  const bool have_state = std::filesystem::exists(state_file_);
+  // A deleted state file must not quietly let a rolled-back log through.
+  if (have_state == init_) {
+    return Fail(have_state ? "--init, but " + state_file_ + " exists: this witness has state"
+                           : state_file_ + " does not exist; give --init on the first run only");
+  }
+  if (have_state) {
     std::optional<std::string> kept = ReadFile(state_file_);
     if (!kept) return Fail("cannot read " + state_file_);
     auto own = audit::CosignatureVerifier::FromVerifierKey(signer.VerifierKey());

@@ -37,6 +37,7 @@ class WitnessCommands {
   std::string witness_key_text_;  // a witness verifier key, or @file
   std::string note_file_;
   std::string actor_id_ = "witness";
+  bool init_ = false;  // no state yet: start from the current checkpoint
 };
 
 }  // namespace ketenpoort::ketenctl
