@@ -158,15 +158,7 @@ namespace {
 absl::StatusOr<std::string> ResolveVerifierKey(const std::string& text,
                                                const std::string& signing_key,
                                                const std::string& origin) {
-  if (!text.empty()) {
-    if (text[0] != '@') return text;
-    auto contents = ReadFile(text.substr(1));
-    if (!contents) return absl::NotFoundError("cannot read " + text.substr(1));
-    while (!contents->empty() && (contents->back() == '\n' || contents->back() == ' ')) {
-      contents->pop_back();
-    }
-    return *contents;
-  }
+  if (!text.empty()) return KeyText(text);
   if (!signing_key.empty()) {
     auto key = crypto::Ed25519PrivateKey::FromPemFile(signing_key);
     if (!key.ok()) return key.status();

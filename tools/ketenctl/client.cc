@@ -122,4 +122,14 @@ void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
   if (!actor_role.empty()) context.AddMetadata("x-actor-role", actor_role);
 }
 
+absl::StatusOr<std::string> KeyText(const std::string& text) {
+  if (text.empty() || text[0] != '@') return text;
+  std::optional<std::string> contents = ReadFile(text.substr(1));
+  if (!contents) return absl::NotFoundError("cannot read " + text.substr(1));
+  while (!contents->empty() && (contents->back() == '\n' || contents->back() == ' ')) {
+    contents->pop_back();
+  }
+  return *contents;
+}
+
 }  // namespace ketenpoort::ketenctl

@@ -33,6 +33,9 @@ int Fail(std::string_view message, int code = 2);
 int Fail(const absl::Status& status, int code = 2);
 // A file's bytes, or nullopt if it cannot be read.
 std::optional<std::string> ReadFile(const std::string& path);
+// A key given on the command line as text, or as @file (trailing white
+// space dropped).
+absl::StatusOr<std::string> KeyText(const std::string& text);
 // A 30 s deadline, and the actor headers when given.
 void AddMetadata(grpc::ClientContext& context, const std::string& actor_id,
                  const std::string& actor_role);

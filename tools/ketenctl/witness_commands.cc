@@ -15,17 +15,6 @@
 namespace ketenpoort::ketenctl {
 namespace {
 
-// A key given as text, or as @file.
-absl::StatusOr<std::string> KeyText(const std::string& text) {
-  if (text.empty() || text[0] != '@') return text;
-  std::optional<std::string> contents = ReadFile(text.substr(1));
-  if (!contents) return absl::NotFoundError("cannot read " + text.substr(1));
-  while (!contents->empty() && (contents->back() == '\n' || contents->back() == ' ')) {
-    contents->pop_back();
-  }
-  return *contents;
-}
-
 // Replaces `path` with `bytes` whole: a crash leaves the old state or the
 // new one, never a mix, and the new one is on disk before we return.
 absl::Status WriteDurably(const std::string& path, const std::string& bytes) {
