@@ -140,7 +140,14 @@ std::string BigStore(const fs::path& dir, uint64_t entries,
   const std::string path = (dir / ("store-" + std::to_string(entries) + ".db")).string();
   {
     auto reader = audit::AuditReader::Open(path);
-    if (reader.ok() && (*reader)->Size().value_or(0) == entries) return path;
+    if (reader.ok() && (*reader)->Size().value_or(0) == entries) {
+      // The writer brings a store from an older version up to date.
+      if (auto store = audit::SqliteAuditStore::Open(path); !store.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(store.status().message()).c_str());
+        std::exit(1);
+      }
+      return path;
+    }
   }
   fs::remove(path);
   fs::remove(path + "-wal");
@@ -172,6 +179,11 @@ void Verification(const std::string& path) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   if (!report.ok() || !report->ok()) {
     std::fprintf(stderr, "verification failed\n");
+    if (report.ok()) {
+      for (const std::string& problem : report->problems) {
+        std::fprintf(stderr, "  %s\n", problem.c_str());
+      }
+    }
     std::exit(1);
   }
   std::printf("verify  %llu entries, %llu nodes, %llu checkpoints in %.2f s: %.0f entries/s\n",

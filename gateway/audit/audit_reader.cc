@@ -2,8 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_schema.h"
+#include "gateway/audit/entry_facets.h"
+#include "gateway/audit/posting_cursor.h"
 #include "gateway/audit/tree_proofs.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
@@ -103,43 +107,175 @@ absl::StatusOr<std::optional<StoredEntry>> AuditReader::Entry(uint64_t index) {
   });
 }
 
-absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
-                                           const std::function<bool(const StoredEntry&)>& visit) {
-  std::string sql = std::string("SELECT ") + kEntryColumns +
-                    " FROM audit_entry WHERE idx > ?1 AND idx <= ?2 AND entry IS NOT NULL";
-  if (range.subject_key && has_subject_index_) {
-    // The indexed entries, and those after the index's watermark.
-    sql +=
-        " AND idx IN (SELECT idx FROM audit_subject WHERE subject_key = ?5 AND idx > ?1"
-        " AND idx <= ?2 UNION ALL SELECT idx FROM audit_entry WHERE idx > max(?1,"
-        " (SELECT coalesce(max(through), 0) FROM audit_subject_indexed)) AND idx <= ?2"
-        " AND subject_key = ?5)";
-  } else if (range.subject_key) {
-    sql += " AND subject_key = ?5";
+// One scan's progress: what it reads, how much it has read, how far it got.
+struct AuditReader::ScanState {
+  const EntryRange& range;
+  const std::function<bool(const StoredEntry&)>& visit;
+  uint64_t reads = 0;
+  uint64_t covered = 0;  // every entry up to here is visited or does not match
+  bool stopped = false;  // `visit` said stop, or the budget ran out
+
+  bool InTime(int64_t time) const {
+    return (!range.from_unix_micros || time >= *range.from_unix_micros) &&
+           (!range.until_unix_micros || time < *range.until_unix_micros);
   }
+  bool OverBudget() {
+    if (reads >= range.max_rows) stopped = true;
+    return stopped;
+  }
+  void Visit(const StoredEntry& entry) {
+    covered = entry.index;
+    if (!visit(entry)) stopped = true;
+  }
+};
+
+absl::StatusOr<uint64_t> AuditReader::Watermark(std::string_view sql) {
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  if (stmt.Step() != SQLITE_ROW) return db_->Error("read index watermark");
+  return static_cast<uint64_t>(stmt.ColumnInt64(0));
+}
+
+absl::Status AuditReader::ScanRows(ScanState& state, uint64_t first, uint64_t last, bool tail) {
+  const EntryRange& range = state.range;
+  std::string sql = std::string("SELECT ") + kEntryColumns +
+                    " FROM audit_entry WHERE idx >= ?1 AND idx <= ?2 AND entry IS NOT NULL";
   if (range.from_unix_micros) sql += " AND time_us >= ?3";
   if (range.until_unix_micros) sql += " AND time_us < ?4";
-  if (range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
+  // Only the tail has unindexed rows for these; elsewhere a posting list
+  // already chose the rows.
+  if (tail && range.subject_key) sql += " AND subject_key = ?5";
+  if (tail && range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
   sql += " ORDER BY idx";
-  return InReadTransaction([&]() -> absl::StatusOr<uint64_t> {
-    ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-    stmt.BindInt64(1, static_cast<int64_t>(range.after_index));
-    stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(range.through_index, INT64_MAX)));
-    if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
-    if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
-    if (range.subject_key) stmt.BindInt64(5, *range.subject_key);
-    if (range.involving_partner) stmt.BindText(6, *range.involving_partner);
-    uint64_t last = 0;
-    uint64_t visited = 0;
-    int rc = SQLITE_DONE;
-    while (visited < range.max_rows && (rc = stmt.Step()) == SQLITE_ROW) {
-      StoredEntry entry = EntryFromRow(stmt);
-      last = entry.index;
-      ++visited;
-      if (!visit(entry)) return last;
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  stmt.BindInt64(1, static_cast<int64_t>(first));
+  stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(last, INT64_MAX)));
+  if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
+  if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
+  if (tail && range.subject_key) stmt.BindInt64(5, *range.subject_key);
+  if (tail && range.involving_partner) stmt.BindText(6, *range.involving_partner);
+  int rc;
+  while (!state.OverBudget() && (rc = stmt.Step()) == SQLITE_ROW) {
+    ++state.reads;
+    state.Visit(EntryFromRow(stmt));
+  }
+  if (state.stopped) return absl::OkStatus();
+  if (rc != SQLITE_DONE) return db_->Error("scan");
+  state.covered = last;
+  return absl::OkStatus();
+}
+
+absl::Status AuditReader::ScanPostings(ScanState& state, uint64_t first, uint64_t last,
+                                       const std::vector<int64_t>& facets) {
+  const EntryRange& range = state.range;
+  std::vector<PostingCursor> lists;
+  if (range.subject_key) {
+    ASSIGN_OR_RETURN(
+        PostingCursor subject,
+        PostingCursor::Open(*db_, "audit_subject", "subject_key", *range.subject_key, last));
+    lists.push_back(std::move(subject));
+  }
+  for (const int64_t facet : facets) {
+    ASSIGN_OR_RETURN(PostingCursor list,
+                     PostingCursor::Open(*db_, "audit_facet", "facet", facet, last));
+    lists.push_back(std::move(list));
+  }
+  PostingIntersection common(std::move(lists));
+  uint64_t at = first;
+  while (!state.OverBudget()) {
+    ASSIGN_OR_RETURN(const std::optional<uint64_t> index, common.Next(at, last, &state.reads));
+    if (!index) {
+      state.covered = last;
+      return absl::OkStatus();
     }
-    if (visited < range.max_rows && rc != SQLITE_DONE) return db_->Error("scan");
-    return last;
+    select_entry_.Reset();
+    select_entry_.BindInt64(1, static_cast<int64_t>(*index));
+    ++state.reads;
+    const int rc = select_entry_.Step();
+    if (rc == SQLITE_ROW) {
+      StoredEntry entry = EntryFromRow(select_entry_);
+      select_entry_.Reset();
+      if (!entry.pruned && state.InTime(entry.time_unix_micros)) {
+        state.Visit(entry);
+        if (state.stopped) return absl::OkStatus();
+      }
+    } else if (rc != SQLITE_DONE) {
+      return db_->Error("scan");
+    }
+    select_entry_.Reset();
+    state.covered = *index;
+    at = *index + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> AuditReader::TimeBlocks(
+    const EntryRange& range, uint64_t first, uint64_t last) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  if (!range.from_unix_micros && !range.until_unix_micros) {
+    ranges.emplace_back(first, last);
+    return ranges;
+  }
+  ASSIGN_OR_RETURN(store::Statement blocks,
+                   db_->Prepare("SELECT first, through FROM audit_facet_block "
+                                "WHERE through >= ?1 AND first <= ?2 AND max_time_us >= ?3 "
+                                "AND min_time_us < ?4 ORDER BY through"));
+  blocks.BindInt64(1, static_cast<int64_t>(first));
+  blocks.BindInt64(2, static_cast<int64_t>(last));
+  blocks.BindInt64(3, range.from_unix_micros.value_or(INT64_MIN));
+  blocks.BindInt64(4, range.until_unix_micros.value_or(INT64_MAX));
+  int rc;
+  while ((rc = blocks.Step()) == SQLITE_ROW) {
+    const uint64_t from = std::max(first, static_cast<uint64_t>(blocks.ColumnInt64(0)));
+    const uint64_t to = std::min(last, static_cast<uint64_t>(blocks.ColumnInt64(1)));
+    if (!ranges.empty() && ranges.back().second + 1 == from) {
+      ranges.back().second = to;
+    } else {
+      ranges.emplace_back(from, to);
+    }
+  }
+  if (rc != SQLITE_DONE) return db_->Error("read time blocks");
+  return ranges;
+}
+
+absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
+                                           const std::function<bool(const StoredEntry&)>& visit) {
+  return InReadTransaction([&]() -> absl::StatusOr<uint64_t> {
+    ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
+    const uint64_t through = std::min(range.through_index, size);
+    ScanState state{.range = range, .visit = visit, .covered = range.after_index};
+    if (through <= range.after_index) return through;
+    std::vector<int64_t> facets = range.facets;
+    if (range.involving_partner) {
+      facets.push_back(FacetKey(Facet::kInvolves, *range.involving_partner));
+    }
+    std::sort(facets.begin(), facets.end());
+    facets.erase(std::unique(facets.begin(), facets.end()), facets.end());
+    // How far the indexes this scan uses reach.
+    ASSIGN_OR_RETURN(uint64_t indexed,
+                     Watermark("SELECT coalesce(max(through), 0) FROM audit_facet_block"));
+    if (range.subject_key) {
+      ASSIGN_OR_RETURN(
+          const uint64_t subjects,
+          has_subject_index_
+              ? Watermark("SELECT coalesce(max(through), 0) FROM audit_subject_indexed")
+              : absl::StatusOr<uint64_t>(0));
+      indexed = std::min(indexed, subjects);
+    }
+    indexed = std::min(indexed, through);
+    const bool by_postings = range.subject_key.has_value() || !facets.empty();
+    if (indexed > range.after_index) {
+      ASSIGN_OR_RETURN(const auto ranges, TimeBlocks(range, range.after_index + 1, indexed));
+      for (const auto& [first, last] : ranges) {
+        RETURN_IF_ERROR(by_postings ? ScanPostings(state, first, last, facets)
+                                    : ScanRows(state, first, last, /*tail=*/false));
+        if (state.stopped) return state.covered;
+      }
+      state.covered = indexed;
+    }
+    if (through > state.covered) {
+      RETURN_IF_ERROR(ScanRows(state, state.covered + 1, through, /*tail=*/true));
+    }
+    return state.covered;
   });
 }
 
@@ -230,6 +366,39 @@ absl::StatusOr<std::vector<RetentionRecord>> AuditReader::RetentionRecords() {
   }
   if (rc != SQLITE_DONE) return db_->Error("read retention");
   return records;
+}
+
+absl::Status AuditReader::ScanFacets(
+    const std::function<void(int64_t facet, uint64_t index)>& visit) {
+  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT facet, idx FROM audit_facet"));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    // A value stored as another type reads back converted but is never
+    // found by a lookup: count it as a different row.
+    const bool typed = stmt.ColumnType(0) == SQLITE_INTEGER && stmt.ColumnType(1) == SQLITE_INTEGER;
+    visit(stmt.ColumnInt64(0), typed ? static_cast<uint64_t>(stmt.ColumnInt64(1)) : UINT64_MAX);
+  }
+  if (rc != SQLITE_DONE) return db_->Error("read facet index");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AuditReader::FacetBlock>> AuditReader::FacetBlocks() {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT first, through, min_time_us, max_time_us, "
+                                "typeof(first) || typeof(through) || typeof(min_time_us) || "
+                                "typeof(max_time_us) FROM audit_facet_block ORDER BY through"));
+  std::vector<FacetBlock> blocks;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    FacetBlock block{static_cast<uint64_t>(stmt.ColumnInt64(0)),
+                     static_cast<uint64_t>(stmt.ColumnInt64(1)), stmt.ColumnInt64(2),
+                     stmt.ColumnInt64(3)};
+    // A mistyped bound matches no time comparison as stored: make it empty.
+    if (stmt.ColumnBlob(4) != "integerintegerintegerinteger") block.first = 0;
+    blocks.push_back(block);
+  }
+  if (rc != SQLITE_DONE) return db_->Error("read facet blocks");
+  return blocks;
 }
 
 absl::StatusOr<uint64_t> AuditReader::SubjectIndexedThrough() {

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
@@ -19,7 +21,11 @@
 
 namespace ketenpoort::audit {
 
-// Which rows a scan visits; the caller decodes and filters further.
+// Which rows a scan visits; the caller decodes and filters further. Every
+// condition is served by an index (decision 0027): the subject by
+// audit_subject, the partner and the facets by audit_facet, the time by
+// audit_facet_block; only the few entries after the indexes' watermarks
+// are read in order.
 struct EntryRange {
   uint64_t after_index = 0;  // exclusive
   uint64_t through_index = UINT64_MAX;
@@ -28,7 +34,12 @@ struct EntryRange {
   std::optional<int64_t> subject_key;
   // Only entries where this partner is the requester or the source.
   std::optional<std::string> involving_partner;
-  uint64_t max_rows = UINT64_MAX;  // stop after visiting this many
+  // Only entries listed under every one of these (entry_facets.h). Entries
+  // after the watermark are not filtered on them: the caller checks.
+  std::vector<int64_t> facets;
+  // Stop after reading this many rows, index and entry rows together, so
+  // that a sparse filter cannot make one call read the whole log.
+  uint64_t max_rows = UINT64_MAX;
 };
 
 struct RetentionRecord {
@@ -51,8 +62,11 @@ class AuditReader {
   absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(uint64_t leaf_index, uint64_t size);
   absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size);
   absl::StatusOr<std::optional<StoredEntry>> Entry(uint64_t index);
-  // Visits matching rows in index order until `visit` returns false.
-  // Returns the index of the last row visited (0 if none).
+  // Visits matching rows in index order until `visit` returns false or
+  // the row budget runs out. Returns how far it got: every entry in the
+  // range up to there was visited or does not match. That is the row
+  // `visit` stopped at, or the end of the range (at most the log's size)
+  // when the scan finished.
   absl::StatusOr<uint64_t> Scan(const EntryRange& range,
                                 const std::function<bool(const StoredEntry&)>& visit);
 
@@ -81,6 +95,16 @@ class AuditReader {
   void EndRead();
   absl::Status ScanCheckpoints(const std::function<bool(const StoredCheckpoint&)>& visit);
   absl::StatusOr<std::vector<RetentionRecord>> RetentionRecords();
+  // For the verifier: the facet index's rows in its own key order, and its
+  // time blocks in entry order.
+  absl::Status ScanFacets(const std::function<void(int64_t facet, uint64_t index)>& visit);
+  struct FacetBlock {
+    uint64_t first = 0;
+    uint64_t through = 0;
+    int64_t min_time_unix_micros = 0;
+    int64_t max_time_unix_micros = 0;
+  };
+  absl::StatusOr<std::vector<FacetBlock>> FacetBlocks();
   // How far the subject index claims to cover (audit_subject_indexed).
   absl::StatusOr<uint64_t> SubjectIndexedThrough();
   // For the verifier: the rows of the small tables beside the entries
@@ -133,6 +157,19 @@ class AuditReader {
       : db_(std::move(db)), schema_(*db_) {}
   template <typename Work>
   auto InReadTransaction(Work work) -> decltype(work());
+  struct ScanState;
+  // The entries of [first, last] matching `range`'s column conditions, read
+  // in order (the unindexed tail, or ranges no posting list narrows).
+  absl::Status ScanRows(ScanState& state, uint64_t first, uint64_t last, bool tail);
+  // The indexed entries of [first, last] in every posting list.
+  absl::Status ScanPostings(ScanState& state, uint64_t first, uint64_t last,
+                            const std::vector<int64_t>& facets);
+  // The ranges of indexed entries within [first, last] whose time block
+  // overlaps the range's time bounds.
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> TimeBlocks(const EntryRange& range,
+                                                                        uint64_t first,
+                                                                        uint64_t last);
+  absl::StatusOr<uint64_t> Watermark(std::string_view sql);
 
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;

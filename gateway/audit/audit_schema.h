@@ -38,6 +38,25 @@ CREATE TABLE IF NOT EXISTS audit_subject_indexed (
   through INTEGER NOT NULL
 );
 
+-- Which entries have which filterable value (entry_facets.h), so a Query
+-- walks the posting lists of its filters, never the log (decision 0027).
+-- Filled in bulk like audit_subject; derived, and checked by the verifier.
+CREATE TABLE IF NOT EXISTS audit_facet (
+  facet INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  PRIMARY KEY (facet, idx)
+) WITHOUT ROWID;
+-- One row per bulk step: entries first..through are in audit_facet, and
+-- their times lie within [min_time_us, max_time_us], so a time-bounded
+-- query reads only the blocks that overlap it. The last `through` is the
+-- facet index's watermark; readers scan the entries after it themselves.
+CREATE TABLE IF NOT EXISTS audit_facet_block (
+  through     INTEGER PRIMARY KEY,
+  first       INTEGER NOT NULL,
+  min_time_us INTEGER NOT NULL,
+  max_time_us INTEGER NOT NULL
+);
+
 -- Roots of perfect Merkle subtrees of level >= 4; lower ones are computed
 -- from at most 8 leaf hashes when needed.
 CREATE TABLE IF NOT EXISTS audit_node (
@@ -107,6 +126,12 @@ CREATE TRIGGER IF NOT EXISTS audit_retention_no_update
 CREATE TRIGGER IF NOT EXISTS audit_retention_no_delete
   BEFORE DELETE ON audit_retention
   BEGIN SELECT RAISE(ABORT, 'audit_retention is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_facet_block_no_update
+  BEFORE UPDATE ON audit_facet_block
+  BEGIN SELECT RAISE(ABORT, 'audit_facet_block is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_facet_block_no_delete
+  BEFORE DELETE ON audit_facet_block
+  BEGIN SELECT RAISE(ABORT, 'audit_facet_block is append-only: DELETE refused'); END;
 )sql";
 
 // Perfect subtrees below this level are not stored: they cost an insert

@@ -13,6 +13,8 @@
 
 #include "gateway/audit/audit_schema.h"
 #include "gateway/audit/entry_encoding.h"
+#include "gateway/audit/entry_facets.h"
+#include "gateway/audit/multiset_fingerprint.h"
 #include "gateway/common/status_macros.h"
 #include "ketenpoort/v1/audit_entry.pb.h"
 
@@ -46,6 +48,7 @@ class Verification {
     for (const std::string& problem : mistyped) Problem(0, problem);
     RETURN_IF_ERROR(CollectRetention());
     RETURN_IF_ERROR(OpenSubjectIndex());
+    RETURN_IF_ERROR(OpenFacetIndex());
     RETURN_IF_ERROR(ScanPipelined());
     RETURN_IF_ERROR(Finish());
     return std::move(report_);
@@ -72,6 +75,7 @@ class Verification {
     bool decodes = false;
     uint64_t index_field = 0;
     EntryColumns derived;
+    std::vector<int64_t> facets;                         // the facet index rows it implies
     std::optional<v1::AuditEntry::Retention> retention;  // a retention entry's range
   };
   using Batch = std::vector<OwnedRow>;
@@ -87,6 +91,7 @@ class Verification {
       if (!row.decodes) continue;
       row.index_field = entry.index();
       row.derived = ColumnsOf(entry);
+      row.facets = FacetsOf(entry);
       row.retention = SignedRetention(entry);
     }
   }
@@ -226,6 +231,64 @@ class Verification {
       pruned_through_ = std::max(pruned_through_, record.through);
       citing_.emplace(record.recorded_by, retention_rows_.size());
       retention_rows_.push_back({record});
+    }
+    return absl::OkStatus();
+  }
+
+  // The facet index (decision 0027) must list exactly the filter values of
+  // every indexed entry, and its time blocks must tile the indexed entries
+  // and bound their times: a row missing, or a block too narrow, hides
+  // entries from queries. The rows are compared as multisets, so neither
+  // side is sorted.
+  absl::Status OpenFacetIndex() {
+    ASSIGN_OR_RETURN(facet_blocks_, reader_.FacetBlocks());
+    uint64_t next = 1;
+    for (const AuditReader::FacetBlock& block : facet_blocks_) {
+      if (block.first != next || block.through < block.first) {
+        Problem(0, "the facet index's time blocks do not tile the log at entry " +
+                       std::to_string(next) + " (altered?); audit queries may miss entries");
+        facet_blocks_.clear();
+        break;
+      }
+      next = block.through + 1;
+    }
+    facet_indexed_through_ = next - 1;
+    return absl::OkStatus();
+  }
+
+  void CheckFacets(const OwnedRow& row) {
+    if (row.index > facet_indexed_through_) return;
+    while (facet_block_ < facet_blocks_.size() && facet_blocks_[facet_block_].through < row.index) {
+      ++facet_block_;
+    }
+    if (facet_block_ < facet_blocks_.size()) {
+      const AuditReader::FacetBlock& block = facet_blocks_[facet_block_];
+      if (row.time_column < block.min_time_unix_micros ||
+          row.time_column > block.max_time_unix_micros) {
+        Problem(row.index, "entry " + std::to_string(row.index) +
+                               ": its time lies outside the facet index's time block " +
+                               std::to_string(block.first) + ".." + std::to_string(block.through) +
+                               " (altered?), so time-bounded queries miss it");
+      }
+    }
+    if (row.pruned || !row.decodes) return;
+    for (const int64_t facet : row.facets) expected_facets_.Add(facet, row.index);
+  }
+
+  absl::Status FinishFacetIndex() {
+    MultisetFingerprint stored(facet_point_);
+    RETURN_IF_ERROR(
+        reader_.ScanFacets([&stored](int64_t facet, uint64_t index) { stored.Add(facet, index); }));
+    if (facet_indexed_through_ > report_.entries) {
+      Problem(0, "the facet index claims to cover entries through " +
+                     std::to_string(facet_indexed_through_) + ", beyond the end of the log");
+    }
+    if (!(stored == expected_facets_)) {
+      Problem(0, "the facet index does not list exactly the filter values of entries 1.." +
+                     std::to_string(facet_indexed_through_) + " (" +
+                     std::to_string(stored.count()) + " rows, " +
+                     std::to_string(expected_facets_.count()) +
+                     " expected; altered?), so audit queries miss or misplace entries");
     }
     return absl::OkStatus();
   }
@@ -453,6 +516,7 @@ class Verification {
     CheckCitedEntry(row);
     CheckSubjectRow(
         row.index, !row.pruned && row.decodes ? row.derived.subject_key : std::optional<int64_t>());
+    CheckFacets(row);
     completed_.clear();
     frontier_.Append(leaf, &completed_);
     for (const MerkleNode& node : completed_) CheckNode(node);
@@ -553,6 +617,7 @@ class Verification {
     CheckRetentionCoverage();
     CheckSubjectRow(UINT64_MAX, std::nullopt);  // rows for entries beyond the log
     if (!stream_error_.ok()) return stream_error_;
+    RETURN_IF_ERROR(FinishFacetIndex());
     if (subject_indexed_through_ > report_.entries) {
       Problem(0, "the subject index claims to cover entries through " +
                      std::to_string(subject_indexed_through_) + ", beyond the end of the log " +
@@ -595,6 +660,11 @@ class Verification {
   std::vector<RetentionRow> retention_rows_;  // by through
   std::multimap<uint64_t, size_t> citing_;    // recorded_by -> row
   uint64_t subject_indexed_through_ = 0;
+  std::vector<AuditReader::FacetBlock> facet_blocks_;
+  size_t facet_block_ = 0;  // the block of the entry being visited
+  uint64_t facet_indexed_through_ = 0;
+  const MultisetFingerprint::Point facet_point_ = MultisetFingerprint::Point::Random();
+  MultisetFingerprint expected_facets_{facet_point_};
   std::unique_ptr<AuditReader::SubjectStream> subjects_;
   std::optional<std::pair<uint64_t, int64_t>> next_subject_;  // (idx, subject_key)
   std::map<uint32_t, std::unique_ptr<AuditReader::NodeStream>> streams_;

@@ -10,6 +10,7 @@
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_schema.h"
+#include "gateway/audit/entry_facets.h"
 #include "gateway/common/error.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
@@ -36,6 +37,8 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   // anything is written to it (see schema_guard.h).
   RETURN_IF_ERROR(store->InTransaction([] { return absl::OkStatus(); }));
   ASSIGN_OR_RETURN(store->subject_indexed_through_, store->ReadSubjectIndexedThrough());
+  ASSIGN_OR_RETURN(store->facet_indexed_through_, store->ReadFacetIndexedThrough());
+  RETURN_IF_ERROR(store->CatchUpFacetIndex());
   return store;
 }
 
@@ -61,6 +64,14 @@ absl::Status SqliteAuditStore::Prepare() {
   ASSIGN_OR_RETURN(mark_subjects_indexed_,
                    db_->Prepare("INSERT INTO audit_subject_indexed (id, through) VALUES (1, ?1) "
                                 "ON CONFLICT (id) DO UPDATE SET through = excluded.through"));
+  ASSIGN_OR_RETURN(insert_facet_,
+                   db_->Prepare("INSERT INTO audit_facet (facet, idx) VALUES (?1, ?2)"));
+  ASSIGN_OR_RETURN(insert_facet_block_,
+                   db_->Prepare("INSERT INTO audit_facet_block (through, first, min_time_us, "
+                                "max_time_us) VALUES (?1, ?2, ?3, ?4)"));
+  ASSIGN_OR_RETURN(select_unindexed_,
+                   db_->Prepare("SELECT idx, entry, time_us FROM audit_entry NOT INDEXED "
+                                "WHERE idx > ?1 AND idx <= ?2 ORDER BY idx"));
   return nodes_.Prepare(*db_);
 }
 
@@ -104,6 +115,115 @@ absl::Status SqliteAuditStore::IndexSubjectsThrough(uint64_t last) {
   mark_subjects_indexed_.BindInt64(1, static_cast<int64_t>(last));
   if (mark_subjects_indexed_.Step() != SQLITE_DONE) return db_->Error("index subjects");
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqliteAuditStore::ReadFacetIndexedThrough() {
+  return QueryCount("SELECT coalesce(max(through), 0) FROM audit_facet_block");
+}
+
+absl::Status SqliteAuditStore::IndexFacetsThrough(uint64_t last) {
+  const uint64_t first = facet_indexed_through_ + 1;
+  std::vector<std::pair<int64_t, int64_t>> rows;  // (facet, idx)
+  rows.reserve(static_cast<size_t>(last - facet_indexed_through_) * 6);
+  int64_t min_time = INT64_MAX;
+  int64_t max_time = INT64_MIN;
+  uint64_t expected = first;
+  v1::AuditEntry entry;
+  select_unindexed_.Reset();
+  select_unindexed_.BindInt64(1, static_cast<int64_t>(facet_indexed_through_));
+  select_unindexed_.BindInt64(2, static_cast<int64_t>(last));
+  int rc;
+  while ((rc = select_unindexed_.Step()) == SQLITE_ROW) {
+    const auto index = static_cast<int64_t>(select_unindexed_.ColumnInt64(0));
+    if (static_cast<uint64_t>(index) != expected++) break;  // a gap: refused below
+    const int64_t time = select_unindexed_.ColumnInt64(2);
+    min_time = std::min(min_time, time);
+    max_time = std::max(max_time, time);
+    // A pruned entry has no facets; one that does not decode is the
+    // verifier's to report, and no reader can show it anyway.
+    if (select_unindexed_.ColumnIsNull(1)) continue;
+    const std::string_view bytes = select_unindexed_.ColumnBlob(1);
+    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) continue;
+    for (const int64_t facet : FacetsOf(entry)) rows.emplace_back(facet, index);
+  }
+  select_unindexed_.Reset();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_->Error("index facets");
+  if (expected != last + 1) {
+    return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
+                     "entries " + std::to_string(first) + ".." + std::to_string(last) +
+                         " are not all in the store, so they cannot be indexed; run `ketenctl "
+                         "audit verify`");
+  }
+  // In key order, each page of the index is written once.
+  std::sort(rows.begin(), rows.end());
+  for (const auto& [facet, index] : rows) {
+    insert_facet_.Reset();
+    insert_facet_.BindInt64(1, facet);
+    insert_facet_.BindInt64(2, index);
+    if (insert_facet_.Step() != SQLITE_DONE) return db_->Error("index facets");
+  }
+  insert_facet_block_.Reset();
+  insert_facet_block_.BindInt64(1, static_cast<int64_t>(last));
+  insert_facet_block_.BindInt64(2, static_cast<int64_t>(first));
+  insert_facet_block_.BindInt64(3, min_time);
+  insert_facet_block_.BindInt64(4, max_time);
+  if (insert_facet_block_.Step() != SQLITE_DONE) return db_->Error("index facets");
+  return absl::OkStatus();
+}
+
+absl::Status SqliteAuditStore::CatchUpFacetIndex() {
+  // Chunks bound the memory and the time the store is locked for.
+  constexpr uint64_t kChunk = 65'536;
+  ASSIGN_OR_RETURN(const uint64_t size, Size());
+  if (size < facet_indexed_through_ + options_.subject_index_batch) return absl::OkStatus();
+  const uint64_t from = facet_indexed_through_;
+  log::Info("audit_facet_index_building", {{"entries", size - from}});
+  while (size >= facet_indexed_through_ + options_.subject_index_batch) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t last = std::min(size, facet_indexed_through_ + kChunk);
+    RETURN_IF_ERROR(InTransaction([&] { return IndexFacetsThrough(last); }));
+    facet_indexed_through_ = last;
+  }
+  log::Info("audit_facet_index_built", {{"entries", facet_indexed_through_ - from}});
+  return absl::OkStatus();
+}
+
+absl::Status SqliteAuditStore::DeleteFacetRows(uint64_t done, uint64_t through) {
+  const uint64_t indexed_through = std::min(through, facet_indexed_through_);
+  if (indexed_through <= done) return absl::OkStatus();
+  ASSIGN_OR_RETURN(store::Statement remove,
+                   db_->Prepare("DELETE FROM audit_facet WHERE facet = ?1 AND idx = ?2"));
+  v1::AuditEntry entry;
+  select_unindexed_.Reset();
+  select_unindexed_.BindInt64(1, static_cast<int64_t>(done));
+  select_unindexed_.BindInt64(2, static_cast<int64_t>(indexed_through));
+  int rc;
+  bool complete = true;
+  while ((rc = select_unindexed_.Step()) == SQLITE_ROW) {
+    if (select_unindexed_.ColumnIsNull(1)) continue;
+    const int64_t index = select_unindexed_.ColumnInt64(0);
+    const std::string_view bytes = select_unindexed_.ColumnBlob(1);
+    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) continue;
+    for (const int64_t facet : FacetsOf(entry)) {
+      remove.Reset();
+      remove.BindInt64(1, facet);
+      remove.BindInt64(2, index);
+      if (remove.Step() != SQLITE_DONE) {
+        select_unindexed_.Reset();
+        return db_->Error("prune facet index");
+      }
+      // A row missing, or out of key order, would go on saying what an
+      // emptied entry was about.
+      if (sqlite3_changes(db_->handle()) != 1) complete = false;
+    }
+  }
+  select_unindexed_.Reset();
+  if (rc != SQLITE_DONE) return db_->Error("prune facet index");
+  if (complete) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
+                   "the facet index does not hold the rows of entries " + std::to_string(done + 1) +
+                       ".." + std::to_string(through) +
+                       ", so retention removed nothing; run `ketenctl audit verify`");
 }
 
 absl::StatusOr<uint64_t> SqliteAuditStore::QueryCount(std::string_view sql) {
@@ -155,6 +275,7 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
   appends_waiting_.fetch_sub(1, std::memory_order_relaxed);
   const uint64_t last = entries.empty() ? 0 : entries.back().index;
   const bool index_subjects = last >= subject_indexed_through_ + options_.subject_index_batch;
+  const bool index_facets = last >= facet_indexed_through_ + options_.subject_index_batch;
   absl::Status written = InTransaction([&]() -> absl::Status {
     for (const StoredEntry& entry : entries) {
       store::Statement& stmt = insert_entry_;
@@ -184,9 +305,11 @@ absl::Status SqliteAuditStore::AppendBatch(const std::vector<StoredEntry>& entri
       stmt->BindText(3, checkpoint.note);
       if (stmt->Step() != SQLITE_DONE) return db_->Error("write checkpoint");
     }
-    return index_subjects ? IndexSubjectsThrough(last) : absl::OkStatus();
+    if (index_subjects) RETURN_IF_ERROR(IndexSubjectsThrough(last));
+    return index_facets ? IndexFacetsThrough(last) : absl::OkStatus();
   });
   if (written.ok() && index_subjects) subject_indexed_through_ = last;
+  if (written.ok() && index_facets) facet_indexed_through_ = last;
   return written;
 }
 
@@ -327,6 +450,7 @@ absl::StatusOr<uint64_t> SqliteAuditStore::PruneStep(uint64_t done, uint64_t thr
                                        "WHERE idx > ?1 AND idx <= ?2 AND subject_key IS NOT NULL)",
                                        "prune subject index");
     if (status.ok()) status = CheckSubjectRowsDeleted(done, through);
+    if (status.ok()) status = DeleteFacetRows(done, through);
     if (status.ok() && inside_retention_step_) {
       status = inside_retention_step_(through);
     }

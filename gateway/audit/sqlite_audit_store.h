@@ -20,11 +20,11 @@
 namespace ketenpoort::audit {
 
 struct SqliteAuditStoreOptions {
-  // A commit adds the subject index rows of the entries since the last
-  // such commit once there are this many: a bulk insert writes each index
-  // page once, where a row per entry and commit wrote a page per subject
-  // and commit. Readers scan at most about this many unindexed
-  // entries. See decision 0016.
+  // A commit adds the subject and facet index rows of the entries since
+  // the last such commit once there are this many: a bulk insert writes
+  // each index page once, where a row per entry and commit wrote a page
+  // per subject and commit. Readers scan at most about this many unindexed
+  // entries. See decisions 0016 and 0027.
   uint64_t subject_index_batch = 1024;
   // Retention prunes this many entries per transaction, and looks for its
   // boundary this many entries at a time, taking the store's lock for each
@@ -65,6 +65,17 @@ class SqliteAuditStore final : public AuditStore {
   absl::StatusOr<uint64_t> ReadSubjectIndexedThrough();
   // Adds the subject index rows of entries (subject_indexed_through_, last].
   absl::Status IndexSubjectsThrough(uint64_t last);
+  absl::StatusOr<uint64_t> ReadFacetIndexedThrough();
+  // Adds the facet rows and the time block of entries
+  // (facet_indexed_through_, last], read back from the store.
+  absl::Status IndexFacetsThrough(uint64_t last);
+  // A store written before the facet index gets one, a chunk per
+  // transaction, before the gateway serves from it.
+  absl::Status CatchUpFacetIndex();
+  // Deletes the facet rows of the entries in (done, through], found by
+  // their keys, which only the entries still hold; DATA_LOSS unless every
+  // indexed entry had all of its rows.
+  absl::Status DeleteFacetRows(uint64_t done, uint64_t through);
   absl::StatusOr<uint64_t> QueryCount(std::string_view sql);
   absl::StatusOr<uint64_t> ReadPrunedThrough();
   // Runs a statement whose ?1 and ?2 bound an idx range.
@@ -87,6 +98,10 @@ class SqliteAuditStore final : public AuditStore {
   SchemaGuard schema_;
   std::function<absl::Status(uint64_t through)> inside_retention_step_;
   uint64_t subject_indexed_through_ = 0;  // as committed
+  uint64_t facet_indexed_through_ = 0;    // as committed
+  store::Statement insert_facet_;
+  store::Statement insert_facet_block_;
+  store::Statement select_unindexed_;
   store::Statement index_subjects_;
   store::Statement mark_subjects_indexed_;
   store::Statement insert_entry_;

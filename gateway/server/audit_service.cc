@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "gateway/audit/entry_facets.h"
 #include "gateway/audit/tree_proofs.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
@@ -22,8 +23,11 @@ constexpr char kService[] = "/ketenpoort.v1.AuditService/";
 constexpr char kAuditLogRecordType[] = "ketenpoort.AuditLog";
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
-// Rows one Query call reads at most, so a sparse filter cannot make one
-// call scan the whole log.
+// A report line is at most a few hundred bytes, so even a full page stays
+// far below gRPC's 4 MB message limit.
+constexpr uint32_t kDefaultReportPageSize = 200;
+// Rows one call reads at most (index rows and entries together), so a
+// sparse filter cannot make one call read the whole log.
 constexpr uint64_t kMaxRowsPerCall = 50'000;
 
 // An entry that no longer decodes is reported to the caller and the
@@ -78,24 +82,65 @@ std::string HashBytes(const audit::merkle::Hash& hash) {
   return std::string(crypto::AsBytes(hash));
 }
 
-std::string EncodePageToken(uint64_t after_index) {
-  return crypto::Base64Encode("after:" + std::to_string(after_index));
+// A page token says where the next page starts: after which entry, and
+// for a report also at which tree size (every page is read at the first
+// page's checkpoint). Opaque to callers; checked on the way back.
+struct PageToken {
+  uint64_t after = 0;
+  uint64_t tree_size = 0;  // 0: not fixed
+};
+
+std::string EncodePageToken(PageToken token) {
+  std::string text = "after:" + std::to_string(token.after);
+  if (token.tree_size != 0) text += ":size:" + std::to_string(token.tree_size);
+  return crypto::Base64Encode(text);
 }
 
-absl::StatusOr<uint64_t> DecodePageToken(const std::string& token) {
-  if (token.empty()) return 0;
+absl::StatusOr<PageToken> DecodePageToken(const std::string& token) {
+  if (token.empty()) return PageToken{};
   auto bad = [] {
     return MakeError(absl::StatusCode::kInvalidArgument, "BAD_PAGE_TOKEN",
                      "page_token is not one this gateway issued");
   };
   auto text = crypto::Base64Decode(token);
   if (!text.ok() || text->rfind("after:", 0) != 0) return bad();
-  uint64_t after = 0;
+  PageToken decoded;
   const char* begin = text->data() + 6;
   const char* end = text->data() + text->size();
-  auto [stop, error] = std::from_chars(begin, end, after);
-  if (error != std::errc() || stop != end) return bad();
-  return after;
+  auto [stop, error] = std::from_chars(begin, end, decoded.after);
+  if (error != std::errc()) return bad();
+  if (stop != end) {
+    constexpr std::string_view kSize = ":size:";
+    if (std::string_view(stop, static_cast<size_t>(end - stop)).substr(0, kSize.size()) != kSize) {
+      return bad();
+    }
+    auto [size_stop, size_error] = std::from_chars(stop + kSize.size(), end, decoded.tree_size);
+    if (size_error != std::errc() || size_stop != end || decoded.tree_size == 0) return bad();
+  }
+  return decoded;
+}
+
+// The facets (entry_facets.h) a request's filters select, so the reader
+// walks their posting lists instead of the log.
+std::vector<int64_t> FacetsOf(const v1::AuditQueryRequest& request) {
+  using audit::Facet;
+  using audit::FacetKey;
+  std::vector<int64_t> facets;
+  if (!request.partner_id().empty()) {
+    facets.push_back(FacetKey(Facet::kInvolves, request.partner_id()));
+  }
+  if (request.purpose() != v1::PURPOSE_UNSPECIFIED) {
+    facets.push_back(FacetKey(Facet::kPurpose, request.purpose()));
+  }
+  if (request.decision() != v1::AuditEntry::DECISION_UNSPECIFIED) {
+    facets.push_back(FacetKey(Facet::kDecision, request.decision()));
+  }
+  if (!request.reason().empty()) facets.push_back(FacetKey(Facet::kReason, request.reason()));
+  if (!request.record_type().empty()) {
+    facets.push_back(FacetKey(Facet::kRecordType, request.record_type()));
+  }
+  if (request.break_glass_only()) facets.push_back(FacetKey(Facet::kReviewRequired, 1));
+  return facets;
 }
 
 bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_pseudonym,
@@ -262,7 +307,7 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
   const absl::StatusOr<ReadScope> scoped = ScopeOf(caller);
   if (!scoped.ok()) return Refused(caller, "Query", request.subject_id(), scoped.status());
   const ReadScope& scope = *scoped;
-  ASSIGN_OR_RETURN(const uint64_t after, DecodePageToken(request.page_token()));
+  ASSIGN_OR_RETURN(const PageToken token, DecodePageToken(request.page_token()));
   if (request.page_size() > kMaxPageSize) {
     return MakeError(absl::StatusCode::kInvalidArgument, "PAGE_TOO_LARGE",
                      "page_size is at most " + std::to_string(kMaxPageSize));
@@ -281,39 +326,31 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
     range.subject_key = audit::SubjectKey(pseudonym);
   }
   const size_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
-  range.after_index = after;
+  range.after_index = token.after;
   range.through_index = services_.audit->LatestCheckpoint().size;
   if (request.from_unix_micros() != 0) range.from_unix_micros = request.from_unix_micros();
   if (request.until_unix_micros() != 0) range.until_unix_micros = request.until_unix_micros();
   if (!scope.all) range.involving_partner = scope.organisation;
+  range.facets = FacetsOf(request);
   range.max_rows = kMaxRowsPerCall;
 
   v1::AuditEntry entry;
-  uint64_t last_seen = after;
-  uint64_t visited = 0;
-  bool page_full = false;
   absl::Status decoded;
-  RETURN_IF_ERROR(reader_
-                      ->Scan(range,
-                             [&](const audit::StoredEntry& row) {
-                               last_seen = row.index;
-                               ++visited;
-                               if (!entry.ParseFromString(row.entry_bytes)) {
-                                 decoded = Undecodable(row.index);
-                                 return false;
-                               }
-                               if (scope.Covers(entry) && Matches(request, pseudonym, entry)) {
-                                 *response->add_entries() = entry;
-                               }
-                               page_full =
-                                   static_cast<size_t>(response->entries_size()) >= page_size;
-                               return !page_full;
-                             })
-                      .status());
+  ASSIGN_OR_RETURN(const uint64_t covered, reader_->Scan(range, [&](const audit::StoredEntry& row) {
+    if (!entry.ParseFromString(row.entry_bytes)) {
+      decoded = Undecodable(row.index);
+      return false;
+    }
+    // The indexes chose the rows; the entry itself decides.
+    if (scope.Covers(entry) && Matches(request, pseudonym, entry)) {
+      *response->add_entries() = entry;
+    }
+    return static_cast<size_t>(response->entries_size()) < page_size;
+  }));
   RETURN_IF_ERROR(decoded);
   // More may follow if the page filled up or this call's row budget ran out.
-  if ((page_full || visited >= kMaxRowsPerCall) && last_seen < range.through_index) {
-    response->set_next_page_token(EncodePageToken(last_seen));
+  if (covered < range.through_index) {
+    response->set_next_page_token(EncodePageToken({.after = covered, .tree_size = 0}));
   }
   return RecordRead(
       *caller, "Query", pseudonym, v1::AUDIT_REVIEW,
@@ -339,38 +376,51 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
     return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_LANGUAGE",
                      "no report texts in '" + language + "'; available: " + available);
   }
+  ASSIGN_OR_RETURN(const PageToken token, DecodePageToken(request.page_token()));
+  if (request.page_size() > kMaxPageSize) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "PAGE_TOO_LARGE",
+                     "page_size is at most " + std::to_string(kMaxPageSize));
+  }
+  const size_t page_size = request.page_size() == 0 ? kDefaultReportPageSize : request.page_size();
   const std::string pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
-  const uint64_t size = services_.audit->LatestCheckpoint().size;
+  const uint64_t latest = services_.audit->LatestCheckpoint().size;
+  const uint64_t size = token.tree_size != 0 ? token.tree_size : latest;
+  if (size > latest || token.after > size) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_PAGE_TOKEN",
+                     "page_token is not one this gateway issued");
+  }
   audit::EntryRange range;
+  range.after_index = token.after;
   range.subject_key = audit::SubjectKey(pseudonym);
   range.through_index = size;
+  if (!scope.all) range.involving_partner = scope.organisation;
+  range.max_rows = kMaxRowsPerCall;
   std::vector<v1::AuditEntry> accesses;
   v1::AuditEntry entry;
   absl::Status decoded;
-  RETURN_IF_ERROR(reader_
-                      ->Scan(range,
-                             [&](const audit::StoredEntry& row) {
-                               if (!entry.ParseFromString(row.entry_bytes)) {
-                                 decoded = Undecodable(row.index);
-                                 return false;
-                               }
-                               if (entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
-                                   (entry.kind() == v1::AuditEntry::ACCESS ||
-                                    entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
-                                    entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
-                                    entry.purpose() == v1::AUDIT_REVIEW ||
-                                    entry.purpose() == v1::SUBJECT_ACCESS)) {
-                                 accesses.push_back(entry);
-                               }
-                               return true;
-                             })
-                      .status());
+  ASSIGN_OR_RETURN(const uint64_t covered, reader_->Scan(range, [&](const audit::StoredEntry& row) {
+    if (!entry.ParseFromString(row.entry_bytes)) {
+      decoded = Undecodable(row.index);
+      return false;
+    }
+    if (entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
+        (entry.kind() == v1::AuditEntry::ACCESS || entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
+         entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
+         entry.purpose() == v1::AUDIT_REVIEW || entry.purpose() == v1::SUBJECT_ACCESS)) {
+      accesses.push_back(entry);
+    }
+    return accesses.size() < page_size;
+  }));
   RETURN_IF_ERROR(decoded);
   // The person will see this report being made, in their next report.
-  RETURN_IF_ERROR(RecordRead(*caller, "GetSubjectAccessReport", pseudonym, v1::SUBJECT_ACCESS,
-                             "subject access report (" + language + ")"));
+  RETURN_IF_ERROR(RecordRead(
+      *caller, "GetSubjectAccessReport", pseudonym, v1::SUBJECT_ACCESS,
+      "subject access report (" + language + (token.after == 0 ? ")" : ", a further page)")));
   *response = audit::RenderAccessReport(*catalogue, accesses, services_.clock->NowUnixMicros());
   response->set_tree_size(size);
+  if (covered < size) {
+    response->set_next_page_token(EncodePageToken({.after = covered, .tree_size = size}));
+  }
   return absl::OkStatus();
 }
 

@@ -357,22 +357,32 @@ int AuditCommands::RunReport(const ClientOptions& client) {
   auto channel = Connect(client);
   if (!channel.ok()) return Fail(channel.status());
   auto stub = v1::AuditService::NewStub(*channel);
-  grpc::ClientContext context;
-  AddMetadata(context, actor_id_, actor_role_);
-  if (!signed_in_as_.empty()) context.AddMetadata("x-authenticated-subject", signed_in_as_);
   v1::SubjectAccessReportRequest request;
   request.set_subject_id(subject_);
   request.set_language(language_);
-  v1::SubjectAccessReport report;
-  if (grpc::Status status = stub->GetSubjectAccessReport(&context, request, &report);
-      !status.ok()) {
-    PrintError(status);
-    return 1;
-  }
-  std::printf("%s\n\n%s\n\n", report.title().c_str(), report.introduction().c_str());
-  for (const auto& access : report.accesses()) std::printf("- %s\n", access.text().c_str());
-  if (report.accesses_size() > 0) std::printf("\n");
-  std::printf("%s\n", report.closing().c_str());
+  // The report comes in pages; each line is printed as its page arrives.
+  bool any_lines = false;
+  std::string closing;
+  do {
+    grpc::ClientContext context;
+    AddMetadata(context, actor_id_, actor_role_);
+    if (!signed_in_as_.empty()) context.AddMetadata("x-authenticated-subject", signed_in_as_);
+    v1::SubjectAccessReport report;
+    if (grpc::Status status = stub->GetSubjectAccessReport(&context, request, &report);
+        !status.ok()) {
+      PrintError(status);
+      return 1;
+    }
+    if (request.page_token().empty()) {
+      std::printf("%s\n\n%s\n\n", report.title().c_str(), report.introduction().c_str());
+    }
+    for (const auto& access : report.accesses()) std::printf("- %s\n", access.text().c_str());
+    any_lines = any_lines || report.accesses_size() > 0;
+    closing = report.closing();
+    request.set_page_token(report.next_page_token());
+  } while (!request.page_token().empty());
+  if (any_lines) std::printf("\n");
+  std::printf("%s\n", closing.c_str());
   return 0;
 }
 
