@@ -172,7 +172,7 @@ std::string BigStore(const fs::path& dir, uint64_t entries,
 }
 
 void Verification(const std::string& path) {
-  auto reader = audit::AuditReader::Open(path);
+  auto reader = audit::AuditReader::Open(path, audit::AuditReader::ReadPattern::kWholeLog);
   auto key = audit::CheckpointVerifier::FromVerifierKey(Signer().VerifierKey());
   const auto start = Clock::now();
   auto report = audit::VerifyLog(**reader, {.key = &*key, .trusted_checkpoint = std::nullopt});

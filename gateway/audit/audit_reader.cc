@@ -14,13 +14,19 @@
 
 namespace ketenpoort::audit {
 
-absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string& path) {
-  ASSIGN_OR_RETURN(auto db,
-                   store::SqliteDatabase::Open({.name = "audit store",
-                                                .path = path,
-                                                .schema = "",
-                                                .read_only = true,
-                                                .error_reason = "AUDIT_STORE_UNAVAILABLE"}));
+absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string& path,
+                                                               ReadPattern pattern) {
+  // Mapping the file saves a copy per page when the whole log is read once;
+  // a gateway reading for hours would keep every page it touched.
+  constexpr int64_t kMapUpTo = int64_t{64} << 30;
+  ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open(
+                                {.name = "audit store",
+                                 .path = path,
+                                 .schema = "",
+                                 .read_only = true,
+                                 .error_reason = "AUDIT_STORE_UNAVAILABLE",
+                                 .busy_timeout_ms = 1000,
+                                 .mmap_bytes = pattern == ReadPattern::kWholeLog ? kMapUpTo : 0}));
   std::unique_ptr<AuditReader> reader(new AuditReader(std::move(db)));
   auto prepare = [&reader, &path](std::string_view sql, store::Statement* out) -> absl::Status {
     auto statement = reader->db_->Prepare(sql);
@@ -182,11 +188,18 @@ absl::Status AuditReader::ScanPostings(ScanState& state, uint64_t first, uint64_
   PostingIntersection common(std::move(lists));
   uint64_t at = first;
   while (!state.OverBudget()) {
-    ASSIGN_OR_RETURN(const std::optional<uint64_t> index, common.Next(at, last, &state.reads));
-    if (!index) {
+    ASSIGN_OR_RETURN(const PostingIntersection::Step step,
+                     common.Next(at, last, &state.reads, range.max_rows));
+    if (step.outcome == PostingIntersection::Step::kNone) {
       state.covered = last;
       return absl::OkStatus();
     }
+    if (step.outcome == PostingIntersection::Step::kOutOfBudget) {
+      state.covered = step.index - 1;
+      state.stopped = true;
+      return absl::OkStatus();
+    }
+    const std::optional<uint64_t> index = step.index;
     select_entry_.Reset();
     select_entry_.BindInt64(1, static_cast<int64_t>(*index));
     ++state.reads;

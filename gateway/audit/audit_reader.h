@@ -50,7 +50,12 @@ struct RetentionRecord {
 
 class AuditReader {
  public:
-  static absl::StatusOr<std::unique_ptr<AuditReader>> Open(const std::string& path);
+  // kWholeLog maps the file, for a tool that reads it once from end to end
+  // (the verifier); kRequests reads pages into a bounded cache, for a
+  // gateway that serves queries for months.
+  enum class ReadPattern { kRequests, kWholeLog };
+  static absl::StatusOr<std::unique_ptr<AuditReader>> Open(
+      const std::string& path, ReadPattern pattern = ReadPattern::kRequests);
 
   absl::StatusOr<uint64_t> Size();
   // The head checkpoint (see AuditStore::LatestCheckpoint).

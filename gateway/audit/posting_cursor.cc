@@ -67,14 +67,17 @@ absl::StatusOr<std::optional<uint64_t>> PostingCursor::Seek(uint64_t at, uint64_
   return current_;
 }
 
-absl::StatusOr<std::optional<uint64_t>> PostingIntersection::Next(uint64_t at, uint64_t last,
-                                                                  uint64_t* reads) {
-  if (lists_.empty() || at > last) return std::optional<uint64_t>();
+absl::StatusOr<PostingIntersection::Step> PostingIntersection::Next(uint64_t at, uint64_t last,
+                                                                    uint64_t* reads,
+                                                                    uint64_t max_reads) {
+  if (lists_.empty() || at > last) return Step{};
   uint64_t candidate = at;
   size_t agreeing = 0;  // lists in a row that hold `candidate`
   for (size_t i = 0; agreeing < lists_.size(); i = (i + 1) % lists_.size()) {
+    // Only once past `at`, so that every call gets somewhere.
+    if (*reads >= max_reads && candidate > at) return Step{Step::kOutOfBudget, candidate};
     ASSIGN_OR_RETURN(const std::optional<uint64_t> found, lists_[i].Seek(candidate, reads));
-    if (!found || *found > last) return std::optional<uint64_t>();
+    if (!found || *found > last) return Step{};
     if (*found == candidate) {
       ++agreeing;
     } else {
@@ -82,7 +85,7 @@ absl::StatusOr<std::optional<uint64_t>> PostingIntersection::Next(uint64_t at, u
       agreeing = 1;
     }
   }
-  return std::optional<uint64_t>(candidate);
+  return Step{Step::kFound, candidate};
 }
 
 }  // namespace ketenpoort::audit

@@ -71,8 +71,8 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(DatabaseOpt
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(std::move(options), db));
   if (read_only) {
-    // Readers scan large files: map them rather than pread page by page.
-    RETURN_IF_ERROR(database->Exec("PRAGMA mmap_size=68719476736"));
+    RETURN_IF_ERROR(
+        database->Exec("PRAGMA mmap_size=" + std::to_string(database->options_.mmap_bytes)));
   } else {
     RETURN_IF_ERROR(database->Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL"));

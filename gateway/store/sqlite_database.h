@@ -57,6 +57,12 @@ struct DatabaseOptions {
   // The ErrorInfo reason of every error from this database.
   std::string error_reason = "STORE_UNAVAILABLE";
   int busy_timeout_ms = 1000;
+  // Read-only: map up to this many bytes of the file instead of reading
+  // pages into the connection's cache. Mapped pages count as the process's
+  // memory for as long as the kernel keeps them, so only a tool that reads
+  // the whole file once (the verifier) maps it; a long-running reader does
+  // not (decision 0027).
+  int64_t mmap_bytes = 0;
 };
 
 class SqliteDatabase {

@@ -3,7 +3,11 @@
 // and the subject access report.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 #include "adapters/synthetic/synthetic_population.h"
 #include "gateway/audit/checkpoint.h"
@@ -310,6 +314,92 @@ TEST_F(AuditServiceTest, TheSubjectAccessReportTellsThePersonInTheirLanguage) {
       {"audit", "report", "--as", "fg-gemeente-woerden", "--subject", linked_, "--lang", "xx"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.stderr_text.find("UNKNOWN_LANGUAGE"), std::string::npos) << unknown.stderr_text;
+}
+
+TEST_F(AuditServiceTest, ALongHistoryComesInPagesThatTogetherHoldEveryLine) {
+  // More accesses than one page holds, and than the indexes take in bulk
+  // (1024), so the pages cross from indexed entries to the unindexed tail.
+  constexpr int kCalls = 1100;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = t; i < kCalls; i += 8) {
+        if (!Fetch(linked_).ok()) ++failed;
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  ASSERT_EQ(failed.load(), 0);
+
+  auto stub = AuditAs("autoriteit-persoonsgegevens");
+  auto pages = [&](uint32_t page_size, std::string* title) {
+    std::vector<uint64_t> lines;
+    v1::SubjectAccessReportRequest request;
+    request.set_subject_id(linked_);
+    request.set_page_size(page_size);
+    uint64_t tree_size = 0;
+    for (int page = 0; page < 100; ++page) {
+      grpc::ClientContext context;
+      Prepare(context);
+      v1::SubjectAccessReport report;
+      const grpc::Status status = stub->GetSubjectAccessReport(&context, request, &report);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      EXPECT_LE(report.accesses_size(), static_cast<int>(page_size == 0 ? 200 : page_size));
+      // Every page is read at the first page's checkpoint.
+      if (page == 0) tree_size = report.tree_size();
+      EXPECT_EQ(report.tree_size(), tree_size);
+      if (page == 0) *title = report.title();
+      for (const auto& access : report.accesses()) lines.push_back(access.audit_index());
+      if (report.next_page_token().empty()) break;
+      request.set_page_token(report.next_page_token());
+    }
+    return lines;
+  };
+  std::string title;
+  const std::vector<uint64_t> by_100 = pages(100, &title);
+  EXPECT_EQ(title, "Wie heeft uw gegevens gebruikt?");
+  ASSERT_GE(by_100.size(), static_cast<size_t>(kCalls + 1));
+  EXPECT_TRUE(std::is_sorted(by_100.begin(), by_100.end()));
+  EXPECT_EQ(std::set<uint64_t>(by_100.begin(), by_100.end()).size(), by_100.size());
+  // The same lines whatever the page size, apart from the reports
+  // themselves, which each add a line for the next.
+  std::vector<uint64_t> by_default = pages(0, &title);
+  by_default.resize(by_100.size());
+  EXPECT_EQ(by_default, by_100);
+
+  // ketenctl prints every page.
+  testing::ExitResult printed =
+      Ketenctl({"audit", "report", "--as", "autoriteit-persoonsgegevens", "--subject", linked_});
+  ASSERT_EQ(printed.exit_code, 0) << printed.stderr_text;
+  size_t printed_lines = 0;
+  for (size_t at = printed.stderr_text.find("\n- "); at != std::string::npos;
+       at = printed.stderr_text.find("\n- ", at + 1)) {
+    ++printed_lines;
+  }
+  EXPECT_GE(printed_lines, by_100.size());
+
+  v1::SubjectAccessReportRequest too_large;
+  too_large.set_subject_id(linked_);
+  too_large.set_page_size(1001);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::SubjectAccessReport report;
+  const grpc::Status refused = stub->GetSubjectAccessReport(&context, too_large, &report);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ReasonOf(refused), "PAGE_TOO_LARGE");
+  for (const std::string& forged :
+       {std::string("bm90LWEtdG9rZW4="), std::string("YWZ0ZXI6MTpzaXplOjk5OTk5OTk5")}) {
+    v1::SubjectAccessReportRequest request;
+    request.set_subject_id(linked_);
+    request.set_page_token(forged);
+    grpc::ClientContext forged_context;
+    Prepare(forged_context);
+    const grpc::Status status = stub->GetSubjectAccessReport(&forged_context, request, &report);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << forged;
+    EXPECT_EQ(ReasonOf(status), "BAD_PAGE_TOKEN") << forged;
+  }
 }
 
 TEST_F(AuditServiceTest, ThePersonGetsTheirOwnReportThroughTheSubjectPortalAndNoOneElses) {

@@ -186,7 +186,7 @@ int AuditCommands::RunVerify() {
     options.trusted_checkpoint = ReadFile(trusted_checkpoint_);
     if (!options.trusted_checkpoint) return Fail("cannot read " + trusted_checkpoint_);
   }
-  auto reader = audit::AuditReader::Open(db_);
+  auto reader = audit::AuditReader::Open(db_, audit::AuditReader::ReadPattern::kWholeLog);
   if (!reader.ok()) return Fail(reader.status());
   auto report = audit::VerifyLog(**reader, options);
   if (!report.ok()) return Fail(report.status());
