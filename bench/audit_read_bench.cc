@@ -27,6 +27,7 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/pseudonymizer.h"
 #include "gateway/audit/sqlite_audit_store.h"
+#include "gateway/common/crypto.h"
 #include "gateway/common/ed25519.h"
 #include "ketenpoort/v1/audit.grpc.pb.h"
 #include "tests/support/gateway_process.h"
@@ -110,7 +111,11 @@ bool BuildStore(const Options& options, const std::vector<std::string>& subject_
   const fs::path dir = options.dir;
   fs::create_directories(dir);
   const std::string marker = (dir / "audit.entries").string();
-  const std::string wanted = std::to_string(options.entries) + "/" + options.certs;
+  // The log is signed and pseudonymised with these keys: new keys, new log.
+  const std::string wanted =
+      std::to_string(options.entries) + "/" +
+      crypto::ToHex(crypto::Sha256({ReadFile(options.certs + "/checkpoint.key"),
+                                    ReadFile(options.certs + "/pseudonym.key")}));
   if (ReadFile(marker) == wanted && fs::exists(dir / "audit.db")) return true;
   for (const char* file : {"audit.db", "audit.db-wal", "audit.db-shm", "audit-head.note"}) {
     fs::remove(dir / file);

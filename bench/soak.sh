@@ -91,6 +91,11 @@ while read -r subject; do
     --actor-role maatschappelijk-begeleider --subject "$subject" \
     --practice huisartsenpraktijk-woerden --registered-on "$today" \
     --evidence "soak-$subject" >/dev/null
+  "${K[@]}" consent grant "${client[@]}" --as gemeente-woerden \
+    --actor-role maatschappelijk-begeleider --subject "$subject" \
+    --recipient huisartsenpraktijk-woerden --purpose CONTINUITY_OF_CARE \
+    --category SIGNAL --category LANGUAGE --from "$today" \
+    --until "$(date -d '+1 year' +%F)" --language ar --evidence "soak-$subject" >/dev/null
 done <"$work/subjects.txt"
 
 load_args=(--target "$addr" --call gateway --server-name localhost --ca "$C/ca.crt"
@@ -101,6 +106,7 @@ json() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1" | tr -d '"'; }
 if [ "$rate" = "0" ]; then
   peak=$("$B/bench/ketenpoort-load" "${load_args[@]}" --mode closed --concurrency 64 \
     --seconds 10 --warmup 2)
+  [ "$(json "$peak" errors)" = "0" ] || { echo "the peak run had errors: $peak" >&2; exit 1; }
   rate=$(awk -v t="$(json "$peak" throughput)" 'BEGIN {printf "%d", t / 2}')
   echo "peak $(json "$peak" throughput) calls/s (closed loop, 64 outstanding); soaking at $rate"
 fi
@@ -121,6 +127,8 @@ pids+=($!)
   --seconds "$seconds" --warmup 0 >"$work/load.json" 2>"$work/load.log" &
 load=$!
 pids+=("$load")
+sleep 3
+kill -0 "$load" 2>/dev/null || { echo "the load driver stopped:" >&2; cat "$work/load.log" >&2; exit 1; }
 
 # Side traffic, each loop counting its failures; all stop at the deadline.
 deadline=$(($(date +%s) + seconds))

@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1'000'000.0))
       ->capture_default_str();
   app.add_option("--seconds", o.seconds, "measured time")
-      ->check(CLI::Range(0.5, 600.0))
+      ->check(CLI::Range(0.5, 3600.0))  // a soak runs 30 minutes
       ->capture_default_str();
   app.add_option("--warmup", o.warmup, "unmeasured time first")
       ->check(CLI::Range(0.0, 60.0))

@@ -51,6 +51,14 @@ absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string
               "name = 'audit_subject_indexed'",
               &find_index));
   reader->has_subject_index_ = find_index.Step() == SQLITE_ROW;
+  // Stores written before the facet index have neither table; the verifier
+  // reports that (the schema differs) and holds what there is.
+  store::Statement find_facets;
+  RETURN_IF_ERROR(
+      prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+              "name IN ('audit_facet', 'audit_facet_block')",
+              &find_facets));
+  reader->has_facet_index_ = find_facets.Step() == SQLITE_ROW && find_facets.ColumnInt64(0) == 2;
   return reader;
 }
 
@@ -125,8 +133,9 @@ struct AuditReader::ScanState {
     return (!range.from_unix_micros || time >= *range.from_unix_micros) &&
            (!range.until_unix_micros || time < *range.until_unix_micros);
   }
+  // Never before the scan got somewhere: each call must move its caller on.
   bool OverBudget() {
-    if (reads >= range.max_rows) stopped = true;
+    if (reads >= range.max_rows && covered > range.after_index) stopped = true;
     return stopped;
   }
   void Visit(const StoredEntry& entry) {
@@ -143,26 +152,31 @@ absl::StatusOr<uint64_t> AuditReader::Watermark(std::string_view sql) {
 
 absl::Status AuditReader::ScanRows(ScanState& state, uint64_t first, uint64_t last, bool tail) {
   const EntryRange& range = state.range;
-  std::string sql = std::string("SELECT ") + kEntryColumns +
-                    " FROM audit_entry WHERE idx >= ?1 AND idx <= ?2 AND entry IS NOT NULL";
-  if (range.from_unix_micros) sql += " AND time_us >= ?3";
-  if (range.until_unix_micros) sql += " AND time_us < ?4";
-  // Only the tail has unindexed rows for these; elsewhere a posting list
-  // already chose the rows.
-  if (tail && range.subject_key) sql += " AND subject_key = ?5";
-  if (tail && range.involving_partner) sql += " AND (partner_id = ?6 OR source_partner_id = ?6)";
-  sql += " ORDER BY idx";
-  ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  // Every row read counts against the budget, matching or not: a condition
+  // left to SQLite would let one call step over millions of emptied or
+  // out-of-range rows. A stop then names a position, which says nothing
+  // about whose entry is there (every position holds one).
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare(std::string("SELECT ") + kEntryColumns +
+                                " FROM audit_entry WHERE idx >= ?1 AND idx <= ?2 ORDER BY idx"));
   stmt.BindInt64(1, static_cast<int64_t>(first));
   stmt.BindInt64(2, static_cast<int64_t>(std::min<uint64_t>(last, INT64_MAX)));
-  if (range.from_unix_micros) stmt.BindInt64(3, *range.from_unix_micros);
-  if (range.until_unix_micros) stmt.BindInt64(4, *range.until_unix_micros);
-  if (tail && range.subject_key) stmt.BindInt64(5, *range.subject_key);
-  if (tail && range.involving_partner) stmt.BindText(6, *range.involving_partner);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!state.OverBudget() && (rc = stmt.Step()) == SQLITE_ROW) {
     ++state.reads;
-    state.Visit(EntryFromRow(stmt));
+    StoredEntry entry = EntryFromRow(stmt);
+    // Only the tail has unindexed rows for the subject and the partner;
+    // elsewhere a posting list already chose the rows.
+    const bool matches =
+        !entry.pruned && state.InTime(entry.time_unix_micros) &&
+        (!tail || !range.subject_key || entry.subject_key == range.subject_key) &&
+        (!tail || !range.involving_partner || entry.partner_id == *range.involving_partner ||
+         entry.source_partner_id == *range.involving_partner);
+    if (matches) {
+      state.Visit(entry);
+    } else {
+      state.covered = entry.index;
+    }
   }
   if (state.stopped) return absl::OkStatus();
   if (rc != SQLITE_DONE) return db_->Error("scan");
@@ -170,26 +184,35 @@ absl::Status AuditReader::ScanRows(ScanState& state, uint64_t first, uint64_t la
   return absl::OkStatus();
 }
 
-absl::Status AuditReader::ScanPostings(ScanState& state, uint64_t first, uint64_t last,
-                                       const std::vector<int64_t>& facets) {
-  const EntryRange& range = state.range;
+absl::StatusOr<std::unique_ptr<PostingIntersection>> AuditReader::OpenPostings(
+    const EntryRange& range, const std::vector<int64_t>& facets, uint64_t last) {
   std::vector<PostingCursor> lists;
-  if (range.subject_key) {
-    ASSIGN_OR_RETURN(
-        PostingCursor subject,
-        PostingCursor::Open(*db_, "audit_subject", "subject_key", *range.subject_key, last));
-    lists.push_back(std::move(subject));
-  }
-  for (const int64_t facet : facets) {
-    ASSIGN_OR_RETURN(PostingCursor list,
-                     PostingCursor::Open(*db_, "audit_facet", "facet", facet, last));
+  auto add = [&](std::string_view table, std::string_view column, int64_t key) -> absl::Status {
+    ASSIGN_OR_RETURN(PostingCursor list, PostingCursor::Open(*db_, table, column, key, last));
     lists.push_back(std::move(list));
+    return absl::OkStatus();
+  };
+  // The caller's scope leads: a call that runs out of budget answers with
+  // a position from the first list (see PostingIntersection::Next), so it
+  // names only an entry the caller may see.
+  std::optional<int64_t> scope;
+  if (range.involving_partner) {
+    scope = FacetKey(Facet::kInvolves, *range.involving_partner);
+    RETURN_IF_ERROR(add("audit_facet", "facet", *scope));
   }
-  PostingIntersection common(std::move(lists));
+  if (range.subject_key) RETURN_IF_ERROR(add("audit_subject", "subject_key", *range.subject_key));
+  for (const int64_t facet : facets) {
+    if (facet != scope) RETURN_IF_ERROR(add("audit_facet", "facet", facet));
+  }
+  return std::make_unique<PostingIntersection>(std::move(lists));
+}
+
+absl::Status AuditReader::ScanPostings(ScanState& state, PostingIntersection& common,
+                                       uint64_t first, uint64_t last) {
   uint64_t at = first;
   while (!state.OverBudget()) {
     ASSIGN_OR_RETURN(const PostingIntersection::Step step,
-                     common.Next(at, last, &state.reads, range.max_rows));
+                     common.Next(at, last, &state.reads, state.range.max_rows));
     if (step.outcome == PostingIntersection::Step::kNone) {
       state.covered = last;
       return absl::OkStatus();
@@ -199,9 +222,9 @@ absl::Status AuditReader::ScanPostings(ScanState& state, uint64_t first, uint64_
       state.stopped = true;
       return absl::OkStatus();
     }
-    const std::optional<uint64_t> index = step.index;
+    const uint64_t index = step.index;
     select_entry_.Reset();
-    select_entry_.BindInt64(1, static_cast<int64_t>(*index));
+    select_entry_.BindInt64(1, static_cast<int64_t>(index));
     ++state.reads;
     const int rc = select_entry_.Step();
     if (rc == SQLITE_ROW) {
@@ -215,39 +238,45 @@ absl::Status AuditReader::ScanPostings(ScanState& state, uint64_t first, uint64_
       return db_->Error("scan");
     }
     select_entry_.Reset();
-    state.covered = *index;
-    at = *index + 1;
+    state.covered = index;
+    at = index + 1;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> AuditReader::TimeBlocks(
-    const EntryRange& range, uint64_t first, uint64_t last) {
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  if (!range.from_unix_micros && !range.until_unix_micros) {
-    ranges.emplace_back(first, last);
-    return ranges;
-  }
+absl::Status AuditReader::ScanIndexed(ScanState& state, PostingIntersection* common, uint64_t first,
+                                      uint64_t last) {
+  auto scan = [&](uint64_t from, uint64_t to) {
+    return common != nullptr ? ScanPostings(state, *common, from, to)
+                             : ScanRows(state, from, to, /*tail=*/false);
+  };
+  const EntryRange& range = state.range;
+  if (!range.from_unix_micros && !range.until_unix_micros) return scan(first, last);
+  // The time blocks in entry order, each read counted: only the entries
+  // of blocks that overlap the time range are read.
   ASSIGN_OR_RETURN(store::Statement blocks,
-                   db_->Prepare("SELECT first, through FROM audit_facet_block "
-                                "WHERE through >= ?1 AND first <= ?2 AND max_time_us >= ?3 "
-                                "AND min_time_us < ?4 ORDER BY through"));
+                   db_->Prepare("SELECT first, through, min_time_us, max_time_us "
+                                "FROM audit_facet_block WHERE through >= ?1 ORDER BY through"));
   blocks.BindInt64(1, static_cast<int64_t>(first));
-  blocks.BindInt64(2, static_cast<int64_t>(last));
-  blocks.BindInt64(3, range.from_unix_micros.value_or(INT64_MIN));
-  blocks.BindInt64(4, range.until_unix_micros.value_or(INT64_MAX));
-  int rc;
-  while ((rc = blocks.Step()) == SQLITE_ROW) {
-    const uint64_t from = std::max(first, static_cast<uint64_t>(blocks.ColumnInt64(0)));
-    const uint64_t to = std::min(last, static_cast<uint64_t>(blocks.ColumnInt64(1)));
-    if (!ranges.empty() && ranges.back().second + 1 == from) {
-      ranges.back().second = to;
-    } else {
-      ranges.emplace_back(from, to);
+  const int64_t from_time = range.from_unix_micros.value_or(INT64_MIN);
+  const int64_t until_time = range.until_unix_micros.value_or(INT64_MAX);
+  int rc = SQLITE_DONE;
+  while (!state.OverBudget() && (rc = blocks.Step()) == SQLITE_ROW) {
+    ++state.reads;
+    const uint64_t block_first = std::max(first, static_cast<uint64_t>(blocks.ColumnInt64(0)));
+    const uint64_t block_last = std::min(last, static_cast<uint64_t>(blocks.ColumnInt64(1)));
+    if (block_first > block_last) break;
+    if (blocks.ColumnInt64(3) >= from_time && blocks.ColumnInt64(2) < until_time) {
+      RETURN_IF_ERROR(scan(block_first, block_last));
+      if (state.stopped) return absl::OkStatus();
     }
+    state.covered = block_last;
+    if (block_last == last) return absl::OkStatus();
   }
-  if (rc != SQLITE_DONE) return db_->Error("read time blocks");
-  return ranges;
+  if (state.stopped) return absl::OkStatus();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_->Error("read time blocks");
+  state.covered = last;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
@@ -255,17 +284,22 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
   return InReadTransaction([&]() -> absl::StatusOr<uint64_t> {
     ASSIGN_OR_RETURN(const uint64_t size, ReadSize(*db_));
     const uint64_t through = std::min(range.through_index, size);
-    ScanState state{.range = range, .visit = visit, .covered = range.after_index};
-    if (through <= range.after_index) return through;
+    if (through <= range.after_index) return range.after_index;
+    // Emptied entries hold nothing to find; the verifier holds the
+    // retention rows to the entries, so skipping them hides nothing.
+    ASSIGN_OR_RETURN(const uint64_t emptied,
+                     Watermark("SELECT coalesce(max(through), 0) FROM audit_retention"));
+    ScanState state{.range = range,
+                    .visit = visit,
+                    .covered = std::max(range.after_index, std::min(emptied, through))};
     std::vector<int64_t> facets = range.facets;
-    if (range.involving_partner) {
-      facets.push_back(FacetKey(Facet::kInvolves, *range.involving_partner));
-    }
     std::sort(facets.begin(), facets.end());
     facets.erase(std::unique(facets.begin(), facets.end()), facets.end());
     // How far the indexes this scan uses reach.
     ASSIGN_OR_RETURN(uint64_t indexed,
-                     Watermark("SELECT coalesce(max(through), 0) FROM audit_facet_block"));
+                     has_facet_index_
+                         ? Watermark("SELECT coalesce(max(through), 0) FROM audit_facet_block")
+                         : absl::StatusOr<uint64_t>(0));
     if (range.subject_key) {
       ASSIGN_OR_RETURN(
           const uint64_t subjects,
@@ -275,15 +309,13 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
       indexed = std::min(indexed, subjects);
     }
     indexed = std::min(indexed, through);
-    const bool by_postings = range.subject_key.has_value() || !facets.empty();
-    if (indexed > range.after_index) {
-      ASSIGN_OR_RETURN(const auto ranges, TimeBlocks(range, range.after_index + 1, indexed));
-      for (const auto& [first, last] : ranges) {
-        RETURN_IF_ERROR(by_postings ? ScanPostings(state, first, last, facets)
-                                    : ScanRows(state, first, last, /*tail=*/false));
-        if (state.stopped) return state.covered;
+    if (indexed > state.covered) {
+      std::unique_ptr<PostingIntersection> common;
+      if (range.subject_key || range.involving_partner || !facets.empty()) {
+        ASSIGN_OR_RETURN(common, OpenPostings(range, facets, indexed));
       }
-      state.covered = indexed;
+      RETURN_IF_ERROR(ScanIndexed(state, common.get(), state.covered + 1, indexed));
+      if (state.stopped) return state.covered;
     }
     if (through > state.covered) {
       RETURN_IF_ERROR(ScanRows(state, state.covered + 1, through, /*tail=*/true));
@@ -383,6 +415,7 @@ absl::StatusOr<std::vector<RetentionRecord>> AuditReader::RetentionRecords() {
 
 absl::Status AuditReader::ScanFacets(
     const std::function<void(int64_t facet, uint64_t index)>& visit) {
+  if (!has_facet_index_) return absl::OkStatus();
   ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT facet, idx FROM audit_facet"));
   int rc;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
@@ -396,6 +429,7 @@ absl::Status AuditReader::ScanFacets(
 }
 
 absl::StatusOr<std::vector<AuditReader::FacetBlock>> AuditReader::FacetBlocks() {
+  if (!has_facet_index_) return std::vector<FacetBlock>();
   ASSIGN_OR_RETURN(store::Statement stmt,
                    db_->Prepare("SELECT first, through, min_time_us, max_time_us, "
                                 "typeof(first) || typeof(through) || typeof(min_time_us) || "

@@ -16,6 +16,7 @@
 
 #include "gateway/audit/audit_rows.h"
 #include "gateway/audit/audit_store.h"
+#include "gateway/audit/posting_cursor.h"
 #include "gateway/audit/schema_guard.h"
 #include "gateway/store/sqlite_database.h"
 
@@ -166,14 +167,16 @@ class AuditReader {
   // The entries of [first, last] matching `range`'s column conditions, read
   // in order (the unindexed tail, or ranges no posting list narrows).
   absl::Status ScanRows(ScanState& state, uint64_t first, uint64_t last, bool tail);
+  // The posting lists of the range's conditions, the caller's scope first.
+  absl::StatusOr<std::unique_ptr<PostingIntersection>> OpenPostings(
+      const EntryRange& range, const std::vector<int64_t>& facets, uint64_t last);
   // The indexed entries of [first, last] in every posting list.
-  absl::Status ScanPostings(ScanState& state, uint64_t first, uint64_t last,
-                            const std::vector<int64_t>& facets);
-  // The ranges of indexed entries within [first, last] whose time block
-  // overlaps the range's time bounds.
-  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> TimeBlocks(const EntryRange& range,
-                                                                        uint64_t first,
-                                                                        uint64_t last);
+  absl::Status ScanPostings(ScanState& state, PostingIntersection& common, uint64_t first,
+                            uint64_t last);
+  // The indexed entries of [first, last], through the posting lists if
+  // any (`common`), within the time blocks that overlap the range's time.
+  absl::Status ScanIndexed(ScanState& state, PostingIntersection* common, uint64_t first,
+                           uint64_t last);
   absl::StatusOr<uint64_t> Watermark(std::string_view sql);
 
   std::mutex mutex_;
@@ -184,6 +187,7 @@ class AuditReader {
   // False for a store no gateway has opened since audit_subject came in:
   // subject scans then filter audit_entry as it is.
   bool has_subject_index_ = false;
+  bool has_facet_index_ = false;  // false before the gateway migrated the store
 };
 
 }  // namespace ketenpoort::audit

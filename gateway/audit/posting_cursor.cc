@@ -74,10 +74,14 @@ absl::StatusOr<PostingIntersection::Step> PostingIntersection::Next(uint64_t at,
   uint64_t candidate = at;
   size_t agreeing = 0;  // lists in a row that hold `candidate`
   for (size_t i = 0; agreeing < lists_.size(); i = (i + 1) % lists_.size()) {
-    // Only once past `at`, so that every call gets somewhere.
-    if (*reads >= max_reads && candidate > at) return Step{Step::kOutOfBudget, candidate};
     ASSIGN_OR_RETURN(const std::optional<uint64_t> found, lists_[i].Seek(candidate, reads));
     if (!found || *found > last) return Step{};
+    // Out of budget, stop only just after the first list moved: no common
+    // entry lies below `candidate`, and the first list holds none in
+    // [candidate, *found), so none lies below *found. That is an entry of
+    // the first list (the caller's scope), past `at`, so the call gets
+    // somewhere and names nothing the caller may not see.
+    if (i == 0 && *reads >= max_reads && *found > at) return Step{Step::kOutOfBudget, *found};
     if (*found == candidate) {
       ++agreeing;
     } else {

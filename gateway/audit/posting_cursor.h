@@ -49,12 +49,14 @@ class PostingIntersection {
   struct Step {
     enum Outcome { kFound, kNone, kOutOfBudget } outcome = kNone;
     // kFound: the common entry. kOutOfBudget: no entry below this one is
-    // common, which is as far as the reads allowed got.
+    // common; it is an entry of the first list, which is as far as the
+    // reads allowed got.
     uint64_t index = 0;
   };
   // The first common entry number >= `at` and <= `last`. Stops once *reads
-  // reaches `max_reads`: two long lists that rarely meet would otherwise
-  // be walked to their ends in one call.
+  // reaches `max_reads` (a few reads later, when the first list next moves
+  // past `at`): two long lists that rarely meet would otherwise be walked
+  // to their ends in one call.
   absl::StatusOr<Step> Next(uint64_t at, uint64_t last, uint64_t* reads, uint64_t max_reads);
 
  private:

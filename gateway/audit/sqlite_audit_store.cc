@@ -38,7 +38,7 @@ absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
   RETURN_IF_ERROR(store->InTransaction([] { return absl::OkStatus(); }));
   ASSIGN_OR_RETURN(store->subject_indexed_through_, store->ReadSubjectIndexedThrough());
   ASSIGN_OR_RETURN(store->facet_indexed_through_, store->ReadFacetIndexedThrough());
-  RETURN_IF_ERROR(store->CatchUpFacetIndex());
+  RETURN_IF_ERROR(store->CatchUpIndexes());
   return store;
 }
 
@@ -171,10 +171,18 @@ absl::Status SqliteAuditStore::IndexFacetsThrough(uint64_t last) {
   return absl::OkStatus();
 }
 
-absl::Status SqliteAuditStore::CatchUpFacetIndex() {
+absl::Status SqliteAuditStore::CatchUpIndexes() {
   // Chunks bound the memory and the time the store is locked for.
   constexpr uint64_t kChunk = 65'536;
   ASSIGN_OR_RETURN(const uint64_t size, Size());
+  // A subject index far behind (emptied, or from a failed run) would
+  // otherwise be filled by one commit holding the lock for minutes.
+  while (size >= subject_indexed_through_ + options_.subject_index_batch) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t last = std::min(size, subject_indexed_through_ + kChunk);
+    RETURN_IF_ERROR(InTransaction([&] { return IndexSubjectsThrough(last); }));
+    subject_indexed_through_ = last;
+  }
   if (size < facet_indexed_through_ + options_.subject_index_batch) return absl::OkStatus();
   const uint64_t from = facet_indexed_through_;
   log::Info("audit_facet_index_building", {{"entries", size - from}});
@@ -222,7 +230,7 @@ absl::Status SqliteAuditStore::DeleteFacetRows(uint64_t done, uint64_t through) 
   if (complete) return absl::OkStatus();
   return MakeError(absl::StatusCode::kDataLoss, "AUDIT_STORE_TAMPERED",
                    "the facet index does not hold the rows of entries " + std::to_string(done + 1) +
-                       ".." + std::to_string(through) +
+                       ".." + std::to_string(indexed_through) +
                        ", so retention removed nothing; run `ketenctl audit verify`");
 }
 

@@ -69,9 +69,10 @@ class SqliteAuditStore final : public AuditStore {
   // Adds the facet rows and the time block of entries
   // (facet_indexed_through_, last], read back from the store.
   absl::Status IndexFacetsThrough(uint64_t last);
-  // A store written before the facet index gets one, a chunk per
-  // transaction, before the gateway serves from it.
-  absl::Status CatchUpFacetIndex();
+  // Brings the subject and facet indexes up to the log, a chunk per
+  // transaction, before the gateway serves from the store: a store written
+  // before the facet index, or whose indexes fell behind.
+  absl::Status CatchUpIndexes();
   // Deletes the facet rows of the entries in (done, through], found by
   // their keys, which only the entries still hold; DATA_LOSS unless every
   // indexed entry had all of its rows.

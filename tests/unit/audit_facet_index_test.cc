@@ -30,13 +30,13 @@ class AuditFacetIndexTest : public AuditFixture {
  protected:
   // A random log: times out of order, several values of every filter, in
   // commits of random size.
-  void BuildLog(int count, uint64_t batch, uint32_t seed) {
+  void BuildLog(int count, uint64_t batch, uint32_t seed, int max_commit = 40) {
     std::mt19937 random(seed);
     auto log = OpenLog({.subject_index_batch = batch, .retention_step = 512});
     ASSERT_NE(log, nullptr);
     int made = 0;
     while (made < count) {
-      const int commit = std::min<int>(count - made, 1 + static_cast<int>(random() % 40));
+      const int commit = std::min<int>(count - made, 1 + static_cast<int>(random() % max_commit));
       std::vector<v1::AuditEntry> entries;
       for (int i = 0; i < commit; ++i, ++made) {
         v1::AuditEntry entry;
@@ -224,6 +224,83 @@ TEST_F(AuditFacetIndexTest, TheVerifierHoldsTheIndexToTheEntries) {
   }
 }
 
+TEST_F(AuditFacetIndexTest, ACallOutOfBudgetNamesOnlyAnEntryInTheCallersScope) {
+  // Utrecht's entries are all permitted, everyone else's denied: an
+  // officer of Utrecht asking for denials walks two lists that never meet.
+  {
+    auto log = OpenLog({.subject_index_batch = 64, .retention_step = 512});
+    ASSERT_NE(log, nullptr);
+    std::vector<v1::AuditEntry> entries;
+    for (int i = 0; i < 2000; ++i) {
+      const bool utrecht = i % 3 == 0;
+      v1::AuditEntry entry = SampleEntry(utrecht ? "gemeente-utrecht" : "coa", 1'000 + i);
+      entry.set_decision(utrecht ? v1::AuditEntry::PERMIT : v1::AuditEntry::DENY);
+      entries_.push_back(entry);
+      entries.push_back(entry);
+    }
+    std::promise<absl::Status> done;
+    log->AppendAll(std::move(entries),
+                   [&done](absl::StatusOr<uint64_t> index) { done.set_value(index.status()); });
+    ASSERT_TRUE(done.get_future().get().ok());
+  }
+  auto reader = audit::AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  const uint64_t indexed =
+      static_cast<uint64_t>(QueryInt(path_, "SELECT max(through) FROM audit_facet_block"));
+  uint64_t after = 0;
+  int calls = 0;
+  while (after < indexed && calls++ < 1000) {
+    EntryRange range;
+    range.after_index = after;
+    range.involving_partner = "gemeente-utrecht";
+    range.facets = {FacetKey(Facet::kDecision, v1::AuditEntry::DENY)};
+    range.max_rows = 20;
+    auto covered = (*reader)->Scan(range, [](const StoredEntry&) {
+      ADD_FAILURE() << "no entry is both";
+      return true;
+    });
+    ASSERT_TRUE(covered.ok());
+    ASSERT_GT(*covered, after);
+    // The token a caller gets is this position: the entry after it is one
+    // the officer may see anyway, never another organisation's.
+    if (*covered < indexed) {
+      EXPECT_EQ(entries_[*covered].partner_id(), "gemeente-utrecht") << "position " << *covered;
+    }
+    after = *covered;
+  }
+  EXPECT_GT(calls, 10) << "the budget bounds each call";
+}
+
+TEST_F(AuditFacetIndexTest, EmptiedOrHeldBackIndexesAreReportedAndReadsStayBounded) {
+  ASSERT_NO_FATAL_FAILURE(BuildLog(70'000, 1024, 17, 4096));
+  ASSERT_TRUE(Verify().ok()) << Problems(Verify());
+  // Emptied indexes hold no wrong rows; they only cover nothing.
+  ASSERT_EQ(Tamper(path_,
+                   "DROP TRIGGER audit_facet_block_no_delete; DELETE FROM audit_facet_block; "
+                   "DELETE FROM audit_facet; DELETE FROM audit_subject; "
+                   "DELETE FROM audit_subject_indexed"),
+            "");
+  const audit::VerifyReport report = Verify();
+  EXPECT_NE(Problems(report).find("the facet index covers entries through 0 of 70000"),
+            std::string::npos)
+      << Problems(report);
+  EXPECT_NE(Problems(report).find("the subject index covers entries through 0"), std::string::npos);
+  // Every read is still bounded: the entries are read in order, each one
+  // counted, matching or not.
+  auto reader = audit::AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  EntryRange range;
+  range.involving_partner = "huisarts-de-linde";
+  range.subject_key = audit::SubjectKey(std::string(15, '0') + "9" + std::string(48, 'a'));
+  range.max_rows = 500;
+  auto covered = (*reader)->Scan(range, [](const StoredEntry&) { return true; });
+  ASSERT_TRUE(covered.ok());
+  EXPECT_LE(*covered, 500u);
+  // A gateway opening the store rebuilds both, a chunk at a time.
+  { ASSERT_NE(OpenLog(), nullptr); }
+  EXPECT_TRUE(Verify().ok()) << Problems(Verify());
+}
+
 TEST_F(AuditFacetIndexTest, RetentionRemovesTheRowsOfEmptiedEntries) {
   ASSERT_NO_FATAL_FAILURE(BuildLog(1500, 64, 11));
   {
@@ -239,6 +316,19 @@ TEST_F(AuditFacetIndexTest, RetentionRemovesTheRowsOfEmptiedEntries) {
       0);
   EXPECT_GT(QueryInt(path_, "SELECT count(*) FROM audit_facet"), 0);
   EXPECT_TRUE(Verify().ok()) << Problems(Verify());
+  // A scan starts after what retention emptied, however small its budget.
+  auto reader = audit::AuditReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  EntryRange range;
+  range.max_rows = 5;
+  std::vector<uint64_t> visited;
+  auto covered = (*reader)->Scan(range, [&](const StoredEntry& entry) {
+    visited.push_back(entry.index);
+    return true;
+  });
+  ASSERT_TRUE(covered.ok());
+  ASSERT_FALSE(visited.empty());
+  EXPECT_EQ(visited.front(), static_cast<uint64_t>(emptied) + 1);
 }
 
 TEST_F(AuditFacetIndexTest, AStoreWithoutTheIndexGetsItWhenTheGatewayOpensIt) {
