@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   gateway->policies_ = std::make_unique<PolicyHolder>(std::move(policies));
   ASSIGN_OR_RETURN(gateway->active_tls_,
                    ActiveTlsFiles::Create(config.tls, ActiveTlsDirectory(config)));
-  ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists());
+  ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists(gateway->active_tls_->ca_path()));
   gateway->revocations_ = std::make_unique<identity::RevocationHolder>(std::move(revoked));
 
   adapters::AdapterRegistry registry;
@@ -219,9 +219,9 @@ absl::Status Gateway::Start() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRevocationLists()
-    const {
-  ASSIGN_OR_RETURN(const std::string bundle, ReadPem(config_.tls.client_ca, "client CA"));
+absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRevocationLists(
+    const std::string& bundle_path) const {
+  ASSIGN_OR_RETURN(const std::string bundle, ReadPem(bundle_path, "client CA"));
   const std::shared_ptr<const identity::RevocationList> in_force =
       revocations_ ? revocations_->Current() : nullptr;
   ASSIGN_OR_RETURN(auto revoked,
@@ -242,8 +242,24 @@ absl::Status Gateway::ReloadTls() {
                     policies_->Current()->version());
 }
 
-absl::Status Gateway::ReloadRevocationLists() {
-  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> next = LoadRevocationLists();
+absl::Status Gateway::ReloadTrust() {
+  // A new bundle comes into force only with lists that hold for it: a CA
+  // trusted without its revocation lists would let revoked certificates
+  // in. Lists that hold for the bundle in force apply whatever happens to
+  // the TLS files: a revocation must not wait for a server key to be fixed.
+  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> next =
+      LoadRevocationLists(config_.tls.client_ca);
+  absl::Status tls = absl::OkStatus();
+  if (next.ok()) {
+    tls = ReloadTls();
+  } else {
+    tls = next.status();
+    log::Error("tls_reload_rejected",
+               {{"reason",
+                 "the revocation lists do not load for the new client CA bundle; the "
+                 "TLS files in force stay"}});
+  }
+  if (!tls.ok()) next = LoadRevocationLists(active_tls_->ca_path());
   if (!next.ok()) {
     log::Error("crl_reload_rejected", {{"reason", std::string(next.status().message())}});
     return next.status();
@@ -252,10 +268,11 @@ absl::Status Gateway::ReloadRevocationLists() {
   revocations_->Replace(*std::move(next));
   if (handover_service_) handover_service_->RecheckStreams();
   log::Info("crl_reloaded", {{"revoked_certificates", revoked}});
-  return AuditAdmin(
+  absl::Status audited = AuditAdmin(
       *audit_, clock_,
       "revocation lists reloaded: " + std::to_string(revoked) + " revoked certificate(s)",
       policies_->Current()->version());
+  return tls.ok() ? audited : tls;
 }
 
 absl::Status Gateway::ReloadPolicies() {

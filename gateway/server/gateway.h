@@ -42,13 +42,14 @@ class Gateway {
 
   // Re-reads the policy directory; on error the old set stays active.
   absl::Status ReloadPolicies();
-  // Re-reads the CRL files (against the client CA bundle as it is now);
-  // on error the old lists stay active. The next call of a certificate
-  // revoked now is refused, on an open connection too.
-  absl::Status ReloadRevocationLists();
-  // Re-reads the server key and certificate and the client CA bundle; on
-  // error the active set stays. New handshakes use them within a second.
-  absl::Status ReloadTls();
+  // Re-reads the server key and certificate, the client CA bundle and the
+  // CRL files, and puts them in force together or not at all: a new CA
+  // trusted without its revocation lists, or lists held to a bundle no
+  // longer in force, would let a revoked certificate in. On error the old
+  // set stays active. New handshakes use the new files within a second;
+  // the next call of a certificate revoked now is refused, on an open
+  // connection too.
+  absl::Status ReloadTrust();
   // Removes the content of audit entries past the retention period (their
   // leaf hashes stay), and expires and purges hand-overs. Start() runs it
   // in the background, at once and then hourly; `stop` ends it early.
@@ -60,7 +61,10 @@ class Gateway {
 
  private:
   Gateway() = default;
-  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> LoadRevocationLists() const;
+  // The CRL files, each held to the client CA bundle at `bundle_path`.
+  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> LoadRevocationLists(
+      const std::string& bundle_path) const;
+  absl::Status ReloadTls();
 
   config::GatewayConfig config_;
   SystemClock clock_;

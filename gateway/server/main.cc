@@ -74,8 +74,7 @@ int main(int argc, char** argv) {
     if (signal == SIGHUP) {
       // Each is logged; on failure the old set stays active.
       (*gateway)->ReloadPolicies().IgnoreError();
-      (*gateway)->ReloadTls().IgnoreError();
-      (*gateway)->ReloadRevocationLists().IgnoreError();
+      (*gateway)->ReloadTrust().IgnoreError();
       continue;
     }
     ketenpoort::log::Info("draining", {{"signal", signal}});

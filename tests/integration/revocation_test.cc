@@ -251,6 +251,36 @@ TEST_F(TlsReloadTest, ANewClientCaBundleIsTrustedAfterSighup) {
   EXPECT_TRUE(ListConsents(Channel("coa")).ok());
 }
 
+TEST_F(TlsReloadTest, ANewCaBundleComesIntoForceOnlyWithListsThatHoldForIt) {
+  // The bundle gains a CA while the lists no longer load: neither changes,
+  // so the new CA's partner is not let in unchecked.
+  std::ofstream(dir_.File("ca.crt"), std::ios::app)
+      << testing::ReadFile(testing::CertsDir() + "/foreign-ca.crt");
+  std::ofstream(dir_.File("partners.crl")) << "not a CRL\n";
+  gateway_->Signal(SIGHUP);
+  EXPECT_TRUE(Logged("tls_reload_rejected"));
+  EXPECT_TRUE(Logged("crl_reload_rejected"));
+  // Past the file watcher's refresh (1 s), so a bundle swapped in would
+  // be serving by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(ListConsents(Channel("foreign-coa")).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(ListConsents(Channel("coa")).ok());
+}
+
+TEST_F(TlsReloadTest, ARevocationAppliesEvenWhenTheNewServerKeyIsRefused) {
+  ASSERT_TRUE(ListConsents(Channel("coa")).ok());
+  // A server key that does not match its certificate, and a list that
+  // revokes coa, in one reload: the key is refused, the revocation holds.
+  std::ofstream(dir_.File("server.key"), std::ios::trunc)
+      << testing::ReadFile(testing::CertsDir() + "/coa.key");
+  WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false);
+  gateway_->Signal(SIGHUP);
+  EXPECT_TRUE(Logged("tls_reload_rejected"));
+  EXPECT_TRUE(Logged("crl_reloaded"));
+  EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
+  EXPECT_TRUE(ListConsents(Channel("gemeente-woerden")).ok());
+}
+
 TEST_F(TlsReloadTest, ANewServerCertificateIsServedAfterSighupAndABadOneNever) {
   ASSERT_NE(ServedSubject().find("CN = localhost"), std::string::npos) << ServedSubject();
   const std::string certs = testing::CertsDir();
