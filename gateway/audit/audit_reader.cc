@@ -13,6 +13,13 @@
 #include "gateway/common/status_macros.h"
 
 namespace ketenpoort::audit {
+namespace {
+
+// The reads one entry of a scoped caller's own list may cost (itself, a
+// seek in each other list, its entry): how many own entries a call covers.
+constexpr uint64_t kReadsPerScopeEntry = 8;
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditReader>> AuditReader::Open(const std::string& path,
                                                                ReadPattern pattern) {
@@ -128,6 +135,10 @@ struct AuditReader::ScanState {
   uint64_t reads = 0;
   uint64_t covered = 0;  // every entry up to here is visited or does not match
   bool stopped = false;  // `visit` said stop, or the budget ran out
+  // A scoped scan bounds its posting work by the caller's own entries
+  // instead of by reads (see Scan), so the point where it stops depends on
+  // nothing the caller may not see.
+  bool postings_unbudgeted = false;
 
   bool InTime(int64_t time) const {
     return (!range.from_unix_micros || time >= *range.from_unix_micros) &&
@@ -143,6 +154,21 @@ struct AuditReader::ScanState {
     if (!visit(entry)) stopped = true;
   }
 };
+
+absl::StatusOr<std::optional<uint64_t>> AuditReader::NthPosting(int64_t facet, uint64_t first,
+                                                                uint64_t last, uint64_t n) {
+  ASSIGN_OR_RETURN(store::Statement stmt,
+                   db_->Prepare("SELECT idx FROM audit_facet WHERE facet = ?1 AND idx >= ?2 AND "
+                                "idx <= ?3 ORDER BY idx LIMIT 1 OFFSET ?4"));
+  stmt.BindInt64(1, facet);
+  stmt.BindInt64(2, static_cast<int64_t>(first));
+  stmt.BindInt64(3, static_cast<int64_t>(last));
+  stmt.BindInt64(4, static_cast<int64_t>(n - 1));
+  const int rc = stmt.Step();
+  if (rc == SQLITE_ROW) return std::optional<uint64_t>(stmt.ColumnInt64(0));
+  if (rc != SQLITE_DONE) return db_->Error("read posting list");
+  return std::optional<uint64_t>();
+}
 
 absl::StatusOr<uint64_t> AuditReader::Watermark(std::string_view sql) {
   ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
@@ -210,9 +236,12 @@ absl::StatusOr<std::unique_ptr<PostingIntersection>> AuditReader::OpenPostings(
 absl::Status AuditReader::ScanPostings(ScanState& state, PostingIntersection& common,
                                        uint64_t first, uint64_t last) {
   uint64_t at = first;
-  while (!state.OverBudget()) {
+  uint64_t unbudgeted_reads = 0;
+  uint64_t& reads = state.postings_unbudgeted ? unbudgeted_reads : state.reads;
+  const uint64_t max_reads = state.postings_unbudgeted ? UINT64_MAX : state.range.max_rows;
+  while (state.postings_unbudgeted || !state.OverBudget()) {
     ASSIGN_OR_RETURN(const PostingIntersection::Step step,
-                     common.Next(at, last, &state.reads, state.range.max_rows));
+                     common.Next(at, last, &reads, max_reads));
     if (step.outcome == PostingIntersection::Step::kNone) {
       state.covered = last;
       return absl::OkStatus();
@@ -225,7 +254,7 @@ absl::Status AuditReader::ScanPostings(ScanState& state, PostingIntersection& co
     const uint64_t index = step.index;
     select_entry_.Reset();
     select_entry_.BindInt64(1, static_cast<int64_t>(index));
-    ++state.reads;
+    ++reads;
     const int rc = select_entry_.Step();
     if (rc == SQLITE_ROW) {
       StoredEntry entry = EntryFromRow(select_entry_);
@@ -314,9 +343,29 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
       if (range.subject_key || range.involving_partner || !facets.empty()) {
         ASSIGN_OR_RETURN(common, OpenPostings(range, facets, indexed));
       }
-      RETURN_IF_ERROR(ScanIndexed(state, common.get(), state.covered + 1, indexed));
+      // A caller confined to one organisation: a stop named by the reads
+      // spent would depend on the other lists, that is on other
+      // organisations' entries. So the call covers a fixed number of the
+      // caller's own entries, whatever the other lists hold; its work is
+      // bounded by them (each step of the scope list costs each other list
+      // at most a seek).
+      uint64_t last = indexed;
+      if (common && range.involving_partner) {
+        ASSIGN_OR_RETURN(
+            const std::optional<uint64_t> stop,
+            NthPosting(FacetKey(Facet::kInvolves, *range.involving_partner), state.covered + 1,
+                       indexed, std::max<uint64_t>(1, range.max_rows / kReadsPerScopeEntry)));
+        if (stop) last = *stop;
+        state.postings_unbudgeted = true;
+      }
+      RETURN_IF_ERROR(ScanIndexed(state, common.get(), state.covered + 1, last));
+      state.postings_unbudgeted = false;
       if (state.stopped) return state.covered;
+      if (last < indexed) return last;
     }
+    // The tail has a budget of its own, so where it stops depends only on
+    // where it starts.
+    state.reads = 0;
     if (through > state.covered) {
       RETURN_IF_ERROR(ScanRows(state, state.covered + 1, through, /*tail=*/true));
     }

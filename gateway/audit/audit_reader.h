@@ -178,6 +178,10 @@ class AuditReader {
   absl::Status ScanIndexed(ScanState& state, PostingIntersection* common, uint64_t first,
                            uint64_t last);
   absl::StatusOr<uint64_t> Watermark(std::string_view sql);
+  // The n-th entry (from 1) at or after `first` listed under `facet`, up
+  // to `last`; nullopt if there are fewer.
+  absl::StatusOr<std::optional<uint64_t>> NthPosting(int64_t facet, uint64_t first, uint64_t last,
+                                                     uint64_t n);
 
   std::mutex mutex_;
   std::unique_ptr<store::SqliteDatabase> db_;

@@ -123,7 +123,7 @@ uint64_t CrlNumber(X509_CRL* crl) {
 
 absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
     const std::vector<std::string>& files, const std::string& ca_bundle_pem,
-    const RevocationList* in_force) {
+    const RevocationList* in_force, bool skip_foreign) {
   auto list = std::make_shared<RevocationList>();
   const auto cas = ParseCas(ca_bundle_pem);
   // Each bundle CA by its name, with what names it (for the path up).
@@ -149,10 +149,16 @@ absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
     for (const Crl& crl : crls) {
       const X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
       bool signed_by_ca = false;
+      bool issuer_known = false;
       for (const auto& ca : cas) {
         if (X509_NAME_cmp(X509_get_subject_name(ca.get()), issuer) != 0) continue;
+        issuer_known = true;
         EVP_PKEY* key = X509_get0_pubkey(ca.get());
         if (key != nullptr && X509_CRL_verify(crl.get(), key) == 1) signed_by_ca = true;
+      }
+      if (!issuer_known && skip_foreign) {
+        list->skipped_files_.push_back(file);
+        continue;
       }
       if (!signed_by_ca) {
         return BadCrl(file, "is not signed by a CA in the client CA bundle");

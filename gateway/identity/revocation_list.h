@@ -26,9 +26,12 @@ class RevocationList {
   // indirect CRL or carries a critical extension we do not apply, or (with
   // `in_force`, on reload) is older than the CRL of the same CA in force or
   // leaves out a CA that list had: a replayed old CRL would un-revoke.
+  // With `skip_foreign`, a CRL whose issuer is no CA of the bundle at all is
+  // left out (skipped_files()) instead: for lists held to the bundle in
+  // force while a new bundle, which has that CA, was refused.
   static absl::StatusOr<std::shared_ptr<const RevocationList>> Load(
       const std::vector<std::string>& files, const std::string& ca_bundle_pem,
-      const RevocationList* in_force = nullptr);
+      const RevocationList* in_force = nullptr, bool skip_foreign = false);
 
   // The certificate is revoked, or a CA above it: one it was sent with, or
   // one on its path up through the client CA bundle (whether the peer sent
@@ -51,6 +54,7 @@ class RevocationList {
   // CRLs whose nextUpdate has passed: still applied (a revocation stays
   // true), but the operator should fetch fresh ones.
   const std::vector<std::string>& stale_files() const { return stale_files_; }
+  const std::vector<std::string>& skipped_files() const { return skipped_files_; }
 
  private:
   std::set<std::pair<std::string, std::string>> revoked_;  // (issuer, serial) keys
@@ -59,6 +63,7 @@ class RevocationList {
   // Bundle CAs that another CA issued: name key -> (issuer key, serial key).
   std::map<std::string, std::pair<std::string, std::string>> issued_by_;
   std::vector<std::string> stale_files_;
+  std::vector<std::string> skipped_files_;
 };
 
 // The current list, swapped whole on reload.

@@ -109,13 +109,15 @@ absl::StatusOr<std::unique_ptr<ActiveTlsFiles>> ActiveTlsFiles::Create(config::T
   return files;
 }
 
-absl::Status ActiveTlsFiles::Reload() {
+absl::Status ActiveTlsFiles::Reload(
+    const std::function<absl::Status(const std::string& client_ca_pem)>& accept) {
   std::lock_guard<std::mutex> lock(mutex_);
   RETURN_IF_ERROR(RequirePrivateKeyFile(configured_.server_key, "TLS server key"));
   ASSIGN_OR_RETURN(const std::string key, Read(configured_.server_key));
   ASSIGN_OR_RETURN(const std::string chain, Read(configured_.server_cert));
   ASSIGN_OR_RETURN(const std::string bundle, Read(configured_.client_ca));
   RETURN_IF_ERROR(Check(configured_, key, chain, bundle));
+  if (accept) RETURN_IF_ERROR(accept(bundle));
 
   // A fresh generation, then the link swung to it in one rename. The one
   // before stays, for a watcher that resolved the link a moment ago.

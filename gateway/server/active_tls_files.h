@@ -7,6 +7,7 @@
 #ifndef KETENPOORT_GATEWAY_SERVER_ACTIVE_TLS_FILES_H_
 #define KETENPOORT_GATEWAY_SERVER_ACTIVE_TLS_FILES_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,7 +27,10 @@ class ActiveTlsFiles {
   // Re-reads the configured files; on any problem (unreadable, the key
   // not matching the certificate, no CA certificate, a key others can
   // read) FAILED_PRECONDITION naming the file, and the active set stays.
-  absl::Status Reload();
+  // `accept`, if given, sees the client CA bundle exactly as it will be
+  // put in force, before it is; its error refuses the reload.
+  absl::Status Reload(
+      const std::function<absl::Status(const std::string& client_ca_pem)>& accept = nullptr);
 
   // Stable paths, through the `active` link, for the file watcher.
   std::string key_path() const { return dir_ + "/active/server.key"; }

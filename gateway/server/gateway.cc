@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   gateway->policies_ = std::make_unique<PolicyHolder>(std::move(policies));
   ASSIGN_OR_RETURN(gateway->active_tls_,
                    ActiveTlsFiles::Create(config.tls, ActiveTlsDirectory(config)));
-  ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists(gateway->active_tls_->ca_path()));
+  ASSIGN_OR_RETURN(const std::string bundle, ReadPem(gateway->active_tls_->ca_path(), "client CA"));
+  ASSIGN_OR_RETURN(auto revoked, gateway->LoadRevocationLists(bundle, /*skip_foreign=*/false));
   gateway->revocations_ = std::make_unique<identity::RevocationHolder>(std::move(revoked));
 
   adapters::AdapterRegistry registry;
@@ -220,59 +221,73 @@ absl::Status Gateway::Start() {
 }
 
 absl::StatusOr<std::shared_ptr<const identity::RevocationList>> Gateway::LoadRevocationLists(
-    const std::string& bundle_path) const {
-  ASSIGN_OR_RETURN(const std::string bundle, ReadPem(bundle_path, "client CA"));
+    const std::string& bundle_pem, bool skip_foreign) const {
   const std::shared_ptr<const identity::RevocationList> in_force =
       revocations_ ? revocations_->Current() : nullptr;
-  ASSIGN_OR_RETURN(auto revoked,
-                   identity::RevocationList::Load(config_.tls.crl_files, bundle, in_force.get()));
+  ASSIGN_OR_RETURN(auto revoked, identity::RevocationList::Load(config_.tls.crl_files, bundle_pem,
+                                                                in_force.get(), skip_foreign));
   for (const std::string& stale : revoked->stale_files()) {
     log::Error("crl_stale", {{"file", stale}, {"reason", "past its nextUpdate; still applied"}});
+  }
+  for (const std::string& skipped : revoked->skipped_files()) {
+    log::Error("crl_skipped",
+               {{"file", skipped}, {"reason", "its CA is not in the client CA bundle in force"}});
   }
   return revoked;
 }
 
-absl::Status Gateway::ReloadTls() {
-  if (absl::Status reloaded = active_tls_->Reload(); !reloaded.ok()) {
-    log::Error("tls_reload_rejected", {{"reason", std::string(reloaded.message())}});
-    return reloaded;
-  }
-  log::Info("tls_reloaded");
-  return AuditAdmin(*audit_, clock_, "server certificate and client CA bundle reloaded",
-                    policies_->Current()->version());
+void Gateway::PutInForce(std::shared_ptr<const identity::RevocationList> lists) {
+  const size_t revoked = lists->size();
+  revocations_->Replace(std::move(lists));
+  if (handover_service_) handover_service_->RecheckStreams();
+  log::Info("crl_reloaded", {{"revoked_certificates", revoked}});
 }
 
 absl::Status Gateway::ReloadTrust() {
-  // A new bundle comes into force only with lists that hold for it: a CA
-  // trusted without its revocation lists would let revoked certificates
-  // in. Lists that hold for the bundle in force apply whatever happens to
-  // the TLS files: a revocation must not wait for a server key to be fixed.
-  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> next =
-      LoadRevocationLists(config_.tls.client_ca);
-  absl::Status tls = absl::OkStatus();
-  if (next.ok()) {
-    tls = ReloadTls();
-  } else {
-    tls = next.status();
-    log::Error("tls_reload_rejected",
-               {{"reason",
-                 "the revocation lists do not load for the new client CA bundle; the "
-                 "TLS files in force stay"}});
+  // A new bundle comes into force only with lists that hold for it, checked
+  // against the very bytes put in force and swapped in with them (the file
+  // watcher picks the bundle up within a second; the lists are in force at
+  // once): a CA trusted without its revocation lists would let revoked
+  // certificates in. Lists that hold for the bundle in force apply whatever
+  // happens to the TLS files: a revocation must not wait for a server key.
+  std::shared_ptr<const identity::RevocationList> accepted;
+  const absl::Status tls = active_tls_->Reload([&](const std::string& bundle) -> absl::Status {
+    absl::StatusOr<std::shared_ptr<const identity::RevocationList>> lists =
+        LoadRevocationLists(bundle, /*skip_foreign=*/false);
+    if (!lists.ok()) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, "BAD_CRL",
+                       "the revocation lists do not load for the new client CA bundle: " +
+                           std::string(lists.status().message()));
+    }
+    accepted = *std::move(lists);
+    return absl::OkStatus();
+  });
+  if (tls.ok()) {
+    PutInForce(std::move(accepted));
+    log::Info("tls_reloaded");
+    return AuditAdmin(*audit_, clock_,
+                      "server certificate, client CA bundle and revocation lists reloaded: " +
+                          std::to_string(revocations_->Current()->size()) +
+                          " revoked certificate(s)",
+                      policies_->Current()->version());
   }
-  if (!tls.ok()) next = LoadRevocationLists(active_tls_->ca_path());
-  if (!next.ok()) {
-    log::Error("crl_reload_rejected", {{"reason", std::string(next.status().message())}});
-    return next.status();
+  log::Error("tls_reload_rejected", {{"reason", std::string(tls.message())}});
+  absl::StatusOr<std::string> in_force = ReadPem(active_tls_->ca_path(), "client CA");
+  absl::StatusOr<std::shared_ptr<const identity::RevocationList>> lists =
+      in_force.ok()
+          ? LoadRevocationLists(*in_force, /*skip_foreign=*/true)
+          : absl::StatusOr<std::shared_ptr<const identity::RevocationList>>(in_force.status());
+  if (!lists.ok()) {
+    log::Error("crl_reload_rejected", {{"reason", std::string(lists.status().message())}});
+    return tls;
   }
-  const size_t revoked = (*next)->size();
-  revocations_->Replace(*std::move(next));
-  if (handover_service_) handover_service_->RecheckStreams();
-  log::Info("crl_reloaded", {{"revoked_certificates", revoked}});
-  absl::Status audited = AuditAdmin(
-      *audit_, clock_,
-      "revocation lists reloaded: " + std::to_string(revoked) + " revoked certificate(s)",
-      policies_->Current()->version());
-  return tls.ok() ? audited : tls;
+  PutInForce(*std::move(lists));
+  AuditAdmin(*audit_, clock_,
+             "revocation lists reloaded (TLS files refused): " +
+                 std::to_string(revocations_->Current()->size()) + " revoked certificate(s)",
+             policies_->Current()->version())
+      .IgnoreError();
+  return tls;
 }
 
 absl::Status Gateway::ReloadPolicies() {

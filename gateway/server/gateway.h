@@ -61,10 +61,13 @@ class Gateway {
 
  private:
   Gateway() = default;
-  // The CRL files, each held to the client CA bundle at `bundle_path`.
+  // The CRL files, each held to the client CA bundle `bundle_pem` (see
+  // RevocationList::Load for `skip_foreign`).
   absl::StatusOr<std::shared_ptr<const identity::RevocationList>> LoadRevocationLists(
-      const std::string& bundle_path) const;
-  absl::Status ReloadTls();
+      const std::string& bundle_pem, bool skip_foreign) const;
+  // Replaces the lists in force and ends open Watch streams of revoked
+  // certificates.
+  void PutInForce(std::shared_ptr<const identity::RevocationList> lists);
 
   config::GatewayConfig config_;
   SystemClock clock_;

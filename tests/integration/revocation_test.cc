@@ -274,8 +274,14 @@ TEST_F(TlsReloadTest, ARevocationAppliesEvenWhenTheNewServerKeyIsRefused) {
   std::ofstream(dir_.File("server.key"), std::ios::trunc)
       << testing::ReadFile(testing::CertsDir() + "/coa.key");
   WriteCrl("ca", {"coa"}, dir_.File("partners.crl"), /*der=*/false);
+  // The refused reload also brought a new CA and its list: held to the
+  // bundle in force, that list is left out, not a reason to drop coa's.
+  std::ofstream(dir_.File("ca.crt"), std::ios::app)
+      << testing::ReadFile(testing::CertsDir() + "/foreign-ca.crt");
+  WriteCrl("foreign-ca", {}, dir_.File("more.crl"), /*der=*/true);
   gateway_->Signal(SIGHUP);
   EXPECT_TRUE(Logged("tls_reload_rejected"));
+  EXPECT_TRUE(Logged("crl_skipped"));
   EXPECT_TRUE(Logged("crl_reloaded"));
   EXPECT_EQ(ReasonOf(ListConsents(Channel("coa"))), "CERTIFICATE_REVOKED");
   EXPECT_TRUE(ListConsents(Channel("gemeente-woerden")).ok());
