@@ -223,7 +223,7 @@ void SubjectAccessReports(const std::string& path, uint64_t size,
     const std::string pseudonym =
         pseudonyms.Pseudonym(SubjectId(static_cast<int>(random() % kSubjects)));
     audit::EntryRange range;
-    range.subject_key = audit::SubjectKey(pseudonym);
+    range.subject_keys = {*audit::SubjectKey(pseudonym)};
     range.through_index = size;
     std::vector<v1::AuditEntry> accesses;
     v1::AuditEntry entry;

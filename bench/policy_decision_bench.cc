@@ -27,8 +27,8 @@ namespace fs = std::filesystem;
 constexpr int kSubjects = 10'000;
 // Person-scope purposes only: a STATISTICS rule has a shape of its own
 // (statutory, linked only), which the loader insists on.
-const char* const kPurposes[] = {"CONTINUITY_OF_CARE", "PUBLIC_HEALTH",     "YOUTH_HEALTH_CARE",
-                                 "SOCIAL_GUIDANCE",    "RISK_SIGNALLING",   "WORK_REINTEGRATION",
+const char* const kPurposes[] = {"CONTINUITY_OF_CARE", "PUBLIC_HEALTH",   "YOUTH_HEALTH_CARE",
+                                 "SOCIAL_GUIDANCE",    "RISK_SIGNALLING", "WORK_REINTEGRATION",
                                  "CIVIC_INTEGRATION",  "HOUSING"};
 const char* const kTypes[] = {"gemeente", "huisarts", "jgz", "ggd", "coa", "vwn", "duo", "gca"};
 
@@ -102,8 +102,9 @@ World Build(int rules) {
   World world;
   world.policies = LoadOrDie(WritePolicies(dir / "policies", rules));
   // In memory: the benchmark measures decisions, not the stores' fsyncs.
-  world.consents = std::move(*consent::ConsentRegistry::Open(":memory:"));
   world.relationships = std::move(*relationships::RelationshipRegistry::Open(":memory:"));
+  world.consents =
+      std::move(*consent::ConsentRegistry::Open(":memory:", world.relationships.get()));
   // Every subject linked to Woerden and registered with its GP; every
   // other one with a consent for the GP (one permission, one objection
   // for another partner, to make the lookup do real work).

@@ -195,7 +195,9 @@ absl::Status AuditReader::ScanRows(ScanState& state, uint64_t first, uint64_t la
     // elsewhere a posting list already chose the rows.
     const bool matches =
         !entry.pruned && state.InTime(entry.time_unix_micros) &&
-        (!tail || !range.subject_key || entry.subject_key == range.subject_key) &&
+        (!tail || range.subject_keys.empty() ||
+         (entry.subject_key && std::find(range.subject_keys.begin(), range.subject_keys.end(),
+                                         *entry.subject_key) != range.subject_keys.end())) &&
         (!tail || !range.involving_partner || entry.partner_id == *range.involving_partner ||
          entry.source_partner_id == *range.involving_partner);
     if (matches) {
@@ -226,7 +228,12 @@ absl::StatusOr<std::unique_ptr<PostingIntersection>> AuditReader::OpenPostings(
     scope = FacetKey(Facet::kInvolves, *range.involving_partner);
     RETURN_IF_ERROR(add("audit_facet", "facet", *scope));
   }
-  if (range.subject_key) RETURN_IF_ERROR(add("audit_subject", "subject_key", *range.subject_key));
+  if (!range.subject_keys.empty()) {
+    ASSIGN_OR_RETURN(
+        PostingCursor list,
+        PostingCursor::OpenAny(*db_, "audit_subject", "subject_key", range.subject_keys, last));
+    lists.push_back(std::move(list));
+  }
   for (const int64_t facet : facets) {
     if (facet != scope) RETURN_IF_ERROR(add("audit_facet", "facet", facet));
   }
@@ -329,7 +336,7 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
                      has_facet_index_
                          ? Watermark("SELECT coalesce(max(through), 0) FROM audit_facet_block")
                          : absl::StatusOr<uint64_t>(0));
-    if (range.subject_key) {
+    if (!range.subject_keys.empty()) {
       ASSIGN_OR_RETURN(
           const uint64_t subjects,
           has_subject_index_
@@ -340,7 +347,7 @@ absl::StatusOr<uint64_t> AuditReader::Scan(const EntryRange& range,
     indexed = std::min(indexed, through);
     if (indexed > state.covered) {
       std::unique_ptr<PostingIntersection> common;
-      if (range.subject_key || range.involving_partner || !facets.empty()) {
+      if (!range.subject_keys.empty() || range.involving_partner || !facets.empty()) {
         ASSIGN_OR_RETURN(common, OpenPostings(range, facets, indexed));
       }
       // A caller confined to one organisation: a stop named by the reads

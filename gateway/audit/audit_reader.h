@@ -32,7 +32,9 @@ struct EntryRange {
   uint64_t through_index = UINT64_MAX;
   std::optional<int64_t> from_unix_micros;   // inclusive
   std::optional<int64_t> until_unix_micros;  // exclusive
-  std::optional<int64_t> subject_key;
+  // Only entries under one of these subject keys (one person's
+  // pseudonyms); empty: any subject.
+  std::vector<int64_t> subject_keys;
   // Only entries where this partner is the requester or the source.
   std::optional<std::string> involving_partner;
   // Only entries listed under every one of these (entry_facets.h). Entries

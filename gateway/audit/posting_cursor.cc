@@ -28,6 +28,20 @@ absl::StatusOr<PostingCursor> PostingCursor::Open(store::SqliteDatabase& db, std
   return cursor;
 }
 
+absl::StatusOr<PostingCursor> PostingCursor::OpenAny(store::SqliteDatabase& db,
+                                                     std::string_view table,
+                                                     std::string_view key_column,
+                                                     const std::vector<int64_t>& keys,
+                                                     uint64_t last) {
+  if (keys.size() == 1) return Open(db, table, key_column, keys.front(), last);
+  PostingCursor cursor;
+  for (const int64_t key : keys) {
+    ASSIGN_OR_RETURN(PostingCursor list, Open(db, table, key_column, key, last));
+    cursor.merged_.push_back(std::move(list));
+  }
+  return cursor;
+}
+
 absl::Status PostingCursor::Restart(uint64_t at, uint64_t* reads) {
   statement_.Reset();
   statement_.BindInt64(1, key_);
@@ -45,6 +59,14 @@ absl::Status PostingCursor::Restart(uint64_t at, uint64_t* reads) {
 }
 
 absl::StatusOr<std::optional<uint64_t>> PostingCursor::Seek(uint64_t at, uint64_t* reads) {
+  if (!merged_.empty()) {
+    std::optional<uint64_t> first;
+    for (PostingCursor& list : merged_) {
+      ASSIGN_OR_RETURN(const std::optional<uint64_t> found, list.Seek(at, reads));
+      if (found && (!first || *found < *first)) first = found;
+    }
+    return first;
+  }
   if (!started_) {
     RETURN_IF_ERROR(Restart(at, reads));
     return current_;

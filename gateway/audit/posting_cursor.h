@@ -24,6 +24,11 @@ class PostingCursor {
   static absl::StatusOr<PostingCursor> Open(store::SqliteDatabase& db, std::string_view table,
                                             std::string_view key_column, int64_t key,
                                             uint64_t last);
+  // The rows under any of `keys` (at least one), merged in order: one
+  // person's entries under each of their pseudonyms.
+  static absl::StatusOr<PostingCursor> OpenAny(store::SqliteDatabase& db, std::string_view table,
+                                               std::string_view key_column,
+                                               const std::vector<int64_t>& keys, uint64_t last);
 
   // The first entry number >= `at`, or nullopt when the list has none.
   // `at` never decreases between calls. Counts its row reads in *reads.
@@ -39,6 +44,7 @@ class PostingCursor {
   uint64_t last_ = 0;
   std::optional<uint64_t> current_;  // nullopt: exhausted
   bool started_ = false;
+  std::vector<PostingCursor> merged_;  // OpenAny with several keys: these instead
 };
 
 // Entry numbers within [first, last] present in every list, in order.

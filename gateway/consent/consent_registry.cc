@@ -20,9 +20,10 @@ CREATE TABLE IF NOT EXISTS consent (
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ConsentRegistry>> ConsentRegistry::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<ConsentRegistry>> ConsentRegistry::Open(
+    const std::string& path, const identity::PersonDirectory* persons) {
   ASSIGN_OR_RETURN(auto db, store::SqliteDatabase::Open("consent store", path, kSchema));
-  std::unique_ptr<ConsentRegistry> registry(new ConsentRegistry(std::move(db)));
+  std::unique_ptr<ConsentRegistry> registry(new ConsentRegistry(std::move(db), persons));
   RETURN_IF_ERROR(registry->Load());
   return registry;
 }
@@ -111,32 +112,59 @@ std::optional<v1::Consent> ConsentRegistry::Find(const std::string& consent_id) 
 }
 
 std::vector<v1::Consent> ConsentRegistry::ForSubject(const std::string& subject_id) const {
+  // Resolved before the lock: the directory has a lock of its own.
+  const identity::Person person = persons_->PersonOf(subject_id);
   std::shared_lock lock(mutex_);
   std::vector<v1::Consent> out;
-  auto it = by_subject_.find(subject_id);
-  if (it == by_subject_.end()) return out;
-  for (const CompiledConsent& compiled : it->second) out.push_back(by_id_.at(compiled.consent_id));
+  for (const std::string& id : person.ids) {
+    auto it = by_subject_.find(id);
+    if (it == by_subject_.end()) continue;
+    for (const CompiledConsent& compiled : it->second) {
+      out.push_back(by_id_.at(compiled.consent_id));
+    }
+  }
   return out;
 }
 
 policy::ConsentVerdict ConsentRegistry::Evaluate(const policy::ConsentQuery& query) const {
+  const identity::Person person = persons_->PersonOf(query.subject_id);
   std::shared_lock lock(mutex_);
-  // Heterogeneous lookup needs C++20 unordered_map support for
-  // transparent hashing; build the key once instead.
-  auto it = by_subject_.find(std::string(query.subject_id));
-  if (it == by_subject_.end()) return policy::ConsentVerdict::kNone;
-  return consent::Evaluate(it->second, query);
+  // The person's verdict is the strongest of their identifiers': an
+  // objection under either holds over a permission under the other.
+  auto rank = [](policy::ConsentVerdict verdict) {
+    switch (verdict) {
+      case policy::ConsentVerdict::kObjection:
+        return 3;
+      case policy::ConsentVerdict::kPermit:
+        return 2;
+      case policy::ConsentVerdict::kRevoked:
+        return 1;
+      case policy::ConsentVerdict::kNone:
+        break;
+    }
+    return 0;
+  };
+  policy::ConsentVerdict verdict = policy::ConsentVerdict::kNone;
+  for (const std::string& id : person.ids) {
+    auto it = by_subject_.find(id);
+    if (it == by_subject_.end()) continue;
+    const policy::ConsentVerdict own = consent::Evaluate(it->second, query);
+    if (rank(own) > rank(verdict)) verdict = own;
+  }
+  return verdict;
 }
-
-}  // namespace ketenpoort::consent
-
-namespace ketenpoort::consent {
 
 bool ConsentRegistry::HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
                                    int64_t today) const {
+  const identity::Person person = persons_->PersonOf(subject_id);
   std::shared_lock lock(mutex_);
-  auto it = by_subject_.find(std::string(subject_id));
-  return it != by_subject_.end() && consent::HasPermitFor(it->second, recipient, today);
+  for (const std::string& id : person.ids) {
+    auto it = by_subject_.find(id);
+    if (it != by_subject_.end() && consent::HasPermitFor(it->second, recipient, today)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace ketenpoort::consent

@@ -52,7 +52,11 @@ void ProgressProjector::Refresh(const std::string& subject_id) {
   wake_.notify_all();
 }
 
-ProgressProjector::Outcome ProgressProjector::Project(const std::string& subject_id) {
+ProgressProjector::Outcome ProgressProjector::Project(const std::string& asked) {
+  // One row per person, under the person's key: a BSN linked to a
+  // V-nummer since it was projected moves to the V-nummer's row.
+  const std::string subject_id = relationships_->PersonOf(asked).key;
+  if (subject_id != asked) projection_->Remove(asked);
   const std::optional<policy::KoppelingFact> koppeling = relationships_->KoppelingOf(subject_id);
   if (!koppeling) {
     projection_->Remove(subject_id);

@@ -8,7 +8,8 @@ namespace ketenpoort::policy {
 namespace {
 
 constexpr std::array<std::string_view, kFactCount> kFactNames = {
-    "koppeling", "gp_registration", "gp_deregistration", "consent", "objection", "revocation"};
+    "koppeling", "gp_registration", "gp_deregistration", "consent",
+    "objection", "revocation",      "identifier_link"};
 
 constexpr std::array<std::string_view, 7> kRelationNames = {
     "any",         "self",     "linked_to_own_municipality", "current_practice",
@@ -19,9 +20,11 @@ constexpr std::array<std::string_view, 7> kRelationNames = {
 bool RelationFits(Relation relation, Fact fact) {
   switch (relation) {
     case Relation::kAny:
-    case Relation::kSelf:
     case Relation::kLinkedToOwnMunicipality:
       return true;
+    case Relation::kSelf:
+      // A person signed in with one identifier would claim another's.
+      return fact != Fact::kIdentifierLink;
     case Relation::kCurrentPractice:
       return fact == Fact::kGpDeregistration;
     case Relation::kDataHolder:
@@ -40,8 +43,7 @@ bool RelationHolds(Relation relation, const AssertionRequest& request) {
       return true;
     case Relation::kSelf:
       return partner.type == identity::PartnerType::kSubjectPortal &&
-             !request.authenticated_subject.empty() &&
-             request.authenticated_subject == request.subject_id;
+             request.facts->SamePerson(request.authenticated_subject, request.subject_id);
     case Relation::kLinkedToOwnMunicipality: {
       const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);
       return koppeling && partner.Serves(koppeling->municipality_code);
@@ -202,8 +204,7 @@ AssertionDecision AssertionPolicy::Decide(const AssertionRequest& request) const
   // A subject portal speaks only for the person signed in there, whatever
   // relation an entry names (it "recorded" every consent given through it).
   if (partner.type == identity::PartnerType::kSubjectPortal &&
-      (request.authenticated_subject.empty() ||
-       request.authenticated_subject != request.subject_id)) {
+      !request.facts->SamePerson(request.authenticated_subject, request.subject_id)) {
     decision.explanation = "a subject portal asserts facts only about the person signed in";
     return decision;
   }

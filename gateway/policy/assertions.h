@@ -45,8 +45,9 @@ enum class Fact {
   kConsent,           // a permission (ConsentEffect PERMIT)
   kObjection,         // an objection (ConsentEffect OBJECTION)
   kRevocation,        // revoking a consent or objection
+  kIdentifierLink,    // a V-nummer and a BSN are one person
 };
-inline constexpr size_t kFactCount = 6;
+inline constexpr size_t kFactCount = 7;
 std::optional<Fact> ParseFact(std::string_view name);
 std::string_view FactName(Fact fact);
 

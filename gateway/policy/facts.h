@@ -51,6 +51,11 @@ class Facts {
   // in a relationship with them.
   virtual bool HasPermitFor(std::string_view subject_id, const identity::Partner& recipient,
                             int64_t today) const = 0;
+  // Whether two identifiers are one person (a V-nummer and its linked
+  // BSN, decision 0028). Never for an empty one.
+  virtual bool SamePerson(std::string_view a, std::string_view b) const {
+    return !a.empty() && a == b;
+  }
 };
 
 // Knows nothing: every condition that needs a fact fails.

@@ -91,8 +91,8 @@ Check Evaluate(const Rule& rule, const DecisionRequest& request) {
     }
     return {};
   }
-  if (conditions.requester_is_subject && (request.authenticated_subject.empty() ||
-                                          request.authenticated_subject != request.subject_id)) {
+  if (conditions.requester_is_subject &&
+      !request.facts->SamePerson(request.authenticated_subject, request.subject_id)) {
     return {kSubject, reason::kNotTheSubject};
   }
   if (conditions.linked_to_requester_municipality || conditions.window) {
@@ -190,8 +190,7 @@ bool KnowsThePerson(const DecisionRequest& request) {
   const identity::Partner& partner = *request.partner;
   if (request.subject_id.empty()) return true;  // a population: nobody in particular
   if (partner.type == identity::PartnerType::kSubjectPortal &&
-      !request.authenticated_subject.empty() &&
-      request.authenticated_subject == request.subject_id) {
+      request.facts->SamePerson(request.authenticated_subject, request.subject_id)) {
     return true;  // the person themself, at the portal
   }
   const std::optional<KoppelingFact> koppeling = request.facts->KoppelingOf(request.subject_id);

@@ -1,5 +1,6 @@
 #include "gateway/server/access_audit.h"
 
+#include "gateway/audit/entry_events.h"
 #include "gateway/common/error.h"
 #include "gateway/server/call_audit.h"
 
@@ -11,6 +12,7 @@ v1::AuditEntry NewAccessEntry(const absl::StatusOr<Caller>& caller, int purpose,
   entry.set_kind(v1::AuditEntry::ACCESS);
   entry.set_time_unix_micros(now);
   entry.set_method(method);
+  entry.set_event(audit::DefaultEvent(v1::AuditEntry::ACCESS, method));
   entry.set_policy_version(policy_version);
   // Only a known, valid purpose is recorded as such.
   if (v1::Purpose_IsValid(purpose)) entry.set_purpose(static_cast<v1::Purpose>(purpose));

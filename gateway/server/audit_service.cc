@@ -54,7 +54,7 @@ struct ReadScope {
 
 // `subject_id`: the person a report is about, or empty for entries and
 // queries. Only a report may be asked by the person, at the subject portal.
-absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller,
+absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller, const policy::Facts& facts,
                                   std::string_view subject_id = "") {
   RETURN_IF_ERROR(RequireKnownPartner(caller));
   switch (caller->partner->type) {
@@ -64,7 +64,7 @@ absl::StatusOr<ReadScope> ScopeOf(const absl::StatusOr<Caller>& caller,
       return ReadScope{.all = false, .organisation = caller->partner->organisation};
     case identity::PartnerType::kSubjectPortal:
       if (subject_id.empty()) break;
-      if (caller->authenticated_subject.empty() || caller->authenticated_subject != subject_id) {
+      if (!facts.SamePerson(caller->authenticated_subject, subject_id)) {
         return MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotTheSubject,
                          "a subject portal gets the report of the person signed in, no one "
                          "else's");
@@ -143,7 +143,23 @@ std::vector<int64_t> FacetsOf(const v1::AuditQueryRequest& request) {
   return facets;
 }
 
-bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_pseudonym,
+// Whether `entry` carries one of the person's pseudonyms.
+bool AboutThePerson(const std::vector<std::string>& pseudonyms, const v1::AuditEntry& entry) {
+  return std::find(pseudonyms.begin(), pseudonyms.end(), entry.subject_pseudonym()) !=
+         pseudonyms.end();
+}
+
+std::vector<int64_t> SubjectKeys(const std::vector<std::string>& pseudonyms) {
+  std::vector<int64_t> keys;
+  for (const std::string& pseudonym : pseudonyms) {
+    if (const std::optional<int64_t> key = audit::SubjectKey(pseudonym)) keys.push_back(*key);
+  }
+  return keys;
+}
+
+// `pseudonyms`: the person asked about (every pseudonym their entries may
+// carry), or empty for anyone.
+bool Matches(const v1::AuditQueryRequest& request, const std::vector<std::string>& pseudonyms,
              const v1::AuditEntry& entry) {
   if (!request.partner_id().empty() && entry.partner_id() != request.partner_id() &&
       entry.source_partner_id() != request.partner_id()) {
@@ -159,8 +175,7 @@ bool Matches(const v1::AuditQueryRequest& request, const std::string& subject_ps
   if (!request.reason().empty() && entry.reason() != request.reason()) return false;
   if (!request.record_type().empty() && entry.record_type() != request.record_type()) return false;
   if (request.break_glass_only() && !entry.review_required()) return false;
-  if (!subject_pseudonym.empty() && entry.subject_pseudonym() != subject_pseudonym) return false;
-  return true;
+  return pseudonyms.empty() || AboutThePerson(pseudonyms, entry);
 }
 
 }  // namespace
@@ -263,7 +278,7 @@ absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& c
 absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
                                       const v1::GetEntryRequest& request,
                                       v1::GetEntryResponse* response) {
-  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller);
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
   if (!scoped.ok()) return Refused(caller, "GetEntry", "", scoped.status());
   const ReadScope& scope = *scoped;
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
@@ -304,7 +319,7 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
 absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
                                    const v1::AuditQueryRequest& request,
                                    v1::AuditQueryResponse* response) {
-  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller);
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
   if (!scoped.ok()) return Refused(caller, "Query", request.subject_id(), scoped.status());
   const ReadScope& scope = *scoped;
   ASSIGN_OR_RETURN(const PageToken token, DecodePageToken(request.page_token()));
@@ -318,12 +333,12 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
     return MakeError(absl::StatusCode::kInvalidArgument, "BAD_TIME_RANGE",
                      "need 0 <= from < until (0 means unbounded)");
   }
-  std::string pseudonym;
+  std::vector<std::string> pseudonyms;
   audit::EntryRange range;
   if (!request.subject_id().empty()) {
     RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
-    pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
-    range.subject_key = audit::SubjectKey(pseudonym);
+    pseudonyms = services_.pseudonymizer->Pseudonyms(request.subject_id());
+    range.subject_keys = SubjectKeys(pseudonyms);
   }
   const size_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   range.after_index = token.after;
@@ -342,7 +357,7 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
       return false;
     }
     // The indexes chose the rows; the entry itself decides.
-    if (scope.Covers(entry) && Matches(request, pseudonym, entry)) {
+    if (scope.Covers(entry) && Matches(request, pseudonyms, entry)) {
       *response->add_entries() = entry;
     }
     return static_cast<size_t>(response->entries_size()) < page_size;
@@ -353,14 +368,14 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
     response->set_next_page_token(EncodePageToken({.after = covered, .tree_size = 0}));
   }
   return RecordRead(
-      *caller, "Query", pseudonym, v1::AUDIT_REVIEW,
+      *caller, "Query", pseudonyms.empty() ? "" : pseudonyms.front(), v1::AUDIT_REVIEW,
       "audit query returned " + std::to_string(response->entries_size()) + " entries");
 }
 
 absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
                                                     const v1::SubjectAccessReportRequest& request,
                                                     v1::SubjectAccessReport* response) {
-  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, request.subject_id());
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts, request.subject_id());
   if (!scoped.ok()) {
     return Refused(caller, "GetSubjectAccessReport", request.subject_id(), scoped.status());
   }
@@ -382,7 +397,8 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
                      "page_size is at most " + std::to_string(kMaxPageSize));
   }
   const size_t page_size = request.page_size() == 0 ? kDefaultReportPageSize : request.page_size();
-  const std::string pseudonym = services_.pseudonymizer->Pseudonym(request.subject_id());
+  const std::vector<std::string> pseudonyms =
+      services_.pseudonymizer->Pseudonyms(request.subject_id());
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   const uint64_t size = token.tree_size != 0 ? token.tree_size : latest;
   if (size > latest || token.after > size) {
@@ -391,7 +407,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   }
   audit::EntryRange range;
   range.after_index = token.after;
-  range.subject_key = audit::SubjectKey(pseudonym);
+  range.subject_keys = SubjectKeys(pseudonyms);
   range.through_index = size;
   if (!scope.all) range.involving_partner = scope.organisation;
   range.max_rows = kMaxRowsPerCall;
@@ -403,10 +419,11 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
       decoded = Undecodable(row.index);
       return false;
     }
-    if (entry.subject_pseudonym() == pseudonym && scope.Covers(entry) &&
+    if (AboutThePerson(pseudonyms, entry) && scope.Covers(entry) &&
         (entry.kind() == v1::AuditEntry::ACCESS || entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
          entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
-         entry.purpose() == v1::AUDIT_REVIEW || entry.purpose() == v1::SUBJECT_ACCESS)) {
+         entry.kind() == v1::AuditEntry::HANDOVER || entry.purpose() == v1::AUDIT_REVIEW ||
+         entry.purpose() == v1::SUBJECT_ACCESS)) {
       accesses.push_back(entry);
     }
     return accesses.size() < page_size;
@@ -414,7 +431,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   RETURN_IF_ERROR(decoded);
   // The person will see this report being made, in their next report.
   RETURN_IF_ERROR(RecordRead(
-      *caller, "GetSubjectAccessReport", pseudonym, v1::SUBJECT_ACCESS,
+      *caller, "GetSubjectAccessReport", pseudonyms.front(), v1::SUBJECT_ACCESS,
       "subject access report (" + language + (token.after == 0 ? ")" : ", a further page)")));
   *response = audit::RenderAccessReport(*catalogue, accesses, services_.clock->NowUnixMicros());
   response->set_tree_size(size);

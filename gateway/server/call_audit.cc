@@ -1,5 +1,6 @@
 #include "gateway/server/call_audit.h"
 
+#include "gateway/audit/entry_events.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/validate/subject_id.h"
@@ -13,6 +14,7 @@ v1::AuditEntry CallAudit::NewEntry(const absl::StatusOr<Caller>& caller, v1::Aud
   entry.set_kind(kind);
   entry.set_time_unix_micros(clock_->NowUnixMicros());
   entry.set_method(std::string(method));
+  entry.set_event(audit::DefaultEvent(kind, method));
   entry.set_policy_version(caller.ok() ? caller->policies->version()
                                        : policies_->Current()->version());
   if (caller.ok()) RecordCaller(*caller, &entry);

@@ -53,9 +53,9 @@ bool NamesAsRecipient(const v1::ConsentRecipient& recipient, const identity::Par
          partner.Serves(recipient.municipality_code());
 }
 
-bool IsTheSubject(const Caller& caller, const std::string& subject_id) {
+bool IsTheSubject(const Caller& caller, const std::string& subject_id, const policy::Facts& facts) {
   return caller.partner->type == identity::PartnerType::kSubjectPortal &&
-         !caller.authenticated_subject.empty() && caller.authenticated_subject == subject_id;
+         facts.SamePerson(caller.authenticated_subject, subject_id);
 }
 
 }  // namespace
@@ -68,7 +68,7 @@ bool ConsentService::Visible(const Caller& caller, const v1::Consent& consent) c
   // The portal speaks for the person signed in, never for the portal as a
   // whole: what it recorded for one person is not another's to see.
   if (caller.partner->type == identity::PartnerType::kSubjectPortal) {
-    return IsTheSubject(caller, consent.subject_id());
+    return IsTheSubject(caller, consent.subject_id(), *services_.facts);
   }
   // A recipient sees the permissions that name it, not the objections: an
   // objection would tell a partner with no relationship with the person
@@ -115,6 +115,9 @@ absl::Status ConsentService::DoGrant(const absl::StatusOr<Caller>& caller,
   const v1::Consent& asked = request.consent();
   v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::CONSENT_CHANGE, kGrant,
                                          asked.subject_id(), asked.purpose());
+  if (request.consent().effect() == v1::OBJECTION) {
+    entry.set_event(v1::AuditEntry::OBJECTION_RECORDED);
+  }
   entry.set_record_type(kConsentRecord);
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
     return audit_.Refuse(std::move(entry), unknown);

@@ -80,11 +80,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
     RETURN_IF_ERROR(RequirePrivateKeyFile(config.handover.master_key_file, "hand-over master key"));
   }
   ASSIGN_OR_RETURN(std::string key, crypto::ReadKeyFile(config.pseudonym_key_file));
-  gateway->pseudonymizer_ = std::make_unique<audit::Pseudonymizer>(key);
-
-  ASSIGN_OR_RETURN(gateway->consents_, consent::ConsentRegistry::Open(config.state_database));
+  // The relationship registry knows which identifiers are one person
+  // (decision 0028): consents and pseudonyms answer per person through it.
   ASSIGN_OR_RETURN(gateway->relationships_,
                    relationships::RelationshipRegistry::Open(config.state_database));
+  gateway->pseudonymizer_ =
+      std::make_unique<audit::Pseudonymizer>(key, gateway->relationships_.get());
+  ASSIGN_OR_RETURN(gateway->consents_, consent::ConsentRegistry::Open(
+                                           config.state_database, gateway->relationships_.get()));
   gateway->facts_ =
       std::make_unique<RegistryFacts>(gateway->relationships_.get(), gateway->consents_.get());
 

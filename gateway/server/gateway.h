@@ -80,9 +80,11 @@ class Gateway {
   std::unique_ptr<sources::SourceRouter> sources_;
   std::unique_ptr<audit::AuditReader> audit_reader_;
   std::unique_ptr<audit::AccessReportCatalogues> access_reports_;
+  // Declared first, destroyed last: the pseudonymizer and the consents
+  // ask it which identifiers are one person.
+  std::unique_ptr<relationships::RelationshipRegistry> relationships_;
   std::unique_ptr<audit::Pseudonymizer> pseudonymizer_;
   std::unique_ptr<consent::ConsentRegistry> consents_;
-  std::unique_ptr<relationships::RelationshipRegistry> relationships_;
   std::unique_ptr<RegistryFacts> facts_;
   // Declared after the registries it reads, so it stops before they go.
   std::unique_ptr<inburgering::ProgressProjection> progress_;

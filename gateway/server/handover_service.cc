@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "gateway/audit/entry_events.h"
 #include "gateway/common/civil_date.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
@@ -124,6 +125,7 @@ absl::StatusOr<uint64_t> HandoverService::Audit(const Caller* caller, const std:
     entry.set_kind(AuditEntry::HANDOVER);
     entry.set_time_unix_micros(services_.clock->NowUnixMicros());
     entry.set_method(kService + method);
+    entry.set_event(audit::DefaultEvent(AuditEntry::HANDOVER, kService + method));
     entry.set_purpose(purpose);
     entry.set_policy_version(services_.policies->Current()->version());
   }
@@ -182,7 +184,7 @@ absl::Status HandoverService::DoSend(const absl::StatusOr<Caller>& caller,
   }
   const identity::Partner& sender = *caller->partner;
   // A retried Send returns what the first one stored.
-  const std::string digest = services_.pseudonymizer->Pseudonym(request.SerializeAsString());
+  const std::string digest = services_.pseudonymizer->Digest(request.SerializeAsString());
   if (std::optional<StoredHandover> earlier =
           store_->FindByRequest(sender.id, request.request_id())) {
     if (earlier->request_digest != digest) {

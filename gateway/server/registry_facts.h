@@ -29,6 +29,9 @@ class RegistryFacts final : public policy::Facts {
                     int64_t today) const override {
     return consents_->HasPermitFor(subject_id, recipient, today);
   }
+  bool SamePerson(std::string_view a, std::string_view b) const override {
+    return relationships_->SamePerson(a, b);
+  }
 
  private:
   const relationships::RelationshipRegistry* relationships_;

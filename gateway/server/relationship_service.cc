@@ -10,6 +10,7 @@ namespace {
 
 constexpr char kSetKoppeling[] = "/ketenpoort.v1.RelationshipService/SetKoppeling";
 constexpr char kSetGpRegistration[] = "/ketenpoort.v1.RelationshipService/SetGpRegistration";
+constexpr char kLinkIdentifiers[] = "/ketenpoort.v1.RelationshipService/LinkIdentifiers";
 
 // The same words whatever the person's facts are: a refusal tells the
 // caller nothing about whom the person is linked to or registered with.
@@ -86,6 +87,7 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   }
 
   if (registration.ended()) {
+    entry.set_event(v1::AuditEntry::GP_REGISTRATION_ENDED);
     if (!registry_->IsRegisteredWithGp(registration.subject_id(), practice->id)) {
       return audit_.Refuse(
           std::move(entry),
@@ -104,6 +106,7 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
   const std::optional<std::string> previous = registry_->GpPracticeOf(registration.subject_id());
   if (previous && *previous != practice->id) {
     v1::AuditEntry ended = entry;
+    ended.set_event(v1::AuditEntry::GP_REGISTRATION_ENDED);
     RETURN_IF_ERROR(audit_.Permit(std::move(ended), "GP registration at " + *previous +
                                                         " ended: the person changed to " +
                                                         practice->id + ", " + may.explanation));
@@ -112,6 +115,53 @@ absl::Status RelationshipService::DoSetGpRegistration(const absl::StatusOr<Calle
                                 "GP registration at " + practice->id + ", " + may.explanation));
   RETURN_IF_ERROR(registry_->SetGpRegistration(registration));
   *response = registration;
+  return absl::OkStatus();
+}
+
+absl::Status RelationshipService::DoLinkIdentifiers(const absl::StatusOr<Caller>& caller,
+                                                    const v1::LinkIdentifiersRequest& request,
+                                                    v1::IdentifierLink* response) {
+  const v1::IdentifierLink& link = request.link();
+  // Filed under the V-nummer: the person's key once the link holds.
+  v1::AuditEntry entry = audit_.NewEntry(caller, v1::AuditEntry::RELATIONSHIP_CHANGE,
+                                         kLinkIdentifiers, link.v_number(), v1::HOUSING);
+  entry.set_record_type("ketenpoort.IdentifierLink");
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(std::move(entry), unknown);
+  }
+  if (absl::Status invalid = relationships::ValidateIdentifierLink(link); !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
+  policy::AssertionRequest ask =
+      AssertionBy(*caller, policy::Fact::kIdentifierLink, link.v_number(), services_.facts);
+  ask.has_evidence = !link.evidence_reference().empty();
+  const policy::AssertionDecision may = caller->policies->assertions().Decide(ask);
+  if (!may.permit) {
+    return audit_.Refuse(std::move(entry), NotEntitled(*caller, policy::Fact::kIdentifierLink),
+                         "identifier link refused: " + may.explanation);
+  }
+  // Checked before the entry is written, applied after: a link that
+  // conflicts is refused and audited as such, never merged. One link at a
+  // time, so two claims cannot both pass the check.
+  std::lock_guard<std::mutex> one_at_a_time(link_mutex_);
+  if (std::optional<v1::IdentifierLink> existing = registry_->LinkOf(link.v_number());
+      existing && existing->bsn() == link.bsn()) {
+    RETURN_IF_ERROR(audit_.Permit(std::move(entry),
+                                  "V-nummer and BSN were already linked, " + may.explanation));
+    *response = *existing;
+    return absl::OkStatus();
+  }
+  if (absl::Status conflict = registry_->CheckLink(link); !conflict.ok()) {
+    return audit_.Refuse(std::move(entry), conflict);
+  }
+  v1::AuditEntry failed = entry;
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "V-nummer and BSN linked, " + may.explanation));
+  if (absl::StatusOr<bool> linked = registry_->LinkIdentifiers(link); !linked.ok()) {
+    // A koppeling or GP registration written since the check: the log
+    // says the link did not hold after all.
+    return audit_.Refuse(std::move(failed), linked.status(), "identifier link not applied");
+  }
+  *response = link;
   return absl::OkStatus();
 }
 
@@ -131,6 +181,14 @@ grpc::ServerUnaryReactor* RelationshipService::SetGpRegistration(
   });
 }
 
+grpc::ServerUnaryReactor* RelationshipService::LinkIdentifiers(
+    grpc::CallbackServerContext* context, const v1::LinkIdentifiersRequest* request,
+    v1::IdentifierLink* response) {
+  return RunUnary(services_.workers, context, [=, this] {
+    return DoLinkIdentifiers(services_.Identify(*context), *request, response);
+  });
+}
+
 void RelationshipService::ServeDecodedRequests() {
   MarkMethodRawCallback(0,
                         DecodedHandler(this, &RelationshipService::SetKoppeling, services_.workers,
@@ -140,6 +198,9 @@ void RelationshipService::ServeDecodedRequests() {
       1, DecodedHandler(this, &RelationshipService::SetGpRegistration, services_.workers,
                         Refusal(services_, v1::AuditEntry::RELATIONSHIP_CHANGE,
                                 "/ketenpoort.v1.RelationshipService/SetGpRegistration")));
+  MarkMethodRawCallback(
+      2, DecodedHandler(this, &RelationshipService::LinkIdentifiers, services_.workers,
+                        Refusal(services_, v1::AuditEntry::RELATIONSHIP_CHANGE, kLinkIdentifiers)));
 }
 
 }  // namespace ketenpoort::server

@@ -5,6 +5,7 @@
 // verifier when edited.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 #include <random>
 #include <set>
@@ -68,7 +69,7 @@ class AuditFacetIndexTest : public AuditFixture {
     std::optional<std::string> reason;
     bool review = false;
     std::optional<int64_t> from, until;
-    std::optional<int64_t> subject_key;
+    std::vector<int64_t> subject_keys;  // any of: one person's pseudonyms
   };
 
   bool Matches(const Filter& filter, const v1::AuditEntry& entry) const {
@@ -82,7 +83,9 @@ class AuditFacetIndexTest : public AuditFixture {
     if (filter.review && !entry.review_required()) return false;
     if (filter.from && entry.time_unix_micros() < *filter.from) return false;
     if (filter.until && entry.time_unix_micros() >= *filter.until) return false;
-    if (filter.subject_key && audit::SubjectKey(entry.subject_pseudonym()) != filter.subject_key) {
+    if (!filter.subject_keys.empty() &&
+        std::find(filter.subject_keys.begin(), filter.subject_keys.end(),
+                  audit::SubjectKey(entry.subject_pseudonym())) == filter.subject_keys.end()) {
       return false;
     }
     return true;
@@ -102,9 +105,10 @@ class AuditFacetIndexTest : public AuditFixture {
       filter.until =
           filter.from.value_or(1'000'000) + static_cast<int64_t>(random() % (entries_.size() * 5));
     }
-    if (random() % 4 == 0) {
-      filter.subject_key =
-          audit::SubjectKey(entries_[random() % entries_.size()].subject_pseudonym());
+    // One subject, or two as for a person known by a V-nummer and a BSN.
+    for (int n = random() % 4 == 0 ? 1 + static_cast<int>(random() % 2) : 0; n > 0; --n) {
+      filter.subject_keys.push_back(
+          *audit::SubjectKey(entries_[random() % entries_.size()].subject_pseudonym()));
     }
     return filter;
   }
@@ -120,7 +124,7 @@ class AuditFacetIndexTest : public AuditFixture {
       range.involving_partner = filter.partner;
       range.from_unix_micros = filter.from;
       range.until_unix_micros = filter.until;
-      range.subject_key = filter.subject_key;
+      range.subject_keys = filter.subject_keys;
       if (filter.purpose) range.facets.push_back(FacetKey(Facet::kPurpose, *filter.purpose));
       if (filter.decision) range.facets.push_back(FacetKey(Facet::kDecision, *filter.decision));
       if (filter.reason) range.facets.push_back(FacetKey(Facet::kReason, *filter.reason));
@@ -296,7 +300,7 @@ TEST_F(AuditFacetIndexTest, EmptiedOrHeldBackIndexesAreReportedAndReadsStayBound
   ASSERT_TRUE(reader.ok());
   EntryRange range;
   range.involving_partner = "huisarts-de-linde";
-  range.subject_key = audit::SubjectKey(std::string(15, '0') + "9" + std::string(48, 'a'));
+  range.subject_keys = {*audit::SubjectKey(std::string(15, '0') + "9" + std::string(48, 'a'))};
   range.max_rows = 500;
   auto covered = (*reader)->Scan(range, [](const StoredEntry&) { return true; });
   ASSERT_TRUE(covered.ok());

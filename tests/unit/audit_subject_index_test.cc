@@ -66,7 +66,7 @@ class AuditSubjectIndexTest : public ::testing::Test {
     if (!reader.ok()) return found;
     EntryRange range;
     range.after_index = after;
-    range.subject_key = subject_key;
+    range.subject_keys = {subject_key};
     range.max_rows = max_rows;
     auto scanned = (*reader)->Scan(range, [&](const StoredEntry& entry) {
       found.push_back(entry.index);
@@ -86,7 +86,7 @@ class AuditSubjectIndexTest : public ::testing::Test {
     for (int call = 0; call < 100 && after < size_; ++call) {
       EntryRange range;
       range.after_index = after;
-      range.subject_key = subject_key;
+      range.subject_keys = {subject_key};
       range.max_rows = max_rows;
       auto covered = (*reader)->Scan(range, [&](const StoredEntry& entry) {
         found.push_back(entry.index);

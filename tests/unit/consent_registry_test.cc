@@ -44,19 +44,20 @@ class ConsentRegistryTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  identity::UnlinkedIdentifiers unlinked_;
   identity::PartnerRegistry partners_;
   const identity::Partner* gp_ = nullptr;
 };
 
 TEST_F(ConsentRegistryTest, ConsentsSurviveAReopenAndRevocationIsImmediate) {
   {
-    auto registry = ConsentRegistry::Open(dir_.File("state.db"));
+    auto registry = ConsentRegistry::Open(dir_.File("state.db"), &unlinked_);
     ASSERT_TRUE(registry.ok()) << registry.status();
     ASSERT_TRUE((*registry)->Add(GpConsent("cns-1")).ok());
     EXPECT_EQ((*registry)->Evaluate(Query()), policy::ConsentVerdict::kPermit);
     EXPECT_EQ((*registry)->Add(GpConsent("cns-1")).code(), absl::StatusCode::kAlreadyExists);
   }
-  auto registry = ConsentRegistry::Open(dir_.File("state.db"));
+  auto registry = ConsentRegistry::Open(dir_.File("state.db"), &unlinked_);
   ASSERT_TRUE(registry.ok());
   EXPECT_EQ((*registry)->Evaluate(Query()), policy::ConsentVerdict::kPermit);
   auto revoked = (*registry)->Revoke("cns-1", "gemeente-woerden", "withdrawn", 42);
