@@ -339,7 +339,15 @@ absl::Status PolicyLoader::ParseRelease(const YamlFile& file, const YAML::Node& 
       RETURN_IF_ERROR(ParseReleaseField(file, item, rule));
     } else if (item["derive"]) {
       RETURN_IF_ERROR(ParseDerive(file, item, rule));
-      categories.insert(SIGNAL);
+      // A derived value is of its output field's category (the loan band
+      // is inburgering, the care signal a signal), as the report says.
+      const filter::Derivation* derivation =
+          filter::FindDerivation(item["derive"].as<std::string>());
+      const google::protobuf::FieldDescriptor* output =
+          derivation == nullptr
+              ? nullptr
+              : rule.record_descriptor->FindFieldByName(std::string(derivation->output_field));
+      categories.insert(output == nullptr ? SIGNAL : records::RecordCatalog::CategoryOf(output));
     } else {
       if (item["transform"] || item["to"] || item["params"]) {
         return file.ErrorAt(item,

@@ -72,6 +72,21 @@ TEST(PolicySetTest, WorkConsultantGetsWorkFieldsButNeverMentalHealthScores) {
   EXPECT_EQ(std::find(categories.begin(), categories.end(), "MENTAL_HEALTH"), categories.end());
 }
 
+// A derived value counts under its output field's category: the loan band
+// is inburgering data, not "only a signal" (what the report would say).
+TEST(PolicySetTest, ADerivedValueIsOfItsOutputFieldsCategory) {
+  auto set = LoadShipped();
+  ASSERT_NE(set, nullptr);
+  for (const auto& rule : set->rules()) {
+    if (rule->id != "inburgering-progress-gemeente") continue;
+    const auto& categories = rule->released_categories;
+    EXPECT_NE(std::find(categories.begin(), categories.end(), "INBURGERING"), categories.end());
+    EXPECT_EQ(std::find(categories.begin(), categories.end(), "SIGNAL"), categories.end());
+    return;
+  }
+  ADD_FAILURE() << "no rule inburgering-progress-gemeente";
+}
+
 TEST(PolicySetTest, DeniesByDefault) {
   auto set = LoadShipped();
   ASSERT_NE(set, nullptr);
