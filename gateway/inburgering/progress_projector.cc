@@ -55,16 +55,21 @@ void ProgressProjector::Refresh(const std::string& subject_id) {
 ProgressProjector::Outcome ProgressProjector::Project(const std::string& asked) {
   // One row per person, under the person's key: a BSN linked to a
   // V-nummer since it was projected moves to the V-nummer's row.
-  const std::string subject_id = relationships_->PersonOf(asked).key;
+  const identity::Person person = relationships_->PersonOf(asked);
+  const std::string& subject_id = person.key;
   if (subject_id != asked) projection_->Remove(asked);
   const std::optional<policy::KoppelingFact> koppeling = relationships_->KoppelingOf(subject_id);
   if (!koppeling) {
     projection_->Remove(subject_id);
     return Outcome::kNotLinked;
   }
-  adapters::FetchResult status =
-      FetchFrom(*sources_, kStatusType, records::v1::duo::InburgeringStatus::descriptor(),
-                subject_id, settings_.fetch_timeout);
+  // DUO may know the person by either identifier: ask by each in turn.
+  adapters::FetchResult status = absl::NotFoundError("no identifier");
+  for (const std::string& id : person.ids) {
+    status = FetchFrom(*sources_, kStatusType, records::v1::duo::InburgeringStatus::descriptor(),
+                       id, settings_.fetch_timeout);
+    if (!absl::IsNotFound(status.status())) break;
+  }
   if (!status.ok()) {
     if (absl::IsNotFound(status.status())) {
       projection_->Remove(subject_id);

@@ -20,10 +20,12 @@ constexpr std::array<std::string_view, 7> kRelationNames = {
 bool RelationFits(Relation relation, Fact fact) {
   switch (relation) {
     case Relation::kAny:
-    case Relation::kLinkedToOwnMunicipality:
       return true;
     case Relation::kSelf:
-      // A person signed in with one identifier would claim another's.
+    case Relation::kLinkedToOwnMunicipality:
+      // A relation to the V-nummer says nothing about the BSN: a person
+      // signed in, or a municipality, would claim anyone's BSN for someone
+      // it may speak for. Only a party that holds both (COA's TVS) links.
       return fact != Fact::kIdentifierLink;
     case Relation::kCurrentPractice:
       return fact == Fact::kGpDeregistration;
@@ -201,6 +203,13 @@ AssertionDecision AssertionPolicy::Decide(const AssertionRequest& request) const
     return decision;
   }
   const identity::Partner& partner = *request.partner;
+  // Built in, like the rule above: a person never claims an identifier at
+  // the portal, whatever the file grants.
+  if (request.fact == Fact::kIdentifierLink &&
+      partner.type == identity::PartnerType::kSubjectPortal) {
+    decision.explanation = "a subject portal does not link identifiers";
+    return decision;
+  }
   // A subject portal speaks only for the person signed in there, whatever
   // relation an entry names (it "recorded" every consent given through it).
   if (partner.type == identity::PartnerType::kSubjectPortal &&

@@ -252,8 +252,9 @@ absl::Status RelationshipRegistry::ConflictLocked(const v1::IdentifierLink& link
   const auto koppeling_v = koppelingen_.find(v_number);
   const auto koppeling_b = koppelingen_.find(bsn);
   if (koppeling_v != koppelingen_.end() && koppeling_b != koppelingen_.end() &&
-      koppeling_v->second.municipality_code != koppeling_b->second.municipality_code) {
-    return Conflict("the V-nummer and the BSN are linked to different municipalities");
+      (koppeling_v->second.municipality_code != koppeling_b->second.municipality_code ||
+       koppeling_v->second.move_day != koppeling_b->second.move_day)) {
+    return Conflict("the V-nummer and the BSN have different koppelingen");
   }
   const auto practice_v = gp_practice_.find(v_number);
   const auto practice_b = gp_practice_.find(bsn);

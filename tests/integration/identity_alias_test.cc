@@ -141,7 +141,10 @@ TEST_F(IdentityAliasTest, ABsnIsThePersonOnceLinkedAndTheReportHoldsBothIdentifi
 TEST_F(IdentityAliasTest, OnlyAnEntitledPartnerLinksAndAConflictingClaimIsRefused) {
   const std::vector<Who> not_entitled = {
       kGpDoctor,
-      kWorkConsultant,                                         // the wrong role
+      kWorkConsultant,
+      // Not even the person's own municipality: a relation to the V-nummer
+      // says nothing about whose BSN it names.
+      kWoerdenGuidance,
       {"gemeente-utrecht", "maatschappelijk-begeleider", ""},  // not the person's municipality
       {"gca", "arts", ""},
       Portal(v_number_),  // a person cannot claim an identifier
@@ -165,8 +168,8 @@ TEST_F(IdentityAliasTest, OnlyAnEntitledPartnerLinksAndAConflictingClaimIsRefuse
   // Nothing above linked anything.
   EXPECT_EQ(WorkConsultantReads(bsn_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
-  // The social guidance of the person's municipality may, at registration.
-  ASSERT_TRUE(Link(kWoerdenGuidance, v_number_, bsn_).ok());
+  // COA, which holds both in its TVS, may.
+  ASSERT_TRUE(Link(kCoa, v_number_, bsn_).ok());
   // The same claim again changes nothing, and is audited.
   before = NewestIndex();
   ASSERT_TRUE(Link(kCoa, v_number_, bsn_).ok());

@@ -125,17 +125,27 @@ TEST_F(IdentifierLinkTest, AConflictingClaimIsRefusedAndChangesNothing) {
   EXPECT_EQ(registry->KoppelingOf(kOtherV)->municipality_code, "0632");
   EXPECT_EQ(registry->Koppelingen().size(), 2u);
 
+  // Even one municipality, with another move date: refused, not merged.
+  v1::Koppeling later = KoppelingOf("100000009", "0632");
+  later.set_expected_move_date("2026-09-01");
+  ASSERT_TRUE(registry->SetKoppeling(KoppelingOf("2000000003", "0632")).ok());
+  ASSERT_TRUE(registry->SetKoppeling(later).ok());
+  EXPECT_EQ(registry->LinkIdentifiers(LinkOf("2000000003", "100000009")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
   // A batch is all or nothing, and may not name one identifier twice.
   const absl::StatusOr<size_t> batch =
-      registry->LinkAll({LinkOf("2000000003", "100000009"), LinkOf("2000000004", "100000009")});
+      registry->LinkAll({LinkOf("2000000005", "100000017"), LinkOf("2000000006", "100000017")});
   EXPECT_EQ(batch.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(registry->PersonOf("100000009").key, "100000009");
+  EXPECT_EQ(registry->PersonOf("100000017").key, "100000017");
+  EXPECT_EQ(registry->PersonOf("2000000005").ids.size(), 1u);
 
   registry.reset();
   registry = Open();
   EXPECT_EQ(registry->PersonOf(kBsn).key, kV);
   EXPECT_EQ(registry->PersonOf(kOtherBsn).key, kOtherBsn);
   EXPECT_EQ(registry->PersonOf("100000009").key, "100000009");
+  EXPECT_EQ(registry->PersonOf("100000017").key, "100000017");
 }
 
 // A store written before links existed may hold a koppeling under each of

@@ -68,11 +68,18 @@ void ConsentCommands::Register(CLI::App& app, ClientOptions& client,
   gp_->add_option("--registered-on", registered_on_, "YYYY-MM-DD")->required();
   gp_->add_flag("--ended", ended_, "record a deregistration");
   gp_->add_option("--evidence", evidence_, "evidence reference, e.g. the registration form");
+  link_ = relationship->add_subcommand(
+      "link", "record that a V-nummer and a BSN are one person (COA; decision 0028)");
+  common(link_);
+  link_->add_option("--v-number", v_number_, "V-nummer (10 digits)")->required();
+  link_->add_option("--bsn", bsn_, "BSN (9 digits)")->required();
+  link_->add_option("--linked-on", linked_on_, "YYYY-MM-DD")->required();
+  link_->add_option("--evidence", evidence_, "evidence reference, e.g. the BRP registration");
 }
 
 int ConsentCommands::RunParsed(const ClientOptions& client) {
   CLI::App* parsed = nullptr;
-  for (CLI::App* command : {grant_, revoke_, list_, receipt_, koppeling_, gp_}) {
+  for (CLI::App* command : {grant_, revoke_, list_, receipt_, koppeling_, gp_, link_}) {
     if (command != nullptr && command->parsed()) parsed = command;
   }
   if (parsed == nullptr) return -1;
@@ -150,6 +157,15 @@ int ConsentCommands::RunParsed(const ClientOptions& client) {
     request.mutable_koppeling()->set_evidence_reference(evidence_);
     v1::Koppeling response;
     status = relationships->SetKoppeling(&context, request, &response);
+    if (status.ok()) PrintJson(response);
+  } else if (parsed == link_) {
+    v1::LinkIdentifiersRequest request;
+    request.mutable_link()->set_v_number(v_number_);
+    request.mutable_link()->set_bsn(bsn_);
+    request.mutable_link()->set_linked_on(linked_on_);
+    request.mutable_link()->set_evidence_reference(evidence_);
+    v1::IdentifierLink response;
+    status = relationships->LinkIdentifiers(&context, request, &response);
     if (status.ok()) PrintJson(response);
   } else {
     v1::SetGpRegistrationRequest request;

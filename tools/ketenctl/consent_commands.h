@@ -26,6 +26,7 @@ class ConsentCommands {
   CLI::App* receipt_ = nullptr;
   CLI::App* koppeling_ = nullptr;
   CLI::App* gp_ = nullptr;
+  CLI::App* link_ = nullptr;
 
   std::string actor_id_ = "ketenctl";
   std::string actor_role_;
@@ -51,6 +52,8 @@ class ConsentCommands {
   std::string practice_;
   std::string registered_on_;
   bool ended_ = false;
+  std::string v_number_;
+  std::string bsn_;
 };
 
 }  // namespace ketenpoort::ketenctl
