@@ -1,11 +1,16 @@
 #include "gateway/audit/access_report.h"
 
+#include <array>
 #include <filesystem>
+#include <set>
 
+#include "gateway/audit/entry_events.h"
 #include "gateway/common/civil_date.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/yaml_file.h"
+#include "gateway/policy/decision.h"
+#include "gateway/records/record_catalog.h"
 #include "ketenpoort/options.pb.h"
 #include "ketenpoort/v1/purpose.pb.h"
 
@@ -15,16 +20,90 @@ namespace {
 constexpr std::string_view kPrefix = "access-report.";
 constexpr std::string_view kSuffix = ".yaml";
 
-absl::StatusOr<std::map<std::string, std::string, std::less<>>> LoadMap(
-    const YamlFile& file, std::string_view key, const std::vector<std::string>& required) {
+// The placeholders a text may use, per key of the catalogue. A map's
+// entries share its key ("events", "outcomes.DENY" has its own).
+const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlaceholders() {
+  static const auto* allowed = new std::map<std::string, std::set<std::string>, std::less<>>{
+      {"title", {}},
+      {"review", {}},
+      {"introduction", {"date", "count"}},
+      {"no_accesses", {}},
+      {"closing", {}},
+      {"unknown", {}},
+      {"line", {"date", "time", "who", "event", "why", "outcome"}},
+      {"who_with_role", {"organisation", "role"}},
+      {"why", {"purpose", "legal_basis"}},
+      {"why_without_basis", {"purpose"}},
+      {"released", {"categories"}},
+      {"the_gateway", {}},
+      {"your_data", {}},
+      {"purposes", {}},
+      {"categories", {}},
+      {"outcomes", {}},
+      {"outcomes.DENY", {"reason"}},
+      {"legal_bases", {"law"}},
+      {"record_types", {}},
+      {"roles", {}},
+      {"events", {"record"}},
+      {"reasons", {}},
+  };
+  return *allowed;
+}
+
+constexpr std::array<std::string_view, 13> kSingleTexts = {
+    "title",    "review",      "introduction",  "no_accesses", "closing",
+    "unknown",  "line",        "who_with_role", "why",         "why_without_basis",
+    "released", "the_gateway", "your_data"};
+
+std::set<std::string> PlaceholdersIn(std::string_view text) {
+  std::set<std::string> found;
+  for (size_t open = text.find('{'); open != std::string_view::npos;
+       open = text.find('{', open + 1)) {
+    const size_t close = text.find('}', open);
+    if (close == std::string_view::npos) break;
+    found.emplace(text.substr(open + 1, close - open - 1));
+  }
+  return found;
+}
+
+// Where each text is (file:line) and which placeholders it uses, to
+// compare a catalogue with the Dutch one.
+using Shapes = std::map<std::string, std::pair<std::string, std::set<std::string>>>;
+
+absl::Status CheckPlaceholders(const YamlFile& file, const YAML::Node& node,
+                               const std::string& allowed_key, const std::string& shape_key,
+                               const std::string& text, Shapes& shapes) {
+  const std::set<std::string> used = PlaceholdersIn(text);
+  const std::set<std::string>& allowed = AllowedPlaceholders().at(allowed_key);
+  for (const std::string& name : used) {
+    if (allowed.count(name) == 0) {
+      return file.ErrorAt(node, "'" + shape_key + "' uses {" + name + "}, which it cannot fill");
+    }
+  }
+  shapes[shape_key] = {file.Where(node), used};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Texts> LoadMap(const YamlFile& file, std::string_view key,
+                              const std::vector<std::string>& required, bool closed,
+                              Shapes& shapes) {
   const YAML::Node node = file.root()[std::string(key)];
   if (!node || !node.IsMap()) {
     return file.ErrorAt(node ? node : file.root(), "'" + std::string(key) + "' must be a map");
   }
-  std::map<std::string, std::string, std::less<>> out;
+  Texts out;
   for (const auto& item : node) {
+    const std::string name = item.first.as<std::string>();
     if (!item.second.IsScalar()) return file.ErrorAt(item.second, "must be a text");
-    out[item.first.as<std::string>()] = item.second.as<std::string>();
+    if (closed && std::find(required.begin(), required.end(), name) == required.end()) {
+      return file.ErrorAt(item.first, "'" + std::string(key) + "' has no key " + name);
+    }
+    const std::string shape_key = std::string(key) + "." + name;
+    const std::string allowed_key =
+        AllowedPlaceholders().count(shape_key) != 0 ? shape_key : std::string(key);
+    out[name] = item.second.as<std::string>();
+    RETURN_IF_ERROR(
+        CheckPlaceholders(file, item.second, allowed_key, shape_key, out[name], shapes));
   }
   for (const std::string& name : required) {
     if (out.count(name) == 0) {
@@ -44,37 +123,60 @@ std::vector<std::string> EnumNames(EnumDescriptorFn descriptor) {
   return names;
 }
 
-absl::StatusOr<AccessReportCatalogue> LoadCatalogue(const std::string& path,
-                                                    const std::string& language) {
-  ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
-  RETURN_IF_ERROR(file.OnlyKeys(
-      file.root(),
-      {"language", "title", "introduction", "no_accesses", "access", "released", "closing",
-       "unknown", "purposes", "categories", "outcomes", "legal_bases", "record_types", "roles"}));
+struct LoadedCatalogue {
   AccessReportCatalogue catalogue;
+  Shapes shapes;
+};
+
+absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
+                                              const std::string& language) {
+  ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
+  // The single texts (kSingleTexts) and the maps.
+  RETURN_IF_ERROR(file.OnlyKeys(
+      file.root(), {"language",     "direction",     "title",       "review",
+                    "introduction", "no_accesses",   "closing",     "unknown",
+                    "line",         "who_with_role", "why",         "why_without_basis",
+                    "released",     "the_gateway",   "your_data",   "purposes",
+                    "categories",   "outcomes",      "legal_bases", "record_types",
+                    "roles",        "events",        "reasons"}));
+  LoadedCatalogue loaded;
+  AccessReportCatalogue& catalogue = loaded.catalogue;
   ASSIGN_OR_RETURN(catalogue.language, file.RequiredString(file.root(), "language"));
   if (catalogue.language != language) {
     return file.ErrorAt(file.root()["language"],
                         "language '" + catalogue.language + "' does not match the file name");
   }
-  ASSIGN_OR_RETURN(catalogue.title, file.RequiredString(file.root(), "title"));
-  ASSIGN_OR_RETURN(catalogue.introduction, file.RequiredString(file.root(), "introduction"));
-  ASSIGN_OR_RETURN(catalogue.no_accesses, file.RequiredString(file.root(), "no_accesses"));
-  ASSIGN_OR_RETURN(catalogue.access, file.RequiredString(file.root(), "access"));
-  ASSIGN_OR_RETURN(catalogue.released, file.RequiredString(file.root(), "released"));
-  ASSIGN_OR_RETURN(catalogue.closing, file.RequiredString(file.root(), "closing"));
-  ASSIGN_OR_RETURN(catalogue.unknown, file.RequiredString(file.root(), "unknown"));
+  ASSIGN_OR_RETURN(catalogue.direction, file.RequiredString(file.root(), "direction"));
+  if (catalogue.direction != "ltr" && catalogue.direction != "rtl") {
+    return file.ErrorAt(file.root()["direction"], "direction is 'ltr' or 'rtl'");
+  }
+  for (const std::string_view key : kSingleTexts) {
+    ASSIGN_OR_RETURN(std::string text, file.RequiredString(file.root(), std::string(key)));
+    RETURN_IF_ERROR(CheckPlaceholders(file, file.root()[std::string(key)], std::string(key),
+                                      std::string(key), text, loaded.shapes));
+    catalogue.texts.emplace(key, std::move(text));
+  }
+  std::vector<std::string> reasons = ExplainedReasons();
+  reasons.push_back("other");
+  Shapes& shapes = loaded.shapes;
   ASSIGN_OR_RETURN(catalogue.purposes,
-                   LoadMap(file, "purposes", EnumNames(v1::Purpose_descriptor)));
+                   LoadMap(file, "purposes", EnumNames(v1::Purpose_descriptor), true, shapes));
   ASSIGN_OR_RETURN(catalogue.categories,
-                   LoadMap(file, "categories", EnumNames(DataCategory_descriptor)));
-  ASSIGN_OR_RETURN(catalogue.outcomes,
-                   LoadMap(file, "outcomes", EnumNames(v1::AuditEntry::Decision_descriptor)));
-  ASSIGN_OR_RETURN(catalogue.legal_bases,
-                   LoadMap(file, "legal_bases", {"consent", "statutory", "vital_interest"}));
-  ASSIGN_OR_RETURN(catalogue.record_types, LoadMap(file, "record_types", {}));
-  ASSIGN_OR_RETURN(catalogue.roles, LoadMap(file, "roles", {}));
-  return catalogue;
+                   LoadMap(file, "categories", EnumNames(DataCategory_descriptor), true, shapes));
+  ASSIGN_OR_RETURN(
+      catalogue.outcomes,
+      LoadMap(file, "outcomes", EnumNames(v1::AuditEntry::Decision_descriptor), true, shapes));
+  ASSIGN_OR_RETURN(
+      catalogue.legal_bases,
+      LoadMap(file, "legal_bases", {"consent", "statutory", "vital_interest"}, true, shapes));
+  ASSIGN_OR_RETURN(catalogue.record_types,
+                   LoadMap(file, "record_types", ReportedRecordTypes(), true, shapes));
+  ASSIGN_OR_RETURN(catalogue.roles, LoadMap(file, "roles", {}, false, shapes));
+  ASSIGN_OR_RETURN(
+      catalogue.events,
+      LoadMap(file, "events", EnumNames(v1::AuditEntry::Event_descriptor), true, shapes));
+  ASSIGN_OR_RETURN(catalogue.reasons, LoadMap(file, "reasons", reasons, true, shapes));
+  return loaded;
 }
 
 // Replaces each {name} in `text`.
@@ -93,6 +195,18 @@ std::string Lookup(const std::map<std::string, std::string, std::less<>>& texts,
                    std::string_view key, const std::string& fallback) {
   auto it = texts.find(key);
   return it == texts.end() ? fallback : it->second;
+}
+
+// One space between words, none at the ends: a line whose "why" is empty
+// (a refused request names no basis) reads without a gap.
+std::string Tidy(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 // Dutch civil time (CET/CEST, EU summer-time rule): the person reads the
@@ -131,6 +245,7 @@ LocalTime AmsterdamTime(int64_t unix_micros) {
 absl::StatusOr<std::unique_ptr<AccessReportCatalogues>> AccessReportCatalogues::LoadDirectory(
     const std::string& dir) {
   auto catalogues = std::make_unique<AccessReportCatalogues>();
+  std::map<std::string, Shapes> shapes;  // by language
   std::error_code error;
   for (const auto& item : std::filesystem::directory_iterator(dir, error)) {
     const std::string name = item.path().filename().string();
@@ -140,9 +255,9 @@ absl::StatusOr<std::unique_ptr<AccessReportCatalogues>> AccessReportCatalogues::
     }
     const std::string language =
         name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
-    ASSIGN_OR_RETURN(AccessReportCatalogue catalogue,
-                     LoadCatalogue(item.path().string(), language));
-    catalogues->by_language_.emplace(language, std::move(catalogue));
+    ASSIGN_OR_RETURN(LoadedCatalogue loaded, LoadCatalogue(item.path().string(), language));
+    shapes.emplace(language, std::move(loaded.shapes));
+    catalogues->by_language_.emplace(language, std::move(loaded.catalogue));
   }
   if (error) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "BAD_CONFIG",
@@ -152,6 +267,22 @@ absl::StatusOr<std::unique_ptr<AccessReportCatalogues>> AccessReportCatalogues::
     if (catalogues->Find(required) == nullptr) {
       return MakeError(absl::StatusCode::kFailedPrecondition, "BAD_CONFIG",
                        dir + ": no access-report." + required + ".yaml catalogue");
+    }
+  }
+  // Every text uses the placeholders its Dutch original uses: a
+  // translation that drops {law} would hide which law allowed an access.
+  const Shapes& dutch = shapes.at("nl");
+  for (const auto& [language, own] : shapes) {
+    for (const auto& [key, where_used] : own) {
+      auto original = dutch.find(key);
+      if (original == dutch.end()) continue;  // an optional role only this language names
+      if (where_used.second != original->second.second) {
+        std::string names;
+        for (const std::string& name : original->second.second) names += " {" + name + "}";
+        return MakeError(absl::StatusCode::kFailedPrecondition, "BAD_CONFIG",
+                         where_used.first + ": '" + key + "' must use the placeholders of " +
+                             original->second.first + ":" + (names.empty() ? " none" : names));
+      }
     }
   }
   return catalogues;
@@ -168,57 +299,133 @@ std::vector<std::string> AccessReportCatalogues::Languages() const {
   return languages;
 }
 
+const std::string& AccessReportCatalogue::Text(std::string_view key) const {
+  static const std::string kEmpty;
+  auto it = texts.find(key);
+  return it == texts.end() ? kEmpty : it->second;
+}
+
+std::vector<std::string> ReportedRecordTypes() {
+  std::vector<std::string> types = records::RecordCatalog::Builtin().RecordTypes();
+  for (const char* own : {"ketenpoort.Consent", "ketenpoort.Koppeling", "ketenpoort.GpRegistration",
+                          "ketenpoort.IdentifierLink", "ketenpoort.AuditLog"}) {
+    types.emplace_back(own);
+  }
+  return types;
+}
+
+const std::vector<std::string>& ExplainedReasons() {
+  // The policy's reasons, and the refusals of writes and hand-overs an
+  // entry about a person can carry.
+  static const auto* reasons = new std::vector<std::string>{
+      std::string(policy::reason::kNoRule),
+      std::string(policy::reason::kActorRole),
+      std::string(policy::reason::kUnknownPartner),
+      std::string(policy::reason::kNotLinked),
+      std::string(policy::reason::kOutsideWindow),
+      std::string(policy::reason::kNotRegisteredWithGp),
+      std::string(policy::reason::kConsentRequired),
+      std::string(policy::reason::kConsentRevoked),
+      std::string(policy::reason::kConsentObjection),
+      std::string(policy::reason::kNotTheSubject),
+      std::string(policy::reason::kAggregateOnly),
+      std::string(policy::reason::kNotPermitted),
+      "NOT_ENTITLED",
+      "IDENTIFIER_CONFLICT",
+      "RECIPIENT_ROLE",
+      "CERTIFICATE_REVOKED",
+      "AUDIT_READ_NOT_ENTITLED",
+      "NOT_THE_SOURCE",
+  };
+  return *reasons;
+}
+
 v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogue,
                                            const std::vector<v1::AuditEntry>& entries,
                                            int64_t now_unix_micros) {
   v1::SubjectAccessReport report;
   report.set_language(catalogue.language);
-  report.set_title(catalogue.title);
+  report.set_direction(catalogue.direction);
+  report.set_title(catalogue.Text("title"));
   report.set_introduction(Fill(
-      catalogue.introduction,
+      catalogue.Text("introduction"),
       {{"date", AmsterdamTime(now_unix_micros).date}, {"count", std::to_string(entries.size())}}));
+  const std::string& unknown = catalogue.Text("unknown");
   for (const v1::AuditEntry& entry : entries) {
     v1::SubjectAccessReport::Access* access = report.add_accesses();
     const LocalTime when = AmsterdamTime(entry.time_unix_micros());
+    const v1::AuditEntry::Event event = EventOf(entry);
     access->set_time_unix_micros(entry.time_unix_micros());
     access->set_audit_index(entry.index());
-    access->set_organisation(entry.partner_name().empty() ? catalogue.unknown
-                                                          : entry.partner_name());
-    access->set_role(entry.actor_role().empty()
-                         ? catalogue.unknown
-                         : Lookup(catalogue.roles, entry.actor_role(), entry.actor_role()));
-    access->set_purpose(
-        Lookup(catalogue.purposes, v1::Purpose_Name(entry.purpose()), catalogue.unknown));
-    std::string outcome = Lookup(
-        catalogue.outcomes, v1::AuditEntry::Decision_Name(entry.decision()), catalogue.unknown);
+    access->set_kind(v1::AuditEntry::Event_Name(event));
+
+    // Who: the gateway itself for its own acts (a hand-over expiring).
+    access->set_organisation(!entry.partner_name().empty() ? entry.partner_name()
+                             : entry.partner_id().empty()  ? catalogue.Text("the_gateway")
+                                                           : unknown);
+    if (!entry.actor_role().empty()) {
+      access->set_role(Lookup(catalogue.roles, entry.actor_role(), entry.actor_role()));
+    }
+    const std::string who =
+        access->role().empty()
+            ? access->organisation()
+            : Fill(catalogue.Text("who_with_role"),
+                   {{"organisation", access->organisation()}, {"role", access->role()}});
+
+    // What.
+    access->set_record(entry.record_type().empty()
+                           ? catalogue.Text("your_data")
+                           : Lookup(catalogue.record_types, entry.record_type(), unknown));
+    access->set_event(Fill(Lookup(catalogue.events, v1::AuditEntry::Event_Name(event), unknown),
+                           {{"record", access->record()}}));
+
+    // Why: the purpose, and for what was done the basis, with its law.
+    std::string why;
+    if (entry.purpose() != v1::PURPOSE_UNSPECIFIED) {
+      access->set_purpose(Lookup(catalogue.purposes, v1::Purpose_Name(entry.purpose()), unknown));
+      const std::string law =
+          !entry.law_reference().empty() ? entry.law_reference() : std::string(DefaultLaw(event));
+      const std::string basis_kind =
+          !entry.legal_basis().empty() ? entry.legal_basis() : (law.empty() ? "" : "statutory");
+      if (entry.decision() == v1::AuditEntry::PERMIT && !basis_kind.empty()) {
+        access->set_legal_basis(Fill(Lookup(catalogue.legal_bases, basis_kind, unknown),
+                                     {{"law", law.empty() ? unknown : law}}));
+        why = Fill(catalogue.Text("why"),
+                   {{"purpose", access->purpose()}, {"legal_basis", access->legal_basis()}});
+      } else {
+        why = Fill(catalogue.Text("why_without_basis"), {{"purpose", access->purpose()}});
+      }
+    }
+
+    // The outcome, and what was released.
+    if (entry.decision() == v1::AuditEntry::DENY) {
+      access->set_reason(Lookup(catalogue.reasons, entry.reason(), catalogue.reasons.at("other")));
+    }
+    std::string outcome =
+        Fill(Lookup(catalogue.outcomes, v1::AuditEntry::Decision_Name(entry.decision()), unknown),
+             {{"reason", access->reason()}});
     if (entry.decision() == v1::AuditEntry::PERMIT) {
-      const std::string basis = Fill(
-          Lookup(catalogue.legal_bases, entry.legal_basis(), catalogue.unknown),
-          {{"law", entry.law_reference().empty() ? catalogue.unknown : entry.law_reference()}});
-      access->set_legal_basis(basis);
-      outcome = Fill(outcome, {{"legal_basis", basis}});
       std::string categories;
       for (const std::string& category : entry.released_categories()) {
         const std::string text = Lookup(catalogue.categories, category, category);
         access->add_categories(text);
         categories += (categories.empty() ? "" : ", ") + text;
       }
-      if (!categories.empty())
-        outcome += " " + Fill(catalogue.released, {{"categories", categories}});
+      if (!categories.empty()) {
+        outcome += " " + Fill(catalogue.Text("released"), {{"categories", categories}});
+      }
     }
     access->set_outcome(outcome);
-    access->set_text(
-        Fill(catalogue.access,
-             {{"date", when.date},
-              {"time", when.time},
-              {"organisation", access->organisation()},
-              {"role", access->role()},
-              {"record", Lookup(catalogue.record_types, entry.record_type(), catalogue.unknown)},
-              {"purpose", access->purpose()},
-              {"outcome", outcome}}));
+    access->set_text(Tidy(Fill(catalogue.Text("line"), {{"date", when.date},
+                                                        {"time", when.time},
+                                                        {"who", who},
+                                                        {"event", access->event()},
+                                                        {"why", why},
+                                                        {"outcome", outcome}})));
   }
-  report.set_closing(entries.empty() ? catalogue.no_accesses + "\n" + catalogue.closing
-                                     : catalogue.closing);
+  report.set_closing(entries.empty()
+                         ? catalogue.Text("no_accesses") + "\n" + catalogue.Text("closing")
+                         : catalogue.Text("closing"));
   return report;
 }
 

@@ -1,11 +1,16 @@
-// The subject access report: every access to one person's data, told in
-// plain language (NEN 7513 asks that the person can understand it).
+// The subject access report: every entry about one person, told in plain
+// language (NEN 7513 asks that the person can understand it): who
+// (organisation and role), when (Dutch local time), what (the event, the
+// record type and the categories released), why (purpose and legal basis,
+// with the law named) and the outcome.
 //
 // The wording lives in message catalogues, one YAML file per language
-// (policies/messages/access-report.<lang>.yaml), so adding Arabic or
-// Tigrinya is a data change. Every catalogue must name every purpose,
-// data category, decision and legal basis: a gap refuses start-up,
-// naming file and line, rather than showing a person a blank.
+// (policies/messages/access-report.<lang>.yaml), so a new language is a
+// data change. Every catalogue must name every event, purpose, data
+// category, decision, legal basis, explained reason and record type the
+// gateway can write, and use exactly the placeholders each text allows,
+// the same as the Dutch one: a gap refuses start-up, naming file, line and
+// key, rather than showing a person a blank.
 #ifndef KETENPOORT_GATEWAY_AUDIT_ACCESS_REPORT_H_
 #define KETENPOORT_GATEWAY_AUDIT_ACCESS_REPORT_H_
 
@@ -20,26 +25,33 @@
 
 namespace ketenpoort::audit {
 
+using Texts = std::map<std::string, std::string, std::less<>>;
+
 struct AccessReportCatalogue {
-  std::string language;  // "nl"
-  std::string title;
-  std::string introduction;  // {date}, {count}
-  std::string no_accesses;
-  std::string access;    // {date} {time} {organisation} {role} {record} {purpose} {outcome}
-  std::string released;  // {categories}
-  std::string closing;
-  std::string unknown;  // for a value the log does not have
-  std::map<std::string, std::string, std::less<>> purposes;
-  std::map<std::string, std::string, std::less<>> categories;
-  std::map<std::string, std::string, std::less<>> outcomes;      // by decision
-  std::map<std::string, std::string, std::less<>> legal_bases;   // {law}
-  std::map<std::string, std::string, std::less<>> record_types;  // falls back to "unknown"
-  std::map<std::string, std::string, std::less<>> roles;         // falls back to the role as given
+  std::string language;   // "nl"
+  std::string direction;  // "ltr" or "rtl"
+  Texts texts;            // the single texts, by key (title, line, ...)
+  Texts purposes;
+  Texts categories;
+  Texts outcomes;     // by decision; DENY has {reason}
+  Texts legal_bases;  // {law}
+  Texts record_types;
+  Texts roles;    // optional per role; falls back to the role as given
+  Texts events;   // by AuditEntry.Event name; {record}
+  Texts reasons;  // the explained reasons, and "other"
+
+  const std::string& Text(std::string_view key) const;
 };
+
+// Every record type the gateway can write into an entry: the records its
+// sources serve and its own (consents, relationships, the audit log).
+std::vector<std::string> ReportedRecordTypes();
+// The reasons a report explains in words; any other is told as "other".
+const std::vector<std::string>& ExplainedReasons();
 
 class AccessReportCatalogues {
  public:
-  // Loads every access-report.<lang>.yaml in `dir`.
+  // Loads every access-report.<lang>.yaml in `dir`; nl and en must exist.
   static absl::StatusOr<std::unique_ptr<AccessReportCatalogues>> LoadDirectory(
       const std::string& dir);
 
@@ -51,8 +63,8 @@ class AccessReportCatalogues {
   std::map<std::string, AccessReportCatalogue, std::less<>> by_language_;
 };
 
-// Renders the report from the subject's ACCESS entries, oldest first.
-// `today` is shown in the introduction.
+// Renders the report from the person's entries, oldest first. `now` is
+// shown in the introduction.
 v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogue,
                                            const std::vector<v1::AuditEntry>& entries,
                                            int64_t now_unix_micros);

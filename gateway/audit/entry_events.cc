@@ -54,9 +54,42 @@ Event DefaultEvent(Kind kind, std::string_view method) {
   return v1::AuditEntry::EVENT_UNSPECIFIED;
 }
 
+std::string_view DefaultLaw(Event event) {
+  switch (event) {
+    case v1::AuditEntry::CONSENT_GRANTED:
+    case v1::AuditEntry::CONSENT_REVOKED:
+    case v1::AuditEntry::CONSENTS_VIEWED:
+      return "AVG art. 7";
+    case v1::AuditEntry::OBJECTION_RECORDED:
+      return "AVG art. 21";
+    case v1::AuditEntry::KOPPELING_SET:
+      return "Huisvestingswet 2014 art. 28";
+    case v1::AuditEntry::GP_REGISTERED:
+    case v1::AuditEntry::GP_REGISTRATION_ENDED:
+      return "WGBO (BW 7:446)";
+    case v1::AuditEntry::IDENTIFIERS_LINKED:
+      return "Wet basisregistratie personen";
+    case v1::AuditEntry::HANDOVER_EXPIRED:
+    case v1::AuditEntry::HANDOVER_PURGED:
+      return "AVG art. 5 lid 1 sub e";
+    case v1::AuditEntry::AUDIT_VIEWED:
+    case v1::AuditEntry::BREAK_GLASS_REVIEWED:
+      return "AVG art. 5 lid 2 en art. 39; NEN 7513";
+    case v1::AuditEntry::REPORT_MADE:
+      return "AVG art. 15";
+    default:
+      return "";
+  }
+}
+
 Event EventOf(const v1::AuditEntry& entry) {
   if (entry.event() != v1::AuditEntry::EVENT_UNSPECIFIED) return entry.event();
-  const Event event = DefaultEvent(entry.kind(), entry.method());
+  Event event = DefaultEvent(entry.kind(), entry.method());
+  if (event == v1::AuditEntry::EVENT_UNSPECIFIED) {
+    event = entry.purpose() == v1::SUBJECT_ACCESS ? v1::AuditEntry::REPORT_MADE
+            : entry.purpose() == v1::AUDIT_REVIEW ? v1::AuditEntry::AUDIT_VIEWED
+                                                  : v1::AuditEntry::RECORD_REQUESTED;
+  }
   // Older entries said in their detail what the method alone does not.
   const std::string_view detail = entry.detail();
   if (event == v1::AuditEntry::CONSENT_GRANTED &&

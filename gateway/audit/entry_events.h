@@ -22,8 +22,14 @@ namespace ketenpoort::audit {
 v1::AuditEntry::Event DefaultEvent(v1::AuditEntry::Kind kind, std::string_view method);
 
 // The entry's event: its own, or for an older entry, what its kind,
-// method and detail say.
+// method, detail and purpose say. Never EVENT_UNSPECIFIED: an entry about
+// a person that names no known method is told as a request for a record.
 v1::AuditEntry::Event EventOf(const v1::AuditEntry& entry);
+
+// The law an event rests on when no access rule decided it (a report, an
+// audit read, a change of facts), for the report's "why"; empty for an
+// event whose entry names its own basis (a record released by a rule).
+std::string_view DefaultLaw(v1::AuditEntry::Event event);
 
 }  // namespace ketenpoort::audit
 

@@ -52,17 +52,21 @@ TEST_F(AccessReportTest, TellsWhoWhenWhatWhyAndTheOutcomeInDutch) {
       RenderAccessReport(*catalogues_->Find("nl"), {entry}, UtcMicros(2026, 11, 22, 9, 0));
   ASSERT_EQ(report.accesses_size(), 1);
   EXPECT_EQ(report.accesses(0).text(),
-            "Op 2026-07-01 om 16:30 vroeg Gemeente Woerden (werkconsulent) om de uitkomsten van "
-            "uw NOA-gesprekken, voor hulp bij het vinden van werk. Dat mocht, omdat de wet dat "
-            "toestaat (Wi2021 art. 16). Zij kregen alleen: uw taalniveau, uw werkervaring.");
+            "Op 2026-07-01 om 16:30: Gemeente Woerden (werkconsulent) vroeg om de uitkomsten van "
+            "uw NOA-gesprekken. Dit was voor hulp bij het vinden van werk, omdat de wet dat "
+            "toestaat (Wi2021 art. 16). Dat mocht. Zij kregen alleen: uw taalniveau, uw "
+            "werkervaring.");
+  EXPECT_EQ(report.accesses(0).kind(), "RECORD_REQUESTED");
+  EXPECT_EQ(report.direction(), "ltr");
   EXPECT_EQ(report.accesses(0).audit_index(), 12u);
   EXPECT_NE(report.introduction().find("2026-11-22"), std::string::npos);
-  EXPECT_NE(report.introduction().find("1 verzoeken"), std::string::npos);
+  EXPECT_NE(report.introduction().find("1 regels"), std::string::npos);
 }
 
 TEST_F(AccessReportTest, SpeaksEnglishAndUsesWinterTime) {
   v1::AuditEntry denied = PermittedAccess(UtcMicros(2026, 1, 10, 23, 15));
   denied.set_decision(v1::AuditEntry::DENY);
+  denied.set_reason("NOT_LINKED");
   denied.clear_released_categories();
   v1::SubjectAccessReport report =
       RenderAccessReport(*catalogues_->Find("en"), {denied}, UtcMicros(2026, 11, 22, 9, 0));
@@ -70,15 +74,62 @@ TEST_F(AccessReportTest, SpeaksEnglishAndUsesWinterTime) {
   // 23:15 UTC in January is 00:15 the next day in the Netherlands (CET).
   EXPECT_EQ(report.accesses(0).text(),
             "On 2026-01-11 at 00:15, Gemeente Woerden (work consultant) asked for the results of "
-            "your NOA interviews, for help with finding work. This was not allowed. They received "
-            "nothing.");
+            "your NOA interviews. This was for help with finding work. This was not allowed: you "
+            "are not linked to this municipality. They received nothing.");
 }
 
 TEST_F(AccessReportTest, SaysSoWhenNobodyAccessedTheData) {
   v1::SubjectAccessReport report =
       RenderAccessReport(*catalogues_->Find("en"), {}, UtcMicros(2026, 11, 22, 9, 0));
   EXPECT_EQ(report.accesses_size(), 0);
-  EXPECT_NE(report.closing().find("no organisation has requested"), std::string::npos);
+  EXPECT_NE(report.closing().find("nobody has used your data"), std::string::npos);
+}
+
+// Every kind of line, with every decision, record type and purpose, reads
+// in every language with nothing left unfilled or unknown; the officer's
+// own reads name their law.
+TEST_F(AccessReportTest, EveryKindOfLineReadsInEveryLanguage) {
+  const google::protobuf::EnumDescriptor* events = v1::AuditEntry::Event_descriptor();
+  const std::vector<std::string> record_types = ReportedRecordTypes();
+  for (const std::string& language : catalogues_->Languages()) {
+    const AccessReportCatalogue& catalogue = *catalogues_->Find(language);
+    std::vector<v1::AuditEntry> entries;
+    for (int e = 1; e < events->value_count(); ++e) {
+      for (const v1::AuditEntry::Decision decision :
+           {v1::AuditEntry::PERMIT, v1::AuditEntry::DENY, v1::AuditEntry::INVALID,
+            v1::AuditEntry::FAILED}) {
+        v1::AuditEntry entry = PermittedAccess(UtcMicros(2026, 3, 29, 1, e));
+        entry.set_event(static_cast<v1::AuditEntry::Event>(events->value(e)->number()));
+        entry.set_decision(decision);
+        entry.set_reason(decision == v1::AuditEntry::DENY ? "SOMETHING_NEW" : "");
+        entry.set_record_type(record_types[entries.size() % record_types.size()]);
+        entry.set_purpose(static_cast<v1::Purpose>(1 + entries.size() % 11));
+        entry.clear_legal_basis();
+        entry.clear_law_reference();
+        entries.push_back(entry);
+      }
+    }
+    const v1::SubjectAccessReport report = RenderAccessReport(catalogue, entries, 0);
+    ASSERT_EQ(report.accesses_size(), static_cast<int>(entries.size()));
+    for (const auto& line : report.accesses()) {
+      EXPECT_EQ(line.text().find('{'), std::string::npos) << language << ": " << line.text();
+      EXPECT_EQ(line.text().find(catalogue.Text("unknown")), std::string::npos)
+          << language << ": " << line.text();
+      EXPECT_FALSE(line.event().empty()) << language << " " << line.kind();
+      EXPECT_NE(line.text().find(line.event()), std::string::npos) << language;
+    }
+  }
+  // An audit read names the law that allows it, though no rule decided it.
+  v1::AuditEntry read = PermittedAccess(0);
+  read.set_kind(v1::AuditEntry::ADMIN);
+  read.set_event(v1::AuditEntry::AUDIT_VIEWED);
+  read.set_purpose(v1::AUDIT_REVIEW);
+  read.set_record_type("ketenpoort.AuditLog");
+  read.clear_legal_basis();
+  read.clear_law_reference();
+  read.clear_released_categories();
+  const auto line = RenderAccessReport(*catalogues_->Find("en"), {read}, 0).accesses(0).text();
+  EXPECT_NE(line.find("(AVG art. 5 lid 2 en art. 39; NEN 7513)"), std::string::npos) << line;
 }
 
 TEST(AccessReportCatalogueTest, AGapInACatalogueRefusesToLoadNamingFileAndLine) {
@@ -100,6 +151,45 @@ TEST(AccessReportCatalogueTest, AGapInACatalogueRefusesToLoadNamingFileAndLine) 
   const std::string message(loaded.status().message());
   EXPECT_NE(message.find("access-report.nl.yaml:"), std::string::npos) << message;
   EXPECT_NE(message.find("HOUSING"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace ketenpoort::audit
+
+namespace ketenpoort::audit {
+namespace {
+
+std::string ShippedCatalogue(const std::string& language) {
+  std::ifstream in(testing::PoliciesDir() + "/messages/access-report." + language + ".yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A catalogue with a missing event text, one that drops the {law} of the
+// Dutch text, and one with a placeholder its text cannot fill: each
+// refuses to load, naming the file and the key.
+TEST(AccessReportCatalogueTest, AGapOrAWrongPlaceholderRefusesToLoadNamingFileAndKey) {
+  struct Broken {
+    std::string from, to, key;
+  };
+  for (const Broken& broken : std::vector<Broken>{
+           {"  REPORT_MADE: \"made this overview for you\"\n", "", "REPORT_MADE"},
+           {"({law})\"", "()\"", "legal_bases.statutory"},
+           {"asked for {record}", "asked for {recipient}", "events.RECORD_REQUESTED"}}) {
+    testing::TempDir dir;
+    dir.Write("access-report.nl.yaml", ShippedCatalogue("nl"));
+    std::string english = ShippedCatalogue("en");
+    const size_t at = english.find(broken.from);
+    ASSERT_NE(at, std::string::npos) << broken.from;
+    english.replace(at, broken.from.size(), broken.to);
+    dir.Write("access-report.en.yaml", english);
+    auto loaded = AccessReportCatalogues::LoadDirectory(dir.path().string());
+    ASSERT_FALSE(loaded.ok()) << broken.key;
+    const std::string message(loaded.status().message());
+    EXPECT_NE(message.find("access-report.en.yaml:"), std::string::npos) << message;
+    EXPECT_NE(message.find(broken.key), std::string::npos) << message;
+  }
 }
 
 }  // namespace
