@@ -18,6 +18,15 @@ namespace ketenpoort::audit {
 namespace {
 
 constexpr std::string_view kPrefix = "access-report.";
+
+// Languages written right to left (ISO 639 codes): Arabic, Farsi, Dari,
+// Pashto, Urdu, Sorani, Hebrew.
+bool IsRightToLeft(std::string_view language) {
+  for (const std::string_view rtl : {"ar", "fa", "prs", "ps", "ur", "ckb", "he"}) {
+    if (language == rtl) return true;
+  }
+  return false;
+}
 constexpr std::string_view kSuffix = ".yaml";
 
 // The placeholders a text may use, per key of the catalogue. A map's
@@ -37,6 +46,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlacehol
       {"released", {"categories"}},
       {"the_gateway", {}},
       {"your_data", {}},
+      {"list_separator", {}},
       {"purposes", {}},
       {"categories", {}},
       {"outcomes", {}},
@@ -46,14 +56,23 @@ const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlacehol
       {"roles", {}},
       {"events", {"record"}},
       {"reasons", {}},
+      {"visibility", {}},
+      {"visibility.introduction", {"date"}},
+      {"visibility.now", {"who", "record", "categories", "why"}},
+      {"visibility.now_until", {"who", "record", "categories", "why", "until"}},
+      {"visibility.later", {"who", "record", "categories", "why", "from", "until"}},
+      {"visibility.why", {"purpose", "legal_basis"}},
+      {"visibility.with_permission", {"who", "record", "categories", "purpose"}},
+      {"visibility.objected", {"who", "record", "categories"}},
+      {"visibility.emergency", {"who", "record", "categories"}},
   };
   return *allowed;
 }
 
-constexpr std::array<std::string_view, 13> kSingleTexts = {
-    "title",    "review",      "introduction",  "no_accesses", "closing",
-    "unknown",  "line",        "who_with_role", "why",         "why_without_basis",
-    "released", "the_gateway", "your_data"};
+constexpr std::array<std::string_view, 14> kSingleTexts = {
+    "title",    "review",      "introduction",  "no_accesses",   "closing",
+    "unknown",  "line",        "who_with_role", "why",           "why_without_basis",
+    "released", "the_gateway", "your_data",     "list_separator"};
 
 std::set<std::string> PlaceholdersIn(std::string_view text) {
   std::set<std::string> found;
@@ -132,13 +151,14 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
                                               const std::string& language) {
   ASSIGN_OR_RETURN(YamlFile file, YamlFile::Load(path));
   // The single texts (kSingleTexts) and the maps.
-  RETURN_IF_ERROR(file.OnlyKeys(
-      file.root(), {"language",     "direction",     "title",       "review",
-                    "introduction", "no_accesses",   "closing",     "unknown",
-                    "line",         "who_with_role", "why",         "why_without_basis",
-                    "released",     "the_gateway",   "your_data",   "purposes",
-                    "categories",   "outcomes",      "legal_bases", "record_types",
-                    "roles",        "events",        "reasons"}));
+  RETURN_IF_ERROR(
+      file.OnlyKeys(file.root(), {"language",     "direction",     "title",     "review",
+                                  "introduction", "no_accesses",   "closing",   "unknown",
+                                  "line",         "who_with_role", "why",       "why_without_basis",
+                                  "released",     "the_gateway",   "your_data", "list_separator",
+                                  "purposes",     "categories",    "outcomes",  "legal_bases",
+                                  "record_types", "roles",         "events",    "reasons",
+                                  "visibility"}));
   LoadedCatalogue loaded;
   AccessReportCatalogue& catalogue = loaded.catalogue;
   ASSIGN_OR_RETURN(catalogue.language, file.RequiredString(file.root(), "language"));
@@ -149,6 +169,12 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
   ASSIGN_OR_RETURN(catalogue.direction, file.RequiredString(file.root(), "direction"));
   if (catalogue.direction != "ltr" && catalogue.direction != "rtl") {
     return file.ErrorAt(file.root()["direction"], "direction is 'ltr' or 'rtl'");
+  }
+  // A page shown left to right in Arabic script reads back to front.
+  const std::string expected = IsRightToLeft(language) ? "rtl" : "ltr";
+  if (catalogue.direction != expected) {
+    return file.ErrorAt(file.root()["direction"], "'" + language + "' is written " + expected +
+                                                      ", not " + catalogue.direction);
   }
   for (const std::string_view key : kSingleTexts) {
     ASSIGN_OR_RETURN(std::string text, file.RequiredString(file.root(), std::string(key)));
@@ -176,37 +202,13 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
       catalogue.events,
       LoadMap(file, "events", EnumNames(v1::AuditEntry::Event_descriptor), true, shapes));
   ASSIGN_OR_RETURN(catalogue.reasons, LoadMap(file, "reasons", reasons, true, shapes));
+  ASSIGN_OR_RETURN(
+      catalogue.visibility,
+      LoadMap(file, "visibility",
+              {"title", "introduction", "nobody", "now", "now_until", "later", "why",
+               "with_permission", "objected", "emergency", "yourself", "audit_readers", "closing"},
+              true, shapes));
   return loaded;
-}
-
-// Replaces each {name} in `text`.
-std::string Fill(std::string text, const std::map<std::string_view, std::string>& values) {
-  for (const auto& [name, value] : values) {
-    const std::string placeholder = "{" + std::string(name) + "}";
-    for (size_t at = text.find(placeholder); at != std::string::npos;
-         at = text.find(placeholder, at + value.size())) {
-      text.replace(at, placeholder.size(), value);
-    }
-  }
-  return text;
-}
-
-std::string Lookup(const std::map<std::string, std::string, std::less<>>& texts,
-                   std::string_view key, const std::string& fallback) {
-  auto it = texts.find(key);
-  return it == texts.end() ? fallback : it->second;
-}
-
-// One space between words, none at the ends: a line whose "why" is empty
-// (a refused request names no basis) reads without a gap.
-std::string Tidy(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
-    out += c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
 }
 
 // Dutch civil time (CET/CEST, EU summer-time rule): the person reads the
@@ -241,6 +243,37 @@ LocalTime AmsterdamTime(int64_t unix_micros) {
 }
 
 }  // namespace
+
+// Replaces each {name} in `text`.
+std::string FillText(std::string text, const std::map<std::string_view, std::string>& values) {
+  for (const auto& [name, value] : values) {
+    const std::string placeholder = "{" + std::string(name) + "}";
+    for (size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + value.size())) {
+      text.replace(at, placeholder.size(), value);
+    }
+  }
+  return text;
+}
+
+std::string LookupText(const Texts& texts, std::string_view key, const std::string& fallback) {
+  auto it = texts.find(key);
+  return it == texts.end() ? fallback : it->second;
+}
+
+// One space between words, none at the ends: a line whose "why" is empty
+// (a refused request names no basis) reads without a gap.
+std::string TidyText(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string DutchDate(int64_t unix_micros) { return AmsterdamTime(unix_micros).date; }
 
 absl::StatusOr<std::unique_ptr<AccessReportCatalogues>> AccessReportCatalogues::LoadDirectory(
     const std::string& dir) {
@@ -293,6 +326,16 @@ const AccessReportCatalogue* AccessReportCatalogues::Find(std::string_view langu
   return it == by_language_.end() ? nullptr : &it->second;
 }
 
+absl::StatusOr<const AccessReportCatalogue*> AccessReportCatalogues::ForRequest(
+    std::string_view language) const {
+  if (language.empty()) language = "nl";
+  if (const AccessReportCatalogue* catalogue = Find(language)) return catalogue;
+  std::string available;
+  for (const std::string& known : Languages()) available += (available.empty() ? "" : ", ") + known;
+  return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_LANGUAGE",
+                   "no texts in '" + std::string(language) + "'; available: " + available);
+}
+
 std::vector<std::string> AccessReportCatalogues::Languages() const {
   std::vector<std::string> languages;
   for (const auto& [language, catalogue] : by_language_) languages.push_back(language);
@@ -307,8 +350,9 @@ const std::string& AccessReportCatalogue::Text(std::string_view key) const {
 
 std::vector<std::string> ReportedRecordTypes() {
   std::vector<std::string> types = records::RecordCatalog::Builtin().RecordTypes();
-  for (const char* own : {"ketenpoort.Consent", "ketenpoort.Koppeling", "ketenpoort.GpRegistration",
-                          "ketenpoort.IdentifierLink", "ketenpoort.AuditLog"}) {
+  for (const char* own :
+       {"ketenpoort.Consent", "ketenpoort.Koppeling", "ketenpoort.GpRegistration",
+        "ketenpoort.IdentifierLink", "ketenpoort.AuditLog", "ketenpoort.Visibility"}) {
     types.emplace_back(own);
   }
   return types;
@@ -347,7 +391,7 @@ v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogu
   report.set_language(catalogue.language);
   report.set_direction(catalogue.direction);
   report.set_title(catalogue.Text("title"));
-  report.set_introduction(Fill(
+  report.set_introduction(FillText(
       catalogue.Text("introduction"),
       {{"date", AmsterdamTime(now_unix_micros).date}, {"count", std::to_string(entries.size())}}));
   const std::string& unknown = catalogue.Text("unknown");
@@ -364,64 +408,67 @@ v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogu
                              : entry.partner_id().empty()  ? catalogue.Text("the_gateway")
                                                            : unknown);
     if (!entry.actor_role().empty()) {
-      access->set_role(Lookup(catalogue.roles, entry.actor_role(), entry.actor_role()));
+      access->set_role(LookupText(catalogue.roles, entry.actor_role(), entry.actor_role()));
     }
     const std::string who =
         access->role().empty()
             ? access->organisation()
-            : Fill(catalogue.Text("who_with_role"),
-                   {{"organisation", access->organisation()}, {"role", access->role()}});
+            : FillText(catalogue.Text("who_with_role"),
+                       {{"organisation", access->organisation()}, {"role", access->role()}});
 
     // What.
     access->set_record(entry.record_type().empty()
                            ? catalogue.Text("your_data")
-                           : Lookup(catalogue.record_types, entry.record_type(), unknown));
-    access->set_event(Fill(Lookup(catalogue.events, v1::AuditEntry::Event_Name(event), unknown),
-                           {{"record", access->record()}}));
+                           : LookupText(catalogue.record_types, entry.record_type(), unknown));
+    access->set_event(
+        FillText(LookupText(catalogue.events, v1::AuditEntry::Event_Name(event), unknown),
+                 {{"record", access->record()}}));
 
     // Why: the purpose, and for what was done the basis, with its law.
     std::string why;
     if (entry.purpose() != v1::PURPOSE_UNSPECIFIED) {
-      access->set_purpose(Lookup(catalogue.purposes, v1::Purpose_Name(entry.purpose()), unknown));
+      access->set_purpose(
+          LookupText(catalogue.purposes, v1::Purpose_Name(entry.purpose()), unknown));
       const std::string law =
           !entry.law_reference().empty() ? entry.law_reference() : std::string(DefaultLaw(event));
       const std::string basis_kind =
           !entry.legal_basis().empty() ? entry.legal_basis() : (law.empty() ? "" : "statutory");
       if (entry.decision() == v1::AuditEntry::PERMIT && !basis_kind.empty()) {
-        access->set_legal_basis(Fill(Lookup(catalogue.legal_bases, basis_kind, unknown),
-                                     {{"law", law.empty() ? unknown : law}}));
-        why = Fill(catalogue.Text("why"),
-                   {{"purpose", access->purpose()}, {"legal_basis", access->legal_basis()}});
+        access->set_legal_basis(FillText(LookupText(catalogue.legal_bases, basis_kind, unknown),
+                                         {{"law", law.empty() ? unknown : law}}));
+        why = FillText(catalogue.Text("why"),
+                       {{"purpose", access->purpose()}, {"legal_basis", access->legal_basis()}});
       } else {
-        why = Fill(catalogue.Text("why_without_basis"), {{"purpose", access->purpose()}});
+        why = FillText(catalogue.Text("why_without_basis"), {{"purpose", access->purpose()}});
       }
     }
 
     // The outcome, and what was released.
     if (entry.decision() == v1::AuditEntry::DENY) {
-      access->set_reason(Lookup(catalogue.reasons, entry.reason(), catalogue.reasons.at("other")));
+      access->set_reason(
+          LookupText(catalogue.reasons, entry.reason(), catalogue.reasons.at("other")));
     }
-    std::string outcome =
-        Fill(Lookup(catalogue.outcomes, v1::AuditEntry::Decision_Name(entry.decision()), unknown),
-             {{"reason", access->reason()}});
+    std::string outcome = FillText(
+        LookupText(catalogue.outcomes, v1::AuditEntry::Decision_Name(entry.decision()), unknown),
+        {{"reason", access->reason()}});
     if (entry.decision() == v1::AuditEntry::PERMIT) {
       std::string categories;
       for (const std::string& category : entry.released_categories()) {
-        const std::string text = Lookup(catalogue.categories, category, category);
+        const std::string text = LookupText(catalogue.categories, category, category);
         access->add_categories(text);
-        categories += (categories.empty() ? "" : ", ") + text;
+        categories += (categories.empty() ? "" : catalogue.Text("list_separator")) + text;
       }
       if (!categories.empty()) {
-        outcome += " " + Fill(catalogue.Text("released"), {{"categories", categories}});
+        outcome += " " + FillText(catalogue.Text("released"), {{"categories", categories}});
       }
     }
     access->set_outcome(outcome);
-    access->set_text(Tidy(Fill(catalogue.Text("line"), {{"date", when.date},
-                                                        {"time", when.time},
-                                                        {"who", who},
-                                                        {"event", access->event()},
-                                                        {"why", why},
-                                                        {"outcome", outcome}})));
+    access->set_text(TidyText(FillText(catalogue.Text("line"), {{"date", when.date},
+                                                                {"time", when.time},
+                                                                {"who", who},
+                                                                {"event", access->event()},
+                                                                {"why", why},
+                                                                {"outcome", outcome}})));
   }
   report.set_closing(entries.empty()
                          ? catalogue.Text("no_accesses") + "\n" + catalogue.Text("closing")

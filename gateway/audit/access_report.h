@@ -36,9 +36,10 @@ struct AccessReportCatalogue {
   Texts outcomes;     // by decision; DENY has {reason}
   Texts legal_bases;  // {law}
   Texts record_types;
-  Texts roles;    // optional per role; falls back to the role as given
-  Texts events;   // by AuditEntry.Event name; {record}
-  Texts reasons;  // the explained reasons, and "other"
+  Texts roles;       // optional per role; falls back to the role as given
+  Texts events;      // by AuditEntry.Event name; {record}
+  Texts reasons;     // the explained reasons, and "other"
+  Texts visibility;  // who may see the person's data now (visibility_text.h)
 
   const std::string& Text(std::string_view key) const;
 };
@@ -57,11 +58,25 @@ class AccessReportCatalogues {
 
   // nullptr for a language without a catalogue.
   const AccessReportCatalogue* Find(std::string_view language) const;
+  // The catalogue a caller asked for (empty: Dutch), or INVALID_ARGUMENT
+  // UNKNOWN_LANGUAGE naming the languages there are.
+  absl::StatusOr<const AccessReportCatalogue*> ForRequest(std::string_view language) const;
   std::vector<std::string> Languages() const;
 
  private:
   std::map<std::string, AccessReportCatalogue, std::less<>> by_language_;
 };
+
+// The pieces every text made from a catalogue is built with.
+// Replaces each {name} in `text`.
+std::string FillText(std::string text, const std::map<std::string_view, std::string>& values);
+// The text for `key`, or `fallback`.
+std::string LookupText(const Texts& texts, std::string_view key, const std::string& fallback);
+// One space between words, none at the ends: a line with an empty part
+// reads without a gap.
+std::string TidyText(const std::string& text);
+// The date in the Netherlands (CET/CEST) at that moment, YYYY-MM-DD.
+std::string DutchDate(int64_t unix_micros);
 
 // Renders the report from the person's entries, oldest first. `now` is
 // shown in the introduction.

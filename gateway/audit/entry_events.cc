@@ -15,7 +15,7 @@ struct MethodEvent {
 };
 
 // Per method; ACCESS entries of a Fetch are the records it released.
-constexpr std::array<MethodEvent, 21> kByMethod = {{
+constexpr std::array<MethodEvent, 22> kByMethod = {{
     {"/ketenpoort.v1.DossierService/GetRecord", v1::AuditEntry::RECORD_REQUESTED},
     {"/ketenpoort.v1.InburgeringService/GetProgress", v1::AuditEntry::RECORD_REQUESTED},
     {"/ketenpoort.v1.InburgeringService/ListProgress", v1::AuditEntry::LISTED},
@@ -23,6 +23,7 @@ constexpr std::array<MethodEvent, 21> kByMethod = {{
     {"/ketenpoort.v1.ConsentService/Revoke", v1::AuditEntry::CONSENT_REVOKED},
     {"/ketenpoort.v1.ConsentService/List", v1::AuditEntry::CONSENTS_VIEWED},
     {"/ketenpoort.v1.ConsentService/GetReceipt", v1::AuditEntry::CONSENTS_VIEWED},
+    {"/ketenpoort.v1.ConsentService/WhoMaySee", v1::AuditEntry::VISIBILITY_VIEWED},
     {"/ketenpoort.v1.RelationshipService/SetKoppeling", v1::AuditEntry::KOPPELING_SET},
     {"/ketenpoort.v1.RelationshipService/SetGpRegistration", v1::AuditEntry::GP_REGISTERED},
     {"/ketenpoort.v1.RelationshipService/LinkIdentifiers", v1::AuditEntry::IDENTIFIERS_LINKED},
@@ -76,6 +77,7 @@ std::string_view DefaultLaw(Event event) {
     case v1::AuditEntry::BREAK_GLASS_REVIEWED:
       return "AVG art. 5 lid 2 en art. 39; NEN 7513";
     case v1::AuditEntry::REPORT_MADE:
+    case v1::AuditEntry::VISIBILITY_VIEWED:
       return "AVG art. 15";
     default:
       return "";

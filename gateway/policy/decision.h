@@ -83,6 +83,13 @@ struct Decision {
 };
 
 // One line of `ketenctl policy explain`: what happened to one rule.
+// What one rule says about one request.
+struct RuleCheck {
+  bool permit = false;
+  std::string_view reason;                           // empty when permitted
+  ConsentVerdict consent = ConsentVerdict::kPermit;  // when a consent check failed
+};
+
 struct RuleTrace {
   const Rule* rule = nullptr;
   bool matched = false;

@@ -222,6 +222,11 @@ bool reason::IsAboutThePerson(std::string_view reason) {
          reason == kConsentRequired || reason == kConsentRevoked || reason == kConsentObjection;
 }
 
+RuleCheck PolicySet::CheckRule(const Rule& rule, const DecisionRequest& request) {
+  const Check check = Evaluate(rule, request);
+  return {.permit = check.stage == kPermit, .reason = check.reason, .consent = check.consent};
+}
+
 Decision PolicySet::Decide(const DecisionRequest& request, std::vector<RuleTrace>* trace) const {
   Decision decision;
   if (request.partner == nullptr) {

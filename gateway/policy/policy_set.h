@@ -34,6 +34,9 @@ class PolicySet {
   // Deny by default. With `trace`, records what happened to every rule
   // considered (for `ketenctl policy explain`); decisions never need it.
   Decision Decide(const DecisionRequest& request, std::vector<RuleTrace>* trace = nullptr) const;
+  // One rule's checks, exactly as Decide runs them (visibility.h asks
+  // every rule in turn).
+  static RuleCheck CheckRule(const Rule& rule, const DecisionRequest& request);
 
   const identity::PartnerRegistry& partners() const { return partners_; }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }

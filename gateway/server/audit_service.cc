@@ -381,16 +381,9 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   }
   const ReadScope& scope = *scoped;
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
-  const std::string language = request.language().empty() ? "nl" : request.language();
-  const audit::AccessReportCatalogue* catalogue = catalogues_->Find(language);
-  if (catalogue == nullptr) {
-    std::string available;
-    for (const std::string& known : catalogues_->Languages()) {
-      available += (available.empty() ? "" : ", ") + known;
-    }
-    return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_LANGUAGE",
-                     "no report texts in '" + language + "'; available: " + available);
-  }
+  ASSIGN_OR_RETURN(const audit::AccessReportCatalogue* catalogue,
+                   catalogues_->ForRequest(request.language()));
+  const std::string& language = catalogue->language;
   ASSIGN_OR_RETURN(const PageToken token, DecodePageToken(request.page_token()));
   if (request.page_size() > kMaxPageSize) {
     return MakeError(absl::StatusCode::kInvalidArgument, "PAGE_TOO_LARGE",
@@ -399,7 +392,9 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   const size_t page_size = request.page_size() == 0 ? kDefaultReportPageSize : request.page_size();
   const std::vector<std::string> pseudonyms =
       services_.pseudonymizer->Pseudonyms(request.subject_id());
-  const uint64_t latest = services_.audit->LatestCheckpoint().size;
+  // The checkpoint a first page is read at; a proof needs its signed note.
+  const audit::StoredCheckpoint head = services_.audit->LatestCheckpoint();
+  const uint64_t latest = head.size;
   const uint64_t size = token.tree_size != 0 ? token.tree_size : latest;
   if (size > latest || token.after > size) {
     return MakeError(absl::StatusCode::kInvalidArgument, "BAD_PAGE_TOKEN",
@@ -412,6 +407,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   if (!scope.all) range.involving_partner = scope.organisation;
   range.max_rows = kMaxRowsPerCall;
   std::vector<v1::AuditEntry> accesses;
+  std::vector<std::string> entry_bytes;  // with_proofs: as hashed into the log
   v1::AuditEntry entry;
   absl::Status decoded;
   ASSIGN_OR_RETURN(const uint64_t covered, reader_->Scan(range, [&](const audit::StoredEntry& row) {
@@ -425,16 +421,34 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
          entry.kind() == v1::AuditEntry::HANDOVER || entry.purpose() == v1::AUDIT_REVIEW ||
          entry.purpose() == v1::SUBJECT_ACCESS)) {
       accesses.push_back(entry);
+      if (request.with_proofs()) entry_bytes.push_back(row.entry_bytes);
     }
     return accesses.size() < page_size;
   }));
   RETURN_IF_ERROR(decoded);
+  // The proofs lead to the report's checkpoint; its signed note goes with
+  // the first page (later pages: the caller kept it).
+  std::vector<std::vector<audit::merkle::Hash>> proofs;
+  for (const v1::AuditEntry& line : accesses) {
+    if (!request.with_proofs()) break;
+    ASSIGN_OR_RETURN(std::vector<audit::merkle::Hash> proof,
+                     reader_->InclusionProof(line.index() - 1, size));
+    proofs.push_back(std::move(proof));
+  }
   // The person will see this report being made, in their next report.
   RETURN_IF_ERROR(RecordRead(
       *caller, "GetSubjectAccessReport", pseudonyms.front(), v1::SUBJECT_ACCESS,
       "subject access report (" + language + (token.after == 0 ? ")" : ", a further page)")));
   *response = audit::RenderAccessReport(*catalogue, accesses, services_.clock->NowUnixMicros());
   response->set_tree_size(size);
+  if (request.with_proofs()) {
+    for (size_t i = 0; i < proofs.size(); ++i) {
+      v1::SubjectAccessReport::Access& line = *response->mutable_accesses(static_cast<int>(i));
+      line.set_entry_bytes(std::move(entry_bytes[i]));
+      for (const audit::merkle::Hash& hash : proofs[i]) line.add_inclusion_proof(HashBytes(hash));
+    }
+    if (token.after == 0 && head.size == size) response->set_checkpoint(head.note);
+  }
   if (covered < size) {
     response->set_next_page_token(EncodePageToken({.after = covered, .tree_size = size}));
   }

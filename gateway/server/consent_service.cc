@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "gateway/audit/visibility_text.h"
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/consent/consent_validation.h"
+#include "gateway/policy/visibility.h"
 #include "gateway/server/decoded_call.h"
 #include "gateway/server/unary_call.h"
 #include "gateway/validate/subject_id.h"
@@ -20,6 +22,9 @@ constexpr char kGrant[] = "/ketenpoort.v1.ConsentService/Grant";
 constexpr char kRevoke[] = "/ketenpoort.v1.ConsentService/Revoke";
 constexpr char kList[] = "/ketenpoort.v1.ConsentService/List";
 constexpr char kReceipt[] = "/ketenpoort.v1.ConsentService/GetReceipt";
+constexpr char kWhoMaySee[] = "/ketenpoort.v1.ConsentService/WhoMaySee";
+constexpr char kVisibilityRecord[] = "ketenpoort.Visibility";
+constexpr int64_t kMicrosPerDay = 86'400LL * 1'000'000LL;
 // What a change entry is about, as the access report names it.
 constexpr char kConsentRecord[] = "ketenpoort.Consent";
 
@@ -263,6 +268,45 @@ absl::Status ConsentService::DoGetReceipt(const absl::StatusOr<Caller>& caller,
   return absl::OkStatus();
 }
 
+absl::Status ConsentService::DoWhoMaySee(const absl::StatusOr<Caller>& caller,
+                                         const v1::WhoMaySeeRequest& request,
+                                         v1::WhoMaySeeResponse* response) {
+  if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
+    return audit_.Refuse(
+        audit_.NewEntry(caller, v1::AuditEntry::ADMIN, kWhoMaySee, request.subject_id()), unknown);
+  }
+  v1::AuditEntry entry =
+      audit_.NewEntry(caller, v1::AuditEntry::ACCESS, kWhoMaySee, request.subject_id());
+  entry.set_record_type(kVisibilityRecord);
+  entry.set_purpose(v1::SUBJECT_ACCESS);
+  if (absl::Status invalid = validate::ValidateSubjectId(request.subject_id()); !invalid.ok()) {
+    return audit_.Refuse(std::move(entry), invalid);
+  }
+  // What others may see of a person is itself about the person: only they
+  // (and the supervisor) may know it.
+  if (!IsTheSubject(*caller, request.subject_id(), *services_.facts) &&
+      caller->partner->type != identity::PartnerType::kSupervisor) {
+    return audit_.Refuse(
+        std::move(entry),
+        MakeError(absl::StatusCode::kPermissionDenied, policy::reason::kNotTheSubject,
+                  "who may see a person's data is told to the person signed in at the subject "
+                  "portal, and to a supervisor"));
+  }
+  absl::StatusOr<const audit::AccessReportCatalogue*> catalogue =
+      catalogues_->ForRequest(request.language());
+  if (!catalogue.ok()) return audit_.Refuse(std::move(entry), catalogue.status());
+  const int64_t now = services_.clock->NowUnixMicros();
+  const std::vector<policy::VisibleRecord> visible = policy::WhoMaySee(
+      *caller->policies, *services_.facts, request.subject_id(), now / kMicrosPerDay);
+  v1::WhoMaySeeResponse answer = audit::RenderVisibility(**catalogue, visible, now);
+  answer.set_policy_version(caller->policies->version());
+  RETURN_IF_ERROR(audit_.Permit(std::move(entry), "listed " + std::to_string(visible.size()) +
+                                                      " who may see (" + (*catalogue)->language +
+                                                      ")"));
+  *response = std::move(answer);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* ConsentService::Grant(grpc::CallbackServerContext* context,
                                                 const v1::GrantConsentRequest* request,
                                                 v1::Consent* response) {
@@ -289,6 +333,13 @@ grpc::ServerUnaryReactor* ConsentService::GetReceipt(grpc::CallbackServerContext
                                                      v1::ConsentReceipt* response) {
   return RunUnary(services_.workers, context,
                   [=, this] { return DoGetReceipt(Identify(context), *request, response); });
+}
+
+grpc::ServerUnaryReactor* ConsentService::WhoMaySee(grpc::CallbackServerContext* context,
+                                                    const v1::WhoMaySeeRequest* request,
+                                                    v1::WhoMaySeeResponse* response) {
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoWhoMaySee(Identify(context), *request, response); });
 }
 
 std::string ConsentReceiptJson(const v1::Consent& consent,
@@ -373,6 +424,8 @@ void ConsentService::ServeDecodedRequests() {
   MarkMethodRawCallback(3, DecodedHandler(this, &ConsentService::GetReceipt, services_.workers,
                                           Refusal(services_, v1::AuditEntry::ACCESS,
                                                   "/ketenpoort.v1.ConsentService/GetReceipt")));
+  MarkMethodRawCallback(4, DecodedHandler(this, &ConsentService::WhoMaySee, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ACCESS, kWhoMaySee)));
 }
 
 }  // namespace ketenpoort::server

@@ -10,9 +10,12 @@
 //   List, Receipt   consents the caller recorded, permissions naming it;
 //                   at the subject portal, every consent of the person
 //                   signed in. Each read of a person's consents is audited.
+//   WhoMaySee       the person signed in at the subject portal, and a
+//                   supervisor; audited as a read of the person's data.
 #ifndef KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 #define KETENPOORT_GATEWAY_SERVER_CONSENT_SERVICE_H_
 
+#include "gateway/audit/access_report.h"
 #include "gateway/consent/consent_registry.h"
 #include "gateway/server/call_audit.h"
 #include "gateway/server/get_record_handler.h"
@@ -24,11 +27,12 @@ class ConsentService final : public v1::ConsentService::CallbackService {
  public:
   // At most `max_per_subject` consents and objections in force per person.
   ConsentService(const GatewayServices& services, consent::ConsentRegistry* registry,
-                 int max_per_subject)
+                 int max_per_subject, const audit::AccessReportCatalogues* catalogues)
       : services_(services),
         audit_(services.CallAuditor()),
         registry_(registry),
-        max_per_subject_(max_per_subject) {
+        max_per_subject_(max_per_subject),
+        catalogues_(catalogues) {
     ServeDecodedRequests();
   }
 
@@ -36,6 +40,7 @@ class ConsentService final : public v1::ConsentService::CallbackService {
   using v1::ConsentService::CallbackService::Grant;
   using v1::ConsentService::CallbackService::List;
   using v1::ConsentService::CallbackService::Revoke;
+  using v1::ConsentService::CallbackService::WhoMaySee;
 
   grpc::ServerUnaryReactor* Grant(grpc::CallbackServerContext* context,
                                   const v1::GrantConsentRequest* request,
@@ -49,6 +54,9 @@ class ConsentService final : public v1::ConsentService::CallbackService {
   grpc::ServerUnaryReactor* GetReceipt(grpc::CallbackServerContext* context,
                                        const v1::GetConsentReceiptRequest* request,
                                        v1::ConsentReceipt* response) override;
+  grpc::ServerUnaryReactor* WhoMaySee(grpc::CallbackServerContext* context,
+                                      const v1::WhoMaySeeRequest* request,
+                                      v1::WhoMaySeeResponse* response) override;
 
   // The pure operations, for tests and the reactors above.
   absl::Status DoGrant(const absl::StatusOr<Caller>& caller, const v1::GrantConsentRequest& request,
@@ -60,6 +68,8 @@ class ConsentService final : public v1::ConsentService::CallbackService {
   absl::Status DoGetReceipt(const absl::StatusOr<Caller>& caller,
                             const v1::GetConsentReceiptRequest& request,
                             v1::ConsentReceipt* response);
+  absl::Status DoWhoMaySee(const absl::StatusOr<Caller>& caller,
+                           const v1::WhoMaySeeRequest& request, v1::WhoMaySeeResponse* response);
 
  private:
   // Registers every unary method as a raw-bytes handler (decoded_call.h).
@@ -76,6 +86,7 @@ class ConsentService final : public v1::ConsentService::CallbackService {
   CallAudit audit_;
   consent::ConsentRegistry* registry_;
   const int max_per_subject_;
+  const audit::AccessReportCatalogues* catalogues_;
 };
 
 // The Kantara-style consent receipt for a consent, as JSON text.

@@ -131,7 +131,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
   services.workers = gateway->call_workers_.get();
   gateway->dossier_service_ = std::make_unique<DossierService>(services);
   gateway->consent_service_ = std::make_unique<ConsentService>(
-      services, gateway->consents_.get(), config.resources.max_consents_per_subject);
+      services, gateway->consents_.get(), config.resources.max_consents_per_subject,
+      gateway->access_reports_.get());
   gateway->relationship_service_ =
       std::make_unique<RelationshipService>(services, gateway->relationships_.get());
   gateway->audit_service_ = std::make_unique<AuditService>(services, gateway->audit_reader_.get(),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "gateway/common/civil_date.h"
@@ -190,6 +191,45 @@ TEST(AccessReportCatalogueTest, AGapOrAWrongPlaceholderRefusesToLoadNamingFileAn
     EXPECT_NE(message.find("access-report.en.yaml:"), std::string::npos) << message;
     EXPECT_NE(message.find(broken.key), std::string::npos) << message;
   }
+}
+
+}  // namespace
+}  // namespace ketenpoort::audit
+
+namespace ketenpoort::audit {
+namespace {
+
+// Dutch and English, and the languages of the people concerned
+// (DOMAIN.md: Syria, Iraq, Eritrea, Afghanistan, Iran, Somalia, Turkey).
+TEST_F(AccessReportTest, ThePeopleConcernedFindTheirLanguageAndRightToLeftIsMarked) {
+  const std::set<std::string> rtl = {"ar", "fa", "prs"};
+  for (const char* language : {"nl", "en", "ar", "ti", "fa", "prs", "so", "tr"}) {
+    const AccessReportCatalogue* catalogue = catalogues_->Find(language);
+    ASSERT_NE(catalogue, nullptr) << language;
+    EXPECT_EQ(catalogue->direction, rtl.count(language) ? "rtl" : "ltr") << language;
+    EXPECT_FALSE(catalogue->Text("review").empty()) << language;
+    if (std::string(language) != "en") {
+      // A translation, not a copy of the English text.
+      EXPECT_NE(catalogue->Text("title"), catalogues_->Find("en")->Text("title")) << language;
+    }
+    const v1::SubjectAccessReport report =
+        RenderAccessReport(*catalogue, {PermittedAccess(UtcMicros(2026, 7, 1, 10, 0))}, 0);
+    EXPECT_EQ(report.direction(), catalogue->direction) << language;
+  }
+}
+
+TEST(AccessReportCatalogueTest, ARightToLeftLanguageMarkedLeftToRightRefusesToLoad) {
+  testing::TempDir dir;
+  dir.Write("access-report.nl.yaml", ShippedCatalogue("nl"));
+  dir.Write("access-report.en.yaml", ShippedCatalogue("en"));
+  std::string arabic = ShippedCatalogue("ar");
+  arabic.replace(arabic.find("direction: rtl"), 14, "direction: ltr");
+  dir.Write("access-report.ar.yaml", arabic);
+  auto loaded = AccessReportCatalogues::LoadDirectory(dir.path().string());
+  ASSERT_FALSE(loaded.ok());
+  const std::string message(loaded.status().message());
+  EXPECT_NE(message.find("access-report.ar.yaml:"), std::string::npos) << message;
+  EXPECT_NE(message.find("rtl"), std::string::npos) << message;
 }
 
 }  // namespace

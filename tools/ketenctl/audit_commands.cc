@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "gateway/audit/audit_reader.h"
 #include "gateway/audit/checkpoint.h"
+#include "gateway/audit/entry_events.h"
 #include "gateway/audit/log_verifier.h"
 #include "gateway/common/civil_date.h"
 #include "gateway/common/crypto.h"
@@ -134,6 +136,16 @@ void AuditCommands::Register(CLI::App& app, ClientOptions& client,
                       "as a subject portal: the person signed in (x-authenticated-subject)");
   report_->add_option("--lang", language_, "language of the report (nl, en, ...)")
       ->capture_default_str();
+  report_->add_flag("--with-proofs", with_proofs_,
+                    "save each line with its entry and inclusion proof, and the signed "
+                    "checkpoint, as JSON (to --out, or standard output)");
+  report_->add_option("--out", out_, "with --with-proofs: write the JSON report to this file");
+
+  verify_report_ = audit->add_subcommand(
+      "verify-report",
+      "check offline that a report saved --with-proofs matches the signed log, line by line");
+  verify_report_->add_option("--report", report_file_, "the saved JSON report")->required();
+  add_key_options(verify_report_);
 
   for (CLI::App* command : {checkpoint_, prove_, query_, report_}) {
     command->add_option("--actor-id", actor_id_, "user id at the partner")->capture_default_str();
@@ -149,6 +161,7 @@ int AuditCommands::RunParsed(const ClientOptions& client) {
   if (prove_->parsed()) return RunProve(client);
   if (query_->parsed()) return RunQuery(client);
   if (report_->parsed()) return RunReport(client);
+  if (verify_report_->parsed()) return RunVerifyReport();
   return witness_.RunParsed(client);
 }
 
@@ -360,9 +373,13 @@ int AuditCommands::RunReport(const ClientOptions& client) {
   v1::SubjectAccessReportRequest request;
   request.set_subject_id(subject_);
   request.set_language(language_);
-  // The report comes in pages; each line is printed as its page arrives.
+  request.set_with_proofs(with_proofs_);
+  // The report comes in pages; each line is printed as its page arrives
+  // (with proofs: gathered, and written as one document at the end).
   bool any_lines = false;
   std::string closing;
+  nlohmann::ordered_json saved;
+  nlohmann::ordered_json lines = nlohmann::ordered_json::array();
   do {
     grpc::ClientContext context;
     AddMetadata(context, actor_id_, actor_role_);
@@ -374,15 +391,168 @@ int AuditCommands::RunReport(const ClientOptions& client) {
       return 1;
     }
     if (request.page_token().empty()) {
-      std::printf("%s\n\n%s\n\n", report.title().c_str(), report.introduction().c_str());
+      if (with_proofs_) {
+        if (report.checkpoint().empty()) {
+          return Fail("the gateway sent no checkpoint for the report's proofs; try again", 1);
+        }
+        saved = {{"format", "ketenpoort-access-report/1"}, {"language", report.language()},
+                 {"direction", report.direction()},        {"title", report.title()},
+                 {"introduction", report.introduction()},  {"tree_size", report.tree_size()},
+                 {"checkpoint", report.checkpoint()}};
+      } else {
+        std::printf("%s\n\n%s\n\n", report.title().c_str(), report.introduction().c_str());
+      }
     }
-    for (const auto& access : report.accesses()) std::printf("- %s\n", access.text().c_str());
+    for (const auto& access : report.accesses()) {
+      if (!with_proofs_) {
+        std::printf("- %s\n", access.text().c_str());
+        continue;
+      }
+      nlohmann::ordered_json proof = nlohmann::ordered_json::array();
+      for (const std::string& hash : access.inclusion_proof()) proof.push_back(crypto::ToHex(hash));
+      lines.push_back({{"index", access.audit_index()},
+                       {"time_unix_micros", access.time_unix_micros()},
+                       {"kind", access.kind()},
+                       {"organisation", access.organisation()},
+                       {"text", access.text()},
+                       {"entry", crypto::Base64Encode(access.entry_bytes())},
+                       {"inclusion_proof", proof}});
+    }
     any_lines = any_lines || report.accesses_size() > 0;
     closing = report.closing();
     request.set_page_token(report.next_page_token());
   } while (!request.page_token().empty());
+  if (with_proofs_) {
+    saved["lines"] = std::move(lines);
+    saved["closing"] = closing;
+    const std::string text = saved.dump(2) + "\n";
+    if (out_.empty()) {
+      std::printf("%s", text.c_str());
+    } else if (!(std::ofstream(out_, std::ios::binary) << text)) {
+      return Fail("cannot write " + out_, 1);
+    }
+    return 0;
+  }
   if (any_lines) std::printf("\n");
   std::printf("%s\n", closing.c_str());
+  return 0;
+}
+
+namespace {
+
+absl::StatusOr<audit::merkle::Hash> HashFromHex(const std::string& hex) {
+  audit::merkle::Hash hash{};
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  bool ok = hex.size() == 2 * hash.size();
+  for (size_t i = 0; ok && i < hash.size(); ++i) {
+    const int high = nibble(hex[2 * i]);
+    const int low = nibble(hex[2 * i + 1]);
+    ok = high >= 0 && low >= 0;
+    hash[i] = static_cast<uint8_t>(high * 16 + low);
+  }
+  if (!ok) return absl::InvalidArgumentError("a proof hash is not 32 bytes in lowercase hex");
+  return hash;
+}
+
+// What one saved line must agree with: its entry, in the signed tree.
+std::optional<std::string> CheckLine(const nlohmann::json& line,
+                                     const audit::Checkpoint& signed_at) {
+  if (!line.is_object() || !line.contains("index") || !line["index"].is_number_unsigned() ||
+      !line.contains("entry") || !line["entry"].is_string() || !line.contains("inclusion_proof") ||
+      !line["inclusion_proof"].is_array()) {
+    return "a line without index, entry or inclusion_proof";
+  }
+  const uint64_t index = line["index"].get<uint64_t>();
+  const std::string at = "line for entry " + std::to_string(index) + ": ";
+  if (index == 0 || index > signed_at.size) {
+    return at + "the index is outside the signed tree of " + std::to_string(signed_at.size);
+  }
+  auto bytes = crypto::Base64Decode(line["entry"].get<std::string>());
+  if (!bytes.ok()) return at + "the entry is not base64";
+  std::vector<audit::merkle::Hash> path;
+  for (const auto& hex : line["inclusion_proof"]) {
+    if (!hex.is_string()) return at + "a proof hash is not text";
+    auto hash = HashFromHex(hex.get<std::string>());
+    if (!hash.ok()) return at + std::string(hash.status().message());
+    path.push_back(*hash);
+  }
+  if (!audit::merkle::VerifyInclusion(index - 1, signed_at.size, audit::merkle::HashLeaf(*bytes),
+                                      path, signed_at.root)) {
+    return at + "the entry and its proof do not lead to the signed root";
+  }
+  // The entry is in the log; the line must say what it says.
+  v1::AuditEntry entry;
+  if (!entry.ParseFromString(*bytes)) return at + "the entry does not decode";
+  if (entry.index() != index) return at + "the entry is at another index";
+  auto field = [&](const char* name) {
+    return line.contains(name) ? line[name] : nlohmann::json();
+  };
+  if (field("time_unix_micros") != nlohmann::json(entry.time_unix_micros())) {
+    return at + "the time differs from the entry's";
+  }
+  if (field("kind") != nlohmann::json(v1::AuditEntry::Event_Name(audit::EventOf(entry)))) {
+    return at + "the kind of event differs from the entry's";
+  }
+  if (!entry.partner_name().empty() &&
+      field("organisation") != nlohmann::json(entry.partner_name())) {
+    return at + "the organisation differs from the entry's";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int AuditCommands::RunVerifyReport() {
+  auto key_text = ResolveVerifierKey(verifier_key_text_, signing_key_, origin_);
+  if (!key_text.ok()) return Fail(key_text.status());
+  auto key = audit::CheckpointVerifier::FromVerifierKey(*key_text);
+  if (!key.ok()) return Fail(key.status());
+  std::ifstream in(report_file_, std::ios::binary);
+  if (!in) return Fail("cannot read " + report_file_);
+  const nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (report.is_discarded() || !report.is_object() ||
+      report.value("format", "") != "ketenpoort-access-report/1" ||
+      !report.contains("checkpoint") || !report["checkpoint"].is_string() ||
+      !report.contains("lines") || !report["lines"].is_array()) {
+    return Fail(report_file_ + " is not a report saved with `ketenctl audit report --with-proofs`");
+  }
+  auto signed_at = key->Open(report["checkpoint"].get<std::string>());
+  if (!signed_at.ok()) {
+    std::printf("FAILED: the report's checkpoint is not signed by this key: %s\n",
+                std::string(signed_at.status().message()).c_str());
+    return 1;
+  }
+  std::vector<std::string> problems;
+  if (report.value("tree_size", uint64_t{0}) != signed_at->size) {
+    problems.push_back("the report says it was read at another tree size than its checkpoint");
+  }
+  uint64_t previous = 0;
+  for (const auto& line : report["lines"]) {
+    if (auto problem = CheckLine(line, *signed_at)) {
+      problems.push_back(*problem);
+      continue;
+    }
+    // Oldest first, each entry once: a line cannot be repeated or moved.
+    const uint64_t index = line["index"].get<uint64_t>();
+    if (index <= previous) {
+      problems.push_back("line for entry " + std::to_string(index) + ": out of order or repeated");
+    }
+    previous = index;
+  }
+  if (!problems.empty()) {
+    std::printf("FAILED: %zu problem(s)\n", problems.size());
+    for (const std::string& problem : problems) std::printf("  - %s\n", problem.c_str());
+    return 1;
+  }
+  std::printf(
+      "OK: all %zu lines are entries of the signed log of %llu entries (root %s), and say what "
+      "those entries say\n",
+      report["lines"].size(), static_cast<unsigned long long>(signed_at->size),
+      crypto::ToHex(signed_at->root).c_str());
   return 0;
 }
 

@@ -26,6 +26,7 @@ class AuditCommands {
   int RunProve(const ClientOptions& client);
   int RunQuery(const ClientOptions& client);
   int RunReport(const ClientOptions& client);
+  int RunVerifyReport();
 
   WitnessCommands witness_;
   CLI::App* verify_ = nullptr;
@@ -34,6 +35,9 @@ class AuditCommands {
   CLI::App* prove_ = nullptr;
   CLI::App* query_ = nullptr;
   CLI::App* report_ = nullptr;
+  CLI::App* verify_report_ = nullptr;
+  bool with_proofs_ = false;  // report: keep entries and proofs, as JSON
+  std::string report_file_;   // verify-report: the saved report
 
   std::string db_;
   std::string verifier_key_text_;

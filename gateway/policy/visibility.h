@@ -1,0 +1,54 @@
+// Who may see one person's data now, and why (the person's "what can be
+// seen now" at the subject portal, issue 24).
+//
+// Every rule of the policy set is asked, for every partner it can name,
+// with the person's facts today: the same checks Decide runs
+// (PolicySet::CheckRule), so the list cannot promise more or less than
+// the gateway does. A rule that fails only on consent says what the
+// person's permission would open, or what their objection closes; a rule
+// whose move window has not begun says from when.
+//
+// Not listed: the person themself (own access), counts without names
+// (STATISTICS), and who checks the audit log; the text says those apart.
+#ifndef KETENPOORT_GATEWAY_POLICY_VISIBILITY_H_
+#define KETENPOORT_GATEWAY_POLICY_VISIBILITY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/policy/facts.h"
+#include "gateway/policy/policy_set.h"
+
+namespace ketenpoort::policy {
+
+enum class Reach {
+  kNow,             // may see it today
+  kLater,           // from the first day of a window around the move
+  kEmergency,       // only by break-glass, reviewed afterwards
+  kWithPermission,  // only with the person's permission
+  kObjected,        // would, but the person objected
+};
+
+struct VisibleRecord {
+  Reach reach = Reach::kNow;
+  const identity::Partner* partner = nullptr;
+  std::vector<std::string> actor_roles;  // empty: any staff member
+  std::string record_type;
+  v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
+  LegalBasis legal_basis;
+  std::vector<std::string> categories;  // DataCategory names, in enum order
+  std::optional<int64_t> from_day;      // days since epoch, inclusive
+  std::optional<int64_t> until_day;
+};
+
+// In order of reach, then partner and record type. Per partner, record
+// type and purpose, a category that may be seen now is not listed again
+// as needing permission or as objected to.
+std::vector<VisibleRecord> WhoMaySee(const PolicySet& policy, const Facts& facts,
+                                     std::string_view subject_id, int64_t today);
+
+}  // namespace ketenpoort::policy
+
+#endif  // KETENPOORT_GATEWAY_POLICY_VISIBILITY_H_

@@ -1,0 +1,284 @@
+// What the person sees at the subject portal, through the real gateway:
+// who may see which of their data now, following their facts as they
+// change (issue 24, must-have 5), and an access report that carries its
+// own proof, checked offline by `ketenctl audit verify-report` (must-have 6).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "adapters/synthetic/synthetic_population.h"
+#include "gateway/audit/checkpoint.h"
+#include "gateway/audit/merkle.h"
+#include "tests/support/partner_calls.h"
+#include "tests/support/test_paths.h"
+
+namespace ketenpoort {
+namespace {
+
+using testing::DateFromToday;
+using testing::GatewayProcess;
+using testing::ReasonOf;
+using testing::Who;
+using v1::AuditEntry;
+using Line = v1::WhoMaySeeResponse::Line;
+
+constexpr uint64_t kSeed = 47;
+constexpr uint64_t kPersons = 6;
+constexpr char kGp[] = "huisartsenpraktijk-woerden";
+constexpr char kDossier[] = "gca.MedicalDossier";
+
+class SubjectPortalTest : public testing::PartnerCallsTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(synthetic::WriteFixtureDatabase(dir_.File("fixtures.db"), kSeed, kPersons).ok());
+    const synthetic::SyntheticPopulation population(kSeed);
+    subject_ = population.Person(0).v_number;
+    other_ = population.Person(1).v_number;
+    std::string error;
+    gateway_ = GatewayProcess::Start(
+        testing::WriteConfig(dir_, testing::PoliciesDir(), testing::ChainSources()),
+        dir_.path().string(), &error);
+    ASSERT_NE(gateway_, nullptr) << error;
+    ASSERT_TRUE(testing::LinkToMunicipality(gateway_->address(), subject_, "0632",
+                                            DateFromToday(-30), DateFromToday(7))
+                    .ok());
+  }
+
+  static Who Portal(const std::string& id) { return {"inzageportaal", "", id}; }
+
+  grpc::Status WhoMaySee(const Who& who, const std::string& subject, const std::string& language,
+                         v1::WhoMaySeeResponse* response) {
+    v1::WhoMaySeeRequest request;
+    request.set_subject_id(subject);
+    request.set_language(language);
+    grpc::ClientContext context;
+    Prepare(context, who);
+    return v1::ConsentService::NewStub(Channel(who.partner))
+        ->WhoMaySee(&context, request, response);
+  }
+  v1::WhoMaySeeResponse Seen(const std::string& language = "en") {
+    v1::WhoMaySeeResponse response;
+    const grpc::Status status = WhoMaySee(Portal(subject_), subject_, language, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+  static const Line* Find(const v1::WhoMaySeeResponse& seen, Line::Access access,
+                          const std::string& partner, const std::string& record_type) {
+    for (const Line& line : seen.lines()) {
+      if (line.access() == access && line.partner_id() == partner &&
+          line.record_type() == record_type) {
+        return &line;
+      }
+    }
+    return nullptr;
+  }
+
+  testing::ExitResult Ketenctl(std::vector<std::string> args) {
+    args.insert(args.end(), {"--addr", gateway_->address(), "--certs-dir", testing::CertsDir()});
+    return testing::RunToExit(testing::KetenctlBinary(), args);
+  }
+  testing::ExitResult VerifyReport(const std::string& file) {
+    return testing::RunToExit(testing::KetenctlBinary(),
+                              {"audit", "verify-report", "--report", file, "--signing-key",
+                               testing::CertsDir() + "/checkpoint.key"});
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::string subject_, other_;
+};
+
+TEST_F(SubjectPortalTest, WhoMaySeeFollowsThePersonsFactsAsTheyChange) {
+  // Linked to Woerden: the municipality sees some of their data now; the
+  // GP of Woerden is not their GP, and no other municipality sees anything.
+  v1::WhoMaySeeResponse seen = Seen();
+  EXPECT_EQ(seen.language(), "en");
+  EXPECT_FALSE(seen.policy_version().empty());
+  bool woerden = false;
+  for (const Line& line : seen.lines()) {
+    EXPECT_NE(line.partner_id(), "gemeente-utrecht") << line.text();
+    woerden = woerden || (line.access() == Line::NOW && line.partner_id() == "gemeente-woerden");
+    EXPECT_FALSE(line.text().empty());
+    EXPECT_EQ(line.text().find('{'), std::string::npos) << line.text();
+  }
+  EXPECT_TRUE(woerden);
+  EXPECT_EQ(Find(seen, Line::WITH_PERMISSION, kGp, kDossier), nullptr);
+
+  // Registered with the GP: the medical file needs the person's permission.
+  ASSERT_TRUE(testing::RegisterWithGp(gateway_->address(), subject_, kGp).ok());
+  seen = Seen();
+  const Line* asks = Find(seen, Line::WITH_PERMISSION, kGp, kDossier);
+  ASSERT_NE(asks, nullptr);
+  EXPECT_NE(asks->text().find("only if you give permission"), std::string::npos) << asks->text();
+
+  // The person gives it at the portal: the GP may see it now, until twelve
+  // weeks after the move, because they gave permission.
+  Granted(Portal(subject_), ConsentFor(subject_, kGp, v1::CONTINUITY_OF_CARE, {kDossier}));
+  seen = Seen();
+  const Line* sees = Find(seen, Line::NOW, kGp, kDossier);
+  ASSERT_NE(sees, nullptr);
+  EXPECT_EQ(sees->legal_basis(), "consent");
+  EXPECT_EQ(sees->until_date(), DateFromToday(7 + 12 * 7));
+  EXPECT_NE(sees->text().find("because you gave permission"), std::string::npos) << sees->text();
+  EXPECT_EQ(Find(seen, Line::WITH_PERMISSION, kGp, kDossier), nullptr);
+  // ... which the gateway does.
+  EXPECT_TRUE(Get({kGp, "huisarts", ""}, subject_, kDossier, v1::CONTINUITY_OF_CARE).ok());
+
+  // An objection closes it again, and says so.
+  Granted(Portal(subject_),
+          ConsentFor(subject_, kGp, v1::CONTINUITY_OF_CARE, {kDossier}, v1::OBJECTION));
+  seen = Seen();
+  EXPECT_EQ(Find(seen, Line::NOW, kGp, kDossier), nullptr);
+  EXPECT_NE(Find(seen, Line::OBJECTED, kGp, kDossier), nullptr);
+  EXPECT_FALSE(Get({kGp, "huisarts", ""}, subject_, kDossier, v1::CONTINUITY_OF_CARE).ok());
+
+  // In Arabic, marked right to left; the same lines.
+  const v1::WhoMaySeeResponse arabic = Seen("ar");
+  EXPECT_EQ(arabic.direction(), "rtl");
+  EXPECT_EQ(arabic.lines_size(), seen.lines_size());
+  EXPECT_NE(arabic.title(), seen.title());
+
+  // Each look is a use of the person's data: it is in their report.
+  v1::SubjectAccessReport report;
+  ASSERT_TRUE(Report(Portal(subject_), subject_, &report).ok());
+  int looked = 0;
+  for (const auto& line : report.accesses()) looked += line.kind() == "VISIBILITY_VIEWED";
+  EXPECT_EQ(looked, 5);
+}
+
+TEST_F(SubjectPortalTest, OnlyThePersonAndTheSupervisorAreToldWhoMaySee) {
+  v1::WhoMaySeeResponse seen;
+  EXPECT_TRUE(WhoMaySee({"autoriteit-persoonsgegevens", "", ""}, subject_, "nl", &seen).ok());
+  const std::vector<std::pair<Who, std::string>> refused = {
+      {{kGp, "huisarts", ""}, subject_},
+      {{"gemeente-woerden", "maatschappelijk-begeleider", ""}, subject_},
+      {{"fg-gemeente-woerden", "privacy_officer", ""}, subject_},
+      {Portal(other_), subject_},
+      {Portal(""), subject_},
+  };
+  for (const auto& [who, subject] : refused) {
+    const uint64_t before = NewestIndex();
+    const grpc::Status status = WhoMaySee(who, subject, "nl", &seen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << testing::Name(who);
+    EXPECT_EQ(ReasonOf(status), "NOT_THE_SUBJECT") << testing::Name(who);
+    EXPECT_EQ(NewestIndex(), before + 1) << "the refusal is audited";
+    EXPECT_EQ(Newest().decision(), AuditEntry::DENY);
+    EXPECT_EQ(Newest().event(), AuditEntry::VISIBILITY_VIEWED);
+  }
+  EXPECT_EQ(ReasonOf(WhoMaySee(Portal(subject_), subject_, "xx", &seen)), "UNKNOWN_LANGUAGE");
+  EXPECT_EQ(ReasonOf(WhoMaySee(Portal(subject_), "not-an-id", "nl", &seen)), "INVALID_SUBJECT_ID");
+}
+
+TEST_F(SubjectPortalTest, AReportSavedWithProofsVerifiesOfflineAndAnAlteredOneDoesNot) {
+  ASSERT_TRUE(Get({"gemeente-woerden", "werkconsulent", ""}, subject_, "noa.Assessment",
+                  v1::WORK_REINTEGRATION)
+                  .ok());
+  EXPECT_FALSE(Get({"gemeente-utrecht", "werkconsulent", ""}, subject_, "noa.Assessment",
+                   v1::WORK_REINTEGRATION)
+                   .ok());
+  const std::string saved = dir_.File("report.json");
+  const testing::ExitResult made =
+      Ketenctl({"audit", "report", "--as", "inzageportaal", "--signed-in-as", subject_, "--subject",
+                subject_, "--lang", "ti", "--with-proofs", "--out", saved});
+  ASSERT_EQ(made.exit_code, 0) << made.stderr_text;
+  const nlohmann::json report = nlohmann::json::parse(Read(saved));
+  ASSERT_GE(report["lines"].size(), 3u);  // koppeling, a permitted and a refused read
+  EXPECT_EQ(report["language"], "ti");
+  const testing::ExitResult verified = VerifyReport(saved);
+  EXPECT_EQ(verified.exit_code, 0) << verified.stderr_text;
+
+  // Each way of altering it is caught.
+  // Exit 1: a report that does not match the log; 2: not a report at all.
+  auto altered = [&](const std::string& name, const std::function<void(nlohmann::json&)>& change,
+                     int exit_code = 1) {
+    nlohmann::json copy = report;
+    change(copy);
+    const std::string path = dir_.File(name + ".json");
+    dir_.Write(name + ".json", copy.dump());
+    const testing::ExitResult result = VerifyReport(path);
+    EXPECT_EQ(result.exit_code, exit_code) << name << ": " << result.stderr_text;
+  };
+  altered("earlier-time", [](nlohmann::json& r) {
+    r["lines"][1]["time_unix_micros"] = r["lines"][1]["time_unix_micros"].get<int64_t>() - 1;
+  });
+  altered("other-organisation",
+          [](nlohmann::json& r) { r["lines"][1]["organisation"] = "Gemeente Utrecht"; });
+  altered("other-event", [](nlohmann::json& r) { r["lines"][1]["kind"] = "LISTED"; });
+  altered("moved-line", [](nlohmann::json& r) { std::swap(r["lines"][0], r["lines"][1]); });
+  altered("repeated-line", [](nlohmann::json& r) { r["lines"].push_back(r["lines"][0]); });
+  altered("other-entry",
+          [](nlohmann::json& r) { r["lines"][1]["entry"] = r["lines"][0]["entry"]; });
+  altered("short-proof", [](nlohmann::json& r) { r["lines"][0]["inclusion_proof"].erase(0); });
+  altered("other-checkpoint", [](nlohmann::json& r) {
+    std::string note = r["checkpoint"];
+    note[note.find('\n') + 1] = note[note.find('\n') + 1] == '1' ? '2' : '1';  // the size
+    r["checkpoint"] = note;
+  });
+  altered(
+      "not-a-report", [](nlohmann::json& r) { r.erase("checkpoint"); }, 2);
+}
+
+// A long report comes in pages; every page's proofs lead to the checkpoint
+// the first page carried, though the log grows between pages.
+TEST_F(SubjectPortalTest, EveryPageProvesAgainstTheFirstPagesCheckpoint) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Get({"gemeente-woerden", "werkconsulent", ""}, subject_, "noa.Assessment",
+                    v1::WORK_REINTEGRATION)
+                    .ok());
+  }
+  const testing::ExitResult pinned = testing::RunToExit(
+      testing::KetenctlBinary(),
+      {"audit", "verifier-key", "--signing-key", testing::CertsDir() + "/checkpoint.key"});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.stderr_text;
+  auto key = audit::CheckpointVerifier::FromVerifierKey(
+      pinned.stderr_text.substr(0, pinned.stderr_text.find('\n')));
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  v1::SubjectAccessReportRequest request;
+  request.set_subject_id(subject_);
+  request.set_with_proofs(true);
+  request.set_page_size(2);
+  std::optional<audit::Checkpoint> signed_at;
+  size_t lines = 0;
+  do {
+    grpc::ClientContext context;
+    Prepare(context, Portal(subject_));
+    v1::SubjectAccessReport page;
+    ASSERT_TRUE(v1::AuditService::NewStub(Channel("inzageportaal"))
+                    ->GetSubjectAccessReport(&context, request, &page)
+                    .ok());
+    if (!signed_at) {
+      auto opened = key->Open(page.checkpoint());
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      signed_at = *opened;
+      EXPECT_EQ(signed_at->size, page.tree_size());
+    } else {
+      EXPECT_TRUE(page.checkpoint().empty()) << "only the first page carries it";
+    }
+    for (const auto& line : page.accesses()) {
+      std::vector<audit::merkle::Hash> path;
+      for (const std::string& bytes : line.inclusion_proof()) {
+        audit::merkle::Hash hash{};
+        ASSERT_EQ(bytes.size(), hash.size());
+        std::copy(bytes.begin(), bytes.end(), hash.begin());
+        path.push_back(hash);
+      }
+      EXPECT_TRUE(audit::merkle::VerifyInclusion(line.audit_index() - 1, signed_at->size,
+                                                 audit::merkle::HashLeaf(line.entry_bytes()), path,
+                                                 signed_at->root))
+          << "entry " << line.audit_index();
+      ++lines;
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  EXPECT_GE(lines, 6u);  // the koppeling and the five reads
+}
+
+}  // namespace
+}  // namespace ketenpoort
