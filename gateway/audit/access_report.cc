@@ -57,6 +57,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlacehol
       {"events", {"record"}},
       {"reasons", {}},
       {"visibility", {}},
+      {"reviews", {}},
       {"visibility.introduction", {"date"}},
       {"visibility.now", {"who", "record", "categories", "why"}},
       {"visibility.now_until", {"who", "record", "categories", "why", "until"}},
@@ -158,7 +159,7 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
                                   "released",     "the_gateway",   "your_data", "list_separator",
                                   "purposes",     "categories",    "outcomes",  "legal_bases",
                                   "record_types", "roles",         "events",    "reasons",
-                                  "visibility"}));
+                                  "visibility",   "reviews"}));
   LoadedCatalogue loaded;
   AccessReportCatalogue& catalogue = loaded.catalogue;
   ASSIGN_OR_RETURN(catalogue.language, file.RequiredString(file.root(), "language"));
@@ -202,6 +203,8 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
       catalogue.events,
       LoadMap(file, "events", EnumNames(v1::AuditEntry::Event_descriptor), true, shapes));
   ASSIGN_OR_RETURN(catalogue.reasons, LoadMap(file, "reasons", reasons, true, shapes));
+  ASSIGN_OR_RETURN(catalogue.reviews,
+                   LoadMap(file, "reviews", {"JUSTIFIED", "NOT_JUSTIFIED"}, true, shapes));
   ASSIGN_OR_RETURN(
       catalogue.visibility,
       LoadMap(file, "visibility",
@@ -451,6 +454,13 @@ v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogu
     std::string outcome = FillText(
         LookupText(catalogue.outcomes, v1::AuditEntry::Decision_Name(entry.decision()), unknown),
         {{"reason", access->reason()}});
+    // A review's outcome is what it found, not that it was allowed.
+    if (event == v1::AuditEntry::BREAK_GLASS_REVIEWED &&
+        entry.decision() == v1::AuditEntry::PERMIT &&
+        entry.review_verdict() != v1::AuditEntry::VERDICT_UNSPECIFIED) {
+      outcome = LookupText(catalogue.reviews, v1::AuditEntry::Verdict_Name(entry.review_verdict()),
+                           unknown);
+    }
     if (entry.decision() == v1::AuditEntry::PERMIT) {
       std::string categories;
       for (const std::string& category : entry.released_categories()) {

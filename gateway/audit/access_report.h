@@ -40,6 +40,7 @@ struct AccessReportCatalogue {
   Texts events;      // by AuditEntry.Event name; {record}
   Texts reasons;     // the explained reasons, and "other"
   Texts visibility;  // who may see the person's data now (visibility_text.h)
+  Texts reviews;     // what a break-glass review found, by AuditEntry.Verdict
 
   const std::string& Text(std::string_view key) const;
 };

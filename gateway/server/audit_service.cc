@@ -455,6 +455,61 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
   return absl::OkStatus();
 }
 
+absl::Status AuditService::DoReviewBreakGlass(const absl::StatusOr<Caller>& caller,
+                                              const v1::ReviewBreakGlassRequest& request,
+                                              v1::ReviewBreakGlassResponse* response) {
+  constexpr char kMethod[] = "ReviewBreakGlass";
+  constexpr size_t kMaxNote = 500;
+  const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
+  if (!scoped.ok()) return Refused(caller, kMethod, "", scoped.status());
+  if (request.verdict() != v1::AuditEntry::JUSTIFIED &&
+      request.verdict() != v1::AuditEntry::NOT_JUSTIFIED) {
+    return Refused(caller, kMethod, "",
+                   MakeError(absl::StatusCode::kInvalidArgument, "BAD_VERDICT",
+                             "verdict is JUSTIFIED or NOT_JUSTIFIED"));
+  }
+  if (request.note().size() > kMaxNote) {
+    return Refused(caller, kMethod, "",
+                   MakeError(absl::StatusCode::kInvalidArgument, "NOTE_TOO_LONG",
+                             "note is at most " + std::to_string(kMaxNote) + " bytes"));
+  }
+  // Out of scope, pruned or absent all look the same: no probing.
+  const auto no_such_entry = [&] {
+    return Refused(
+        caller, kMethod, "",
+        MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+                  "there is no break-glass entry " + std::to_string(request.index()) + " for you"));
+  };
+  if (request.index() == 0 || request.index() > services_.audit->LatestCheckpoint().size) {
+    return no_such_entry();
+  }
+  ASSIGN_OR_RETURN(std::optional<audit::StoredEntry> row, reader_->Entry(request.index()));
+  if (!row || row->pruned) return no_such_entry();
+  v1::AuditEntry reviewed;
+  if (!reviewed.ParseFromString(row->entry_bytes)) return Undecodable(request.index());
+  if (!scoped->Covers(reviewed)) return no_such_entry();
+  if (!reviewed.review_required()) {
+    return Refused(caller, kMethod, "",
+                   MakeError(absl::StatusCode::kFailedPrecondition, "NOT_BREAK_GLASS",
+                             "entry " + std::to_string(request.index()) +
+                                 " is not a break-glass access; only those are reviewed"));
+  }
+  // About the same person and record as the access, so it stands beside
+  // it in the person's report.
+  v1::AuditEntry review = ReadEntry(caller, kMethod, "", v1::AUDIT_REVIEW);
+  review.set_subject_pseudonym(reviewed.subject_pseudonym());
+  review.set_record_type(reviewed.record_type());
+  review.set_reviewed_index(request.index());
+  review.set_review_verdict(request.verdict());
+  RETURN_IF_ERROR(
+      audit_.Permit(std::move(review), "break-glass entry " + std::to_string(request.index()) +
+                                           " " + v1::AuditEntry::Verdict_Name(request.verdict()) +
+                                           (request.note().empty() ? "" : ": " + request.note())));
+  response->set_reviewed_index(request.index());
+  response->set_verdict(request.verdict());
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* context,
                                                       const v1::GetCheckpointRequest*,
                                                       v1::GetCheckpointResponse* response) {
@@ -499,6 +554,13 @@ grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
   });
 }
 
+grpc::ServerUnaryReactor* AuditService::ReviewBreakGlass(grpc::CallbackServerContext* context,
+                                                         const v1::ReviewBreakGlassRequest* request,
+                                                         v1::ReviewBreakGlassResponse* response) {
+  return RunUnary(services_.workers, context,
+                  [=, this] { return DoReviewBreakGlass(Identify(context), *request, response); });
+}
+
 void AuditService::ServeDecodedRequests() {
   MarkMethodRawCallback(0, DecodedHandler(this, &AuditService::GetCheckpoint, services_.workers,
                                           Refusal(services_, v1::AuditEntry::ADMIN,
@@ -521,6 +583,9 @@ void AuditService::ServeDecodedRequests() {
       5, DecodedHandler(this, &AuditService::GetSubjectAccessReport, services_.workers,
                         Refusal(services_, v1::AuditEntry::ADMIN,
                                 "/ketenpoort.v1.AuditService/GetSubjectAccessReport")));
+  MarkMethodRawCallback(6, DecodedHandler(this, &AuditService::ReviewBreakGlass, services_.workers,
+                                          Refusal(services_, v1::AuditEntry::ADMIN,
+                                                  "/ketenpoort.v1.AuditService/ReviewBreakGlass")));
 }
 
 }  // namespace ketenpoort::server

@@ -54,6 +54,9 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerUnaryReactor* GetSubjectAccessReport(grpc::CallbackServerContext* context,
                                                    const v1::SubjectAccessReportRequest* request,
                                                    v1::SubjectAccessReport* response) override;
+  grpc::ServerUnaryReactor* ReviewBreakGlass(grpc::CallbackServerContext* context,
+                                             const v1::ReviewBreakGlassRequest* request,
+                                             v1::ReviewBreakGlassResponse* response) override;
 
   // The pure operations, for tests and the reactors above.
   absl::Status DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
@@ -71,6 +74,9 @@ class AuditService final : public v1::AuditService::CallbackService {
   absl::Status DoGetSubjectAccessReport(const absl::StatusOr<Caller>& caller,
                                         const v1::SubjectAccessReportRequest& request,
                                         v1::SubjectAccessReport* response);
+  absl::Status DoReviewBreakGlass(const absl::StatusOr<Caller>& caller,
+                                  const v1::ReviewBreakGlassRequest& request,
+                                  v1::ReviewBreakGlassResponse* response);
 
  private:
   // Registers every unary method as a raw-bytes handler (decoded_call.h).

@@ -224,6 +224,68 @@ TEST_F(SubjectPortalTest, AReportSavedWithProofsVerifiesOfflineAndAnAlteredOneDo
       "not-a-report", [](nlohmann::json& r) { r.erase("checkpoint"); }, 2);
 }
 
+// A break-glass access and its review both reach the person's report; a
+// review is the reviewer's to make only for an access it may see.
+TEST_F(SubjectPortalTest, ABreakGlassReviewStandsInTheReportWithWhatItFound) {
+  v1::GetRecordRequest emergency;
+  emergency.set_subject_id(subject_);
+  emergency.set_record_type("coa.Koppeling");
+  emergency.set_purpose(v1::CONTINUITY_OF_CARE);
+  emergency.set_break_glass(true);
+  emergency.set_break_glass_justification("bewusteloos binnengebracht");
+  {
+    grpc::ClientContext context;
+    Prepare(context, {kGp, "huisarts", ""});
+    v1::GetRecordResponse record;
+    ASSERT_TRUE(
+        v1::DossierService::NewStub(Channel(kGp))->GetRecord(&context, emergency, &record).ok());
+  }
+  const uint64_t access = NewestIndex();
+  ASSERT_TRUE(EntryAt(access).review_required());
+
+  auto review = [&](const Who& who, uint64_t index, AuditEntry::Verdict verdict) {
+    v1::ReviewBreakGlassRequest request;
+    request.set_index(index);
+    request.set_verdict(verdict);
+    request.set_note("dossier nagelopen");
+    grpc::ClientContext context;
+    Prepare(context, who);
+    v1::ReviewBreakGlassResponse response;
+    return v1::AuditService::NewStub(Channel(who.partner))
+        ->ReviewBreakGlass(&context, request, &response);
+  };
+  const Who supervisor = {"autoriteit-persoonsgegevens", "", ""};
+  // Not the GP's privacy officer: as if there were no such entry.
+  EXPECT_EQ(ReasonOf(review({"fg-gemeente-woerden", "privacy_officer", ""}, access,
+                            AuditEntry::JUSTIFIED)),
+            "NO_SUCH_ENTRY");
+  EXPECT_EQ(ReasonOf(review(supervisor, access, AuditEntry::VERDICT_UNSPECIFIED)), "BAD_VERDICT");
+  EXPECT_EQ(ReasonOf(review(supervisor, 1, AuditEntry::JUSTIFIED)), "NOT_BREAK_GLASS");
+  EXPECT_EQ(ReasonOf(review(Portal(subject_), access, AuditEntry::JUSTIFIED)),
+            "AUDIT_READ_NOT_ENTITLED");
+  ASSERT_TRUE(review(supervisor, access, AuditEntry::NOT_JUSTIFIED).ok());
+  const AuditEntry reviewed = Newest();
+  EXPECT_EQ(reviewed.event(), AuditEntry::BREAK_GLASS_REVIEWED);
+  EXPECT_EQ(reviewed.reviewed_index(), access);
+  EXPECT_EQ(reviewed.review_verdict(), AuditEntry::NOT_JUSTIFIED);
+  EXPECT_EQ(reviewed.subject_pseudonym(), EntryAt(access).subject_pseudonym());
+
+  v1::SubjectAccessReport report;
+  ASSERT_TRUE(Report(Portal(subject_), subject_, &report).ok());
+  bool used = false, found = false;
+  for (const auto& line : report.accesses()) {
+    if (line.audit_index() == access) {
+      used = line.text().find("health or life seemed to be in danger") != std::string::npos;
+    }
+    if (line.audit_index() == reviewed.index()) {
+      found = line.kind() == "BREAK_GLASS_REVIEWED" &&
+              line.text().find("It was not right.") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(used) << "the emergency access, with its basis";
+  EXPECT_TRUE(found) << "the review, with what it found";
+}
+
 // A long report comes in pages; every page's proofs lead to the checkpoint
 // the first page carried, though the log grows between pages.
 TEST_F(SubjectPortalTest, EveryPageProvesAgainstTheFirstPagesCheckpoint) {

@@ -103,6 +103,8 @@ TEST_F(AccessReportTest, EveryKindOfLineReadsInEveryLanguage) {
         entry.set_event(static_cast<v1::AuditEntry::Event>(events->value(e)->number()));
         entry.set_decision(decision);
         entry.set_reason(decision == v1::AuditEntry::DENY ? "SOMETHING_NEW" : "");
+        // A review tells what it found, either way.
+        entry.set_review_verdict(e % 2 ? v1::AuditEntry::JUSTIFIED : v1::AuditEntry::NOT_JUSTIFIED);
         entry.set_record_type(record_types[entries.size() % record_types.size()]);
         entry.set_purpose(static_cast<v1::Purpose>(1 + entries.size() % 11));
         entry.clear_legal_basis();
