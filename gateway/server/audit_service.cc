@@ -487,7 +487,9 @@ absl::Status AuditService::DoReviewBreakGlass(const absl::StatusOr<Caller>& call
   if (!row || row->pruned) return no_such_entry();
   v1::AuditEntry reviewed;
   if (!reviewed.ParseFromString(row->entry_bytes)) return Undecodable(request.index());
-  if (!scoped->Covers(reviewed)) return no_such_entry();
+  // Only the organisation that made the access reviews it (or a
+  // supervisor); the source's officer sees it but does not judge it.
+  if (!scoped->all && reviewed.partner_id() != scoped->organisation) return no_such_entry();
   if (!reviewed.review_required()) {
     return Refused(caller, kMethod, "",
                    MakeError(absl::StatusCode::kFailedPrecondition, "NOT_BREAK_GLASS",

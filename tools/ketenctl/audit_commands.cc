@@ -514,10 +514,11 @@ int AuditCommands::RunVerifyReport() {
   std::ifstream in(report_file_, std::ios::binary);
   if (!in) return Fail("cannot read " + report_file_);
   const nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (report.is_discarded() || !report.is_object() ||
-      report.value("format", "") != "ketenpoort-access-report/1" ||
-      !report.contains("checkpoint") || !report["checkpoint"].is_string() ||
-      !report.contains("lines") || !report["lines"].is_array()) {
+  if (report.is_discarded() || !report.is_object() || !report.contains("format") ||
+      report["format"] != "ketenpoort-access-report/1" || !report.contains("tree_size") ||
+      !report["tree_size"].is_number_unsigned() || !report.contains("checkpoint") ||
+      !report["checkpoint"].is_string() || !report.contains("lines") ||
+      !report["lines"].is_array()) {
     return Fail(report_file_ + " is not a report saved with `ketenctl audit report --with-proofs`");
   }
   auto signed_at = key->Open(report["checkpoint"].get<std::string>());
@@ -527,7 +528,7 @@ int AuditCommands::RunVerifyReport() {
     return 1;
   }
   std::vector<std::string> problems;
-  if (report.value("tree_size", uint64_t{0}) != signed_at->size) {
+  if (report["tree_size"].get<uint64_t>() != signed_at->size) {
     problems.push_back("the report says it was read at another tree size than its checkpoint");
   }
   uint64_t previous = 0;
