@@ -41,10 +41,13 @@ absl::Status DeniedToSender(const policy::Decision& decision, const std::string&
 
 void AuditThenFail(audit::AuditLog& log, v1::AuditEntry entry, absl::Status error,
                    std::function<void(absl::Status)> done) {
-  log.Append(std::move(entry),
-             [error = std::move(error), done = std::move(done)](absl::StatusOr<uint64_t> index) {
-               done(index.ok() ? error : AuditUnavailable(index.status()));
-             });
+  // The error is moved out, not copied: the writer thread destroys this
+  // callback after it returns, and a status shared by reference count across
+  // threads is released there in libabsl code that TSan cannot see.
+  log.Append(std::move(entry), [error = std::move(error),
+                                done = std::move(done)](absl::StatusOr<uint64_t> index) mutable {
+    done(index.ok() ? std::move(error) : AuditUnavailable(index.status()));
+  });
 }
 
 }  // namespace ketenpoort::server

@@ -117,7 +117,7 @@ class GetRecordHandlerTest : public ::testing::Test {
     const GetRecordHandler handler(services_);
     handler.Handle(policies_->Current(), caller, request,
                    std::chrono::system_clock::now() + std::chrono::seconds(10), response,
-                   [&done](absl::Status status) { done.set_value(status); });
+                   [&done](absl::Status status) { done.set_value(std::move(status)); });
     return done.get_future().get();
   }
 
