@@ -206,10 +206,17 @@ absl::Status AuditService::Refused(const absl::StatusOr<Caller>& caller, const s
   return audit_.Refuse(ReadEntry(caller, method, subject_id, v1::AUDIT_REVIEW), error);
 }
 
+absl::Status AuditService::AuditedRefusal(const absl::StatusOr<Caller>& caller,
+                                          const std::string& method, std::string_view subject_id,
+                                          absl::Status outcome) const {
+  if (outcome.ok() || IsAuditFailure(outcome)) return outcome;
+  return Refused(caller, method, subject_id, outcome);
+}
+
 absl::Status AuditService::DoGetCheckpoint(const absl::StatusOr<Caller>& caller,
                                            v1::GetCheckpointResponse* response) {
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
-    return Refused(caller, "GetCheckpoint", "", unknown);
+    return unknown;
   }
   const audit::StoredCheckpoint head = services_.audit->LatestCheckpoint();
   if (head.size == 0) {
@@ -227,7 +234,7 @@ absl::Status AuditService::DoGetInclusionProof(const absl::StatusOr<Caller>& cal
                                                const v1::GetInclusionProofRequest& request,
                                                v1::GetInclusionProofResponse* response) {
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
-    return Refused(caller, "GetInclusionProof", "", unknown);
+    return unknown;
   }
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   const uint64_t size = request.tree_size() == 0 ? latest : request.tree_size();
@@ -254,7 +261,7 @@ absl::Status AuditService::DoGetConsistencyProof(const absl::StatusOr<Caller>& c
                                                  const v1::GetConsistencyProofRequest& request,
                                                  v1::GetConsistencyProofResponse* response) {
   if (absl::Status unknown = RequireKnownPartner(caller); !unknown.ok()) {
-    return Refused(caller, "GetConsistencyProof", "", unknown);
+    return unknown;
   }
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   const uint64_t new_size = request.new_size() == 0 ? latest : request.new_size();
@@ -279,7 +286,7 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
                                       const v1::GetEntryRequest& request,
                                       v1::GetEntryResponse* response) {
   const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
-  if (!scoped.ok()) return Refused(caller, "GetEntry", "", scoped.status());
+  if (!scoped.ok()) return scoped.status();
   const ReadScope& scope = *scoped;
   const uint64_t latest = services_.audit->LatestCheckpoint().size;
   if (request.index() == 0 || request.index() > latest) {
@@ -299,9 +306,8 @@ absl::Status AuditService::DoGetEntry(const absl::StatusOr<Caller>& caller,
   // the attempt is recorded. A pruned entry no longer says whose it was: only
   // a reader of every entry gets it.
   if (row->pruned ? !scope.all : !scope.Covers(entry)) {
-    return Refused(caller, "GetEntry", "",
-                   MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
-                             "there is no entry " + std::to_string(request.index()) + " for you"));
+    return MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+                     "there is no entry " + std::to_string(request.index()) + " for you");
   }
   // Reading an entry about a person is a use of their data: it shows in
   // their access report.
@@ -320,7 +326,7 @@ absl::Status AuditService::DoQuery(const absl::StatusOr<Caller>& caller,
                                    const v1::AuditQueryRequest& request,
                                    v1::AuditQueryResponse* response) {
   const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
-  if (!scoped.ok()) return Refused(caller, "Query", request.subject_id(), scoped.status());
+  if (!scoped.ok()) return scoped.status();
   const ReadScope& scope = *scoped;
   ASSIGN_OR_RETURN(const PageToken token, DecodePageToken(request.page_token()));
   if (request.page_size() > kMaxPageSize) {
@@ -377,7 +383,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
                                                     v1::SubjectAccessReport* response) {
   const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts, request.subject_id());
   if (!scoped.ok()) {
-    return Refused(caller, "GetSubjectAccessReport", request.subject_id(), scoped.status());
+    return scoped.status();
   }
   const ReadScope& scope = *scoped;
   RETURN_IF_ERROR(validate::ValidateSubjectId(request.subject_id()));
@@ -415,11 +421,7 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
       decoded = Undecodable(row.index);
       return false;
     }
-    if (AboutThePerson(pseudonyms, entry) && scope.Covers(entry) &&
-        (entry.kind() == v1::AuditEntry::ACCESS || entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
-         entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
-         entry.kind() == v1::AuditEntry::HANDOVER || entry.purpose() == v1::AUDIT_REVIEW ||
-         entry.purpose() == v1::SUBJECT_ACCESS)) {
+    if (AboutThePerson(pseudonyms, entry) && scope.Covers(entry) && audit::IsReportedEntry(entry)) {
       accesses.push_back(entry);
       if (request.with_proofs()) entry_bytes.push_back(row.entry_bytes);
     }
@@ -447,7 +449,10 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
       line.set_entry_bytes(std::move(entry_bytes[i]));
       for (const audit::merkle::Hash& hash : proofs[i]) line.add_inclusion_proof(HashBytes(hash));
     }
-    if (token.after == 0 && head.size == size) response->set_checkpoint(head.note);
+    if (token.after == 0 && head.size == size) {
+      response->set_checkpoint(head.note);
+      for (const std::string& pseudonym : pseudonyms) response->add_subject_pseudonyms(pseudonym);
+    }
   }
   if (covered < size) {
     response->set_next_page_token(EncodePageToken({.after = covered, .tree_size = size}));
@@ -461,24 +466,21 @@ absl::Status AuditService::DoReviewBreakGlass(const absl::StatusOr<Caller>& call
   constexpr char kMethod[] = "ReviewBreakGlass";
   constexpr size_t kMaxNote = 500;
   const absl::StatusOr<ReadScope> scoped = ScopeOf(caller, *services_.facts);
-  if (!scoped.ok()) return Refused(caller, kMethod, "", scoped.status());
+  if (!scoped.ok()) return scoped.status();
   if (request.verdict() != v1::AuditEntry::JUSTIFIED &&
       request.verdict() != v1::AuditEntry::NOT_JUSTIFIED) {
-    return Refused(caller, kMethod, "",
-                   MakeError(absl::StatusCode::kInvalidArgument, "BAD_VERDICT",
-                             "verdict is JUSTIFIED or NOT_JUSTIFIED"));
+    return MakeError(absl::StatusCode::kInvalidArgument, "BAD_VERDICT",
+                     "verdict is JUSTIFIED or NOT_JUSTIFIED");
   }
   if (request.note().size() > kMaxNote) {
-    return Refused(caller, kMethod, "",
-                   MakeError(absl::StatusCode::kInvalidArgument, "NOTE_TOO_LONG",
-                             "note is at most " + std::to_string(kMaxNote) + " bytes"));
+    return MakeError(absl::StatusCode::kInvalidArgument, "NOTE_TOO_LONG",
+                     "note is at most " + std::to_string(kMaxNote) + " bytes");
   }
   // Out of scope, pruned or absent all look the same: no probing.
   const auto no_such_entry = [&] {
-    return Refused(
-        caller, kMethod, "",
-        MakeError(absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
-                  "there is no break-glass entry " + std::to_string(request.index()) + " for you"));
+    return MakeError(
+        absl::StatusCode::kNotFound, "NO_SUCH_ENTRY",
+        "there is no break-glass entry " + std::to_string(request.index()) + " for you");
   };
   if (request.index() == 0 || request.index() > services_.audit->LatestCheckpoint().size) {
     return no_such_entry();
@@ -491,10 +493,9 @@ absl::Status AuditService::DoReviewBreakGlass(const absl::StatusOr<Caller>& call
   // supervisor); the source's officer sees it but does not judge it.
   if (!scoped->all && reviewed.partner_id() != scoped->organisation) return no_such_entry();
   if (!reviewed.review_required()) {
-    return Refused(caller, kMethod, "",
-                   MakeError(absl::StatusCode::kFailedPrecondition, "NOT_BREAK_GLASS",
-                             "entry " + std::to_string(request.index()) +
-                                 " is not a break-glass access; only those are reviewed"));
+    return MakeError(absl::StatusCode::kFailedPrecondition, "NOT_BREAK_GLASS",
+                     "entry " + std::to_string(request.index()) +
+                         " is not a break-glass access; only those are reviewed");
   }
   // About the same person and record as the access, so it stands beside
   // it in the person's report.
@@ -515,52 +516,69 @@ absl::Status AuditService::DoReviewBreakGlass(const absl::StatusOr<Caller>& call
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* context,
                                                       const v1::GetCheckpointRequest*,
                                                       v1::GetCheckpointResponse* response) {
-  return RunUnary(services_.workers, context,
-                  [=, this] { return DoGetCheckpoint(Identify(context), response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "GetCheckpoint", "", DoGetCheckpoint(caller, response));
+  });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* context, const v1::GetInclusionProofRequest* request,
     v1::GetInclusionProofResponse* response) {
-  return RunUnary(services_.workers, context,
-                  [=, this] { return DoGetInclusionProof(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "GetInclusionProof", "",
+                          DoGetInclusionProof(caller, *request, response));
+  });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::GetConsistencyProofResponse* response) {
   return RunUnary(services_.workers, context, [=, this] {
-    return DoGetConsistencyProof(Identify(context), *request, response);
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "GetConsistencyProof", "",
+                          DoGetConsistencyProof(caller, *request, response));
   });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetEntry(grpc::CallbackServerContext* context,
                                                  const v1::GetEntryRequest* request,
                                                  v1::GetEntryResponse* response) {
-  return RunUnary(services_.workers, context,
-                  [=, this] { return DoGetEntry(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "GetEntry", "", DoGetEntry(caller, *request, response));
+  });
 }
 
 grpc::ServerUnaryReactor* AuditService::Query(grpc::CallbackServerContext* context,
                                               const v1::AuditQueryRequest* request,
                                               v1::AuditQueryResponse* response) {
-  return RunUnary(services_.workers, context,
-                  [=, this] { return DoQuery(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "Query", request->subject_id(),
+                          DoQuery(caller, *request, response));
+  });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetSubjectAccessReport(
     grpc::CallbackServerContext* context, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReport* response) {
   return RunUnary(services_.workers, context, [=, this] {
-    return DoGetSubjectAccessReport(Identify(context), *request, response);
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "GetSubjectAccessReport", request->subject_id(),
+                          DoGetSubjectAccessReport(caller, *request, response));
   });
 }
 
 grpc::ServerUnaryReactor* AuditService::ReviewBreakGlass(grpc::CallbackServerContext* context,
                                                          const v1::ReviewBreakGlassRequest* request,
                                                          v1::ReviewBreakGlassResponse* response) {
-  return RunUnary(services_.workers, context,
-                  [=, this] { return DoReviewBreakGlass(Identify(context), *request, response); });
+  return RunUnary(services_.workers, context, [=, this] {
+    const absl::StatusOr<Caller> caller = Identify(context);
+    return AuditedRefusal(caller, "ReviewBreakGlass", "",
+                          DoReviewBreakGlass(caller, *request, response));
+  });
 }
 
 void AuditService::ServeDecodedRequests() {

@@ -91,6 +91,11 @@ class AuditService final : public v1::AuditService::CallbackService {
   // Records a refused read, then returns `error` (or AUDIT_UNAVAILABLE).
   absl::Status Refused(const absl::StatusOr<Caller>& caller, const std::string& method,
                        std::string_view subject_id, const absl::Status& error) const;
+  // Every call's refusal is recorded here, once, whatever refused it (scope,
+  // bad input, a store error): the Do* methods only return their error. An
+  // audit failure is passed on as it is: it could not be recorded anyway.
+  absl::Status AuditedRefusal(const absl::StatusOr<Caller>& caller, const std::string& method,
+                              std::string_view subject_id, absl::Status outcome) const;
 
   GatewayServices services_;
   CallAudit audit_;

@@ -19,6 +19,7 @@
 #include "ketenpoort/v1/dossier.grpc.pb.h"
 #include "ketenpoort/v1/relationship.grpc.pb.h"
 #include "tests/support/audit_fixture.h"
+#include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
 
@@ -188,10 +189,12 @@ TEST_F(AuditServiceTest, CheckpointsAndProofsVerifyWithThePinnedKey) {
 TEST_F(AuditServiceTest, ProofRequestsOutsideTheTreeAreClearErrors) {
   auto stub = AuditAs("gemeente-woerden");
   const uint64_t size = Checkpoint().tree_size();
+  uint64_t size_after = size;
   for (auto [index, tree_size, code, reason] :
        std::vector<std::tuple<uint64_t, uint64_t, grpc::StatusCode, std::string>>{
            {0, 0, grpc::StatusCode::INVALID_ARGUMENT, "BAD_INDEX"},
-           {size + 1, 0, grpc::StatusCode::OUT_OF_RANGE, "BEYOND_TREE"},
+           // Each refusal is audited, so the tree grows by one per request.
+           {size + 100, 0, grpc::StatusCode::OUT_OF_RANGE, "BEYOND_TREE"},
            {1, size + 100, grpc::StatusCode::OUT_OF_RANGE, "BEYOND_TREE"}}) {
     v1::GetInclusionProofRequest request;
     request.set_index(index);
@@ -202,6 +205,7 @@ TEST_F(AuditServiceTest, ProofRequestsOutsideTheTreeAreClearErrors) {
     grpc::Status status = stub->GetInclusionProof(&context, request, &proof);
     EXPECT_EQ(status.error_code(), code) << index;
     EXPECT_EQ(ReasonOf(status), reason) << index;
+    EXPECT_EQ(Checkpoint().tree_size(), ++size_after) << "the refusal is audited";
   }
 }
 
@@ -396,6 +400,13 @@ TEST_F(AuditServiceTest, ALongHistoryComesInPagesThatTogetherHoldEveryLine) {
   const grpc::Status refused = stub->GetSubjectAccessReport(&context, too_large, &report);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ReasonOf(refused), "PAGE_TOO_LARGE");
+  // Bad input is a refusal like any other: it is audited, and the person
+  // sees in their report that someone asked.
+  const v1::AuditEntry audited = testing::ReadAuditEntry(dir_.File("audit.db"));
+  EXPECT_EQ(audited.decision(), v1::AuditEntry::INVALID);
+  EXPECT_EQ(audited.reason(), "PAGE_TOO_LARGE");
+  EXPECT_EQ(audited.method(), "/ketenpoort.v1.AuditService/GetSubjectAccessReport");
+  EXPECT_FALSE(audited.subject_pseudonym().empty());
   for (const std::string& forged :
        {std::string("bm90LWEtdG9rZW4="), std::string("YWZ0ZXI6MTpzaXplOjk5OTk5OTk5")}) {
     v1::SubjectAccessReportRequest request;
