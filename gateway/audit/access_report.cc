@@ -64,6 +64,9 @@ const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlacehol
       {"visibility.later", {"who", "record", "categories", "why", "from", "until"}},
       {"visibility.why", {"purpose", "legal_basis"}},
       {"visibility.with_permission", {"who", "record", "categories", "purpose"}},
+      {"visibility.with_permission_until", {"who", "record", "categories", "purpose", "until"}},
+      {"visibility.with_permission_later",
+       {"who", "record", "categories", "purpose", "from", "until"}},
       {"visibility.objected", {"who", "record", "categories"}},
       {"visibility.emergency", {"who", "record", "categories"}},
   };
@@ -205,12 +208,12 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
   ASSIGN_OR_RETURN(catalogue.reasons, LoadMap(file, "reasons", reasons, true, shapes));
   ASSIGN_OR_RETURN(catalogue.reviews,
                    LoadMap(file, "reviews", {"JUSTIFIED", "NOT_JUSTIFIED"}, true, shapes));
-  ASSIGN_OR_RETURN(
-      catalogue.visibility,
-      LoadMap(file, "visibility",
-              {"title", "introduction", "nobody", "now", "now_until", "later", "why",
-               "with_permission", "objected", "emergency", "yourself", "audit_readers", "closing"},
-              true, shapes));
+  ASSIGN_OR_RETURN(catalogue.visibility,
+                   LoadMap(file, "visibility",
+                           {"title", "introduction", "nobody", "now", "now_until", "later", "why",
+                            "with_permission", "with_permission_until", "with_permission_later",
+                            "objected", "emergency", "yourself", "audit_readers", "closing"},
+                           true, shapes));
   return loaded;
 }
 
@@ -385,6 +388,13 @@ const std::vector<std::string>& ExplainedReasons() {
       "NOT_THE_SOURCE",
   };
   return *reasons;
+}
+
+bool IsReportedEntry(const v1::AuditEntry& entry) {
+  return entry.kind() == v1::AuditEntry::ACCESS || entry.kind() == v1::AuditEntry::CONSENT_CHANGE ||
+         entry.kind() == v1::AuditEntry::RELATIONSHIP_CHANGE ||
+         entry.kind() == v1::AuditEntry::HANDOVER || entry.purpose() == v1::AUDIT_REVIEW ||
+         entry.purpose() == v1::SUBJECT_ACCESS;
 }
 
 v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogue,

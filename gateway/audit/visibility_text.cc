@@ -41,7 +41,9 @@ std::string_view TextKey(const policy::VisibleRecord& record) {
     case policy::Reach::kEmergency:
       return "emergency";
     case policy::Reach::kWithPermission:
-      return "with_permission";
+      return record.from_day    ? "with_permission_later"
+             : record.until_day ? "with_permission_until"
+                                : "with_permission";
     case policy::Reach::kObjected:
       return "objected";
   }

@@ -1,12 +1,14 @@
 // Who may see one person's data now, and why (the person's "what can be
 // seen now" at the subject portal, issue 24).
 //
-// Every rule of the policy set is asked, for every partner it can name,
-// with the person's facts today: the same checks Decide runs
-// (PolicySet::CheckRule), so the list cannot promise more or less than
-// the gateway does. A rule that fails only on consent says what the
-// person's permission would open, or what their objection closes; a rule
-// whose move window has not begun says from when.
+// For every partner, record type, purpose and role, the rules are walked
+// as Decide walks them (the policy set's order, PolicySet::CheckRule), and
+// what the first permitting rule releases is what the list says: it cannot
+// promise more or less than the gateway does. The rules that fail only on
+// consent before it say what the person's permission would open, or what
+// their objection closes; a move window that has not begun is walked as on
+// its first day, and says from when. Roles that may see the same are told
+// together.
 //
 // Not listed: the person themself (own access), counts without names
 // (STATISTICS), and who checks the audit log; the text says those apart.
@@ -43,9 +45,9 @@ struct VisibleRecord {
   std::optional<int64_t> until_day;
 };
 
-// In order of reach, then partner and record type. Per partner, record
-// type and purpose, a category that may be seen now is not listed again
-// as needing permission or as objected to.
+// In order of reach, then partner and record type. Per role, a category
+// that may be seen now is not listed again as needing permission or as
+// objected to.
 std::vector<VisibleRecord> WhoMaySee(const PolicySet& policy, const Facts& facts,
                                      std::string_view subject_id, int64_t today);
 

@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "gateway/audit/visibility_text.h"
 #include "gateway/common/civil_date.h"
 #include "gateway/consent/consent_matcher.h"
 #include "gateway/policy/fixed_facts.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
 
 namespace ketenpoort::policy {
@@ -176,6 +179,28 @@ TEST(VisibilityTest, SaysNeitherMoreNorLessThanDecide) {
         emergency || Find(lines, Reach::kNow, line.partner->id, line.record_type) != nullptr;
     EXPECT_EQ(permitted, seen_now)
         << line.partner->id << " " << line.record_type << " " << static_cast<int>(line.reach);
+    if (line.reach != Reach::kNow && !emergency) continue;
+    // For each role it names, exactly what the rule Decide picks releases.
+    std::vector<std::string> roles = line.actor_roles;
+    if (roles.empty()) roles.push_back("");
+    for (const std::string& named : roles) {
+      const Decision decision = set->Decide({.partner = line.partner,
+                                             .actor_role = named,
+                                             .purpose = line.purpose,
+                                             .record_type = line.record_type,
+                                             .subject_id = "2000000001",
+                                             .authenticated_subject = "",
+                                             .today = kToday,
+                                             .break_glass = emergency,
+                                             .facts = &facts,
+                                             .scope = Scope::kPerson});
+      ASSERT_TRUE(decision.permit) << line.partner->id << " " << named;
+      std::vector<std::string> released = decision.rule->released_categories;
+      std::vector<std::string> said = line.categories;
+      std::sort(released.begin(), released.end());
+      std::sort(said.begin(), said.end());
+      EXPECT_EQ(said, released) << line.partner->id << " " << named << " " << line.record_type;
+    }
   }
   for (const auto& rule : set->rules()) {
     if (rule->purpose == v1::STATISTICS || rule->conditions.requester_is_subject) continue;
@@ -189,6 +214,54 @@ TEST(VisibilityTest, SaysNeitherMoreNorLessThanDecide) {
           << partner.id << " may see " << rule->record_type << " by " << rule->id;
     }
   }
+}
+
+// Decide releases what the first permitting rule releases, and a later
+// rule that would release more is not what the list says; a consent rule
+// before it is what the person's permission would open.
+TEST(VisibilityTest, TheFirstPermittingRuleIsWhatIsSeen) {
+  testing::TempDir dir;
+  std::filesystem::copy_file(testing::PoliciesDir() + "/partners.yaml", dir.File("partners.yaml"));
+  dir.Write("work.yaml", R"(rules:
+  - id: with-consent-more
+    requester: {partner_type: gemeente}
+    actor_roles: [werkconsulent]
+    purpose: WORK_REINTEGRATION
+    record_type: noa.Assessment
+    legal_basis: {kind: consent}
+    conditions: {linked_to_requester_municipality: true}
+    release: [{field: language_levels}, {field: work_experience}]
+  - id: statutory-less
+    requester: {partner_type: gemeente}
+    actor_roles: [werkconsulent]
+    purpose: WORK_REINTEGRATION
+    record_type: noa.Assessment
+    legal_basis: {kind: statutory, law: "Participatiewet art. 7"}
+    conditions: {linked_to_requester_municipality: true}
+    release: [{field: language_levels}]
+  - id: statutory-never-reached
+    requester: {partner_type: gemeente}
+    actor_roles: [werkconsulent]
+    purpose: WORK_REINTEGRATION
+    record_type: noa.Assessment
+    legal_basis: {kind: statutory, law: "Participatiewet art. 7"}
+    conditions: {linked_to_requester_municipality: true}
+    release: [{field: language_levels}, {field: education}]
+)");
+  auto set = PolicySet::LoadDirectory(dir.path().string(), records::RecordCatalog::Builtin());
+  ASSERT_TRUE(set.ok()) << set.status();
+  const FixedFacts facts = MovingIn(7);
+  const auto lines = WhoMaySee(**set, facts, "2000000001", kToday);
+  const VisibleRecord* sees = Find(lines, Reach::kNow, "gemeente-woerden", "noa.Assessment");
+  ASSERT_NE(sees, nullptr);
+  EXPECT_EQ(sees->categories, std::vector<std::string>{"LANGUAGE"})
+      << "what the second rule releases, not the third's as well";
+  EXPECT_EQ(sees->legal_basis.kind, LegalBasisKind::kStatutory);
+  const VisibleRecord* asks =
+      Find(lines, Reach::kWithPermission, "gemeente-woerden", "noa.Assessment");
+  ASSERT_NE(asks, nullptr);
+  EXPECT_EQ(asks->categories, std::vector<std::string>{"WORK"});
+  EXPECT_EQ(asks->legal_basis.kind, LegalBasisKind::kConsent);
 }
 
 TEST(VisibilityTest, EveryKindOfLineReadsInEveryLanguage) {
@@ -206,9 +279,21 @@ TEST(VisibilityTest, EveryKindOfLineReadsInEveryLanguage) {
   for (VisibleRecord& line : WhoMaySee(*set, later, "2000000001", kToday)) {
     lines.push_back(std::move(line));
   }
+  for (VisibleRecord& line : WhoMaySee(*set, MovingIn(100), "2000000001", kToday)) {
+    lines.push_back(std::move(line));
+  }
   std::set<Reach> reaches;
-  for (const VisibleRecord& line : lines) reaches.insert(line.reach);
+  // With permission: from a day to come, until a day, or open-ended.
+  std::set<std::pair<bool, bool>> permission_dates;
+  for (const VisibleRecord& line : lines) {
+    reaches.insert(line.reach);
+    if (line.reach == Reach::kWithPermission) {
+      permission_dates.insert({line.from_day.has_value(), line.until_day.has_value()});
+    }
+  }
   EXPECT_EQ(reaches.size(), 5u) << "a reach without a line in this test";
+  EXPECT_TRUE(permission_dates.count({true, true})) << "no line with permission from a day";
+  EXPECT_TRUE(permission_dates.count({false, true})) << "no line with permission until a day";
   for (const std::string& language : (*catalogues)->Languages()) {
     const audit::AccessReportCatalogue& catalogue = *(*catalogues)->Find(language);
     const v1::WhoMaySeeResponse said = audit::RenderVisibility(catalogue, lines, 0);
