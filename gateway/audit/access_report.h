@@ -79,6 +79,11 @@ std::string TidyText(const std::string& text);
 // The date in the Netherlands (CET/CEST) at that moment, YYYY-MM-DD.
 std::string DutchDate(int64_t unix_micros);
 
+// Whether an entry about the person is a line of their report: what was
+// done with their data, their consents and relationships, hand-overs, and
+// reads of the log about them (a review, a report).
+bool IsReportedEntry(const v1::AuditEntry& entry);
+
 // Renders the report from the person's entries, oldest first. `now` is
 // shown in the introduction.
 v1::SubjectAccessReport RenderAccessReport(const AccessReportCatalogue& catalogue,

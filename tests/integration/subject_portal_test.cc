@@ -82,7 +82,8 @@ class SubjectPortalTest : public testing::PartnerCallsTest {
   testing::ExitResult VerifyReport(const std::string& file) {
     return testing::RunToExit(testing::KetenctlBinary(),
                               {"audit", "verify-report", "--report", file, "--signing-key",
-                               testing::CertsDir() + "/checkpoint.key"});
+                               testing::CertsDir() + "/checkpoint.key", "--messages",
+                               testing::PoliciesDir() + "/messages"});
   }
   static std::string Read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -190,8 +191,13 @@ TEST_F(SubjectPortalTest, AReportSavedWithProofsVerifiesOfflineAndAnAlteredOneDo
   const nlohmann::json report = nlohmann::json::parse(Read(saved));
   ASSERT_GE(report["lines"].size(), 3u);  // koppeling, a permitted and a refused read
   EXPECT_EQ(report["language"], "ti");
+  ASSERT_EQ(report["subject_pseudonyms"].size(), 1u);
   const testing::ExitResult verified = VerifyReport(saved);
   EXPECT_EQ(verified.exit_code, 0) << verified.stderr_text;
+  // (stderr_text holds both of its output streams.)
+  EXPECT_NE(verified.stderr_text.find("does not prove that no entry was left out"),
+            std::string::npos)
+      << verified.stderr_text;
 
   // Each way of altering it is caught.
   // Exit 1: a report that does not match the log; 2: not a report at all.
@@ -210,6 +216,24 @@ TEST_F(SubjectPortalTest, AReportSavedWithProofsVerifiesOfflineAndAnAlteredOneDo
   altered("other-organisation",
           [](nlohmann::json& r) { r["lines"][1]["organisation"] = "Gemeente Utrecht"; });
   altered("other-event", [](nlohmann::json& r) { r["lines"][1]["kind"] = "LISTED"; });
+  // The words are checked against the entry, re-rendered in its language.
+  altered("other-text", [](nlohmann::json& r) {
+    r["lines"][1]["text"] = r["lines"][0]["text"].get<std::string>();
+  });
+  altered("other-language", [](nlohmann::json& r) { r["language"] = "en"; });
+  // The entries must be about the report's person.
+  altered("other-person", [](nlohmann::json& r) {
+    std::string pseudonym = r["subject_pseudonyms"][0];
+    pseudonym[0] = pseudonym[0] == 'a' ? 'b' : 'a';
+    r["subject_pseudonyms"][0] = pseudonym;
+  });
+  altered(
+      "three-people",
+      [](nlohmann::json& r) {
+        r["subject_pseudonyms"].push_back("ab");
+        r["subject_pseudonyms"].push_back("cd");
+      },
+      2);
   altered("moved-line", [](nlohmann::json& r) { std::swap(r["lines"][0], r["lines"][1]); });
   altered("repeated-line", [](nlohmann::json& r) { r["lines"].push_back(r["lines"][0]); });
   altered("other-entry",

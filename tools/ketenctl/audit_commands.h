@@ -38,6 +38,8 @@ class AuditCommands {
   CLI::App* verify_report_ = nullptr;
   bool with_proofs_ = false;  // report: keep entries and proofs, as JSON
   std::string report_file_;   // verify-report: the saved report
+  // verify-report: the catalogues the lines were rendered with.
+  std::string messages_dir_ = "policies/messages";
 
   std::string db_;
   std::string verifier_key_text_;
