@@ -79,6 +79,11 @@ std::string TidyText(const std::string& text);
 // The date in the Netherlands (CET/CEST) at that moment, YYYY-MM-DD.
 std::string DutchDate(int64_t unix_micros);
 
+// The checkpoint a report with proofs carries names its person in one
+// extension line per pseudonym: "<this> <hex pseudonym>", signed with the
+// log's key, so the lines can be checked to be about them.
+inline constexpr std::string_view kReportSubjectExtension = "ketenpoort-report-subject";
+
 // Whether an entry about the person is a line of their report: what was
 // done with their data, their consents and relationships, hand-overs, and
 // reads of the log about them (a review, a report).

@@ -299,7 +299,8 @@ absl::Status AuditLog::LoadTree() {
       return Inconsistent("the stored tree's root differs from the signed root");
     }
     if (checkpoint->note.rfind(
-            FormatCheckpointBody({signer_.origin(), checkpoint->size, checkpoint->root}), 0) != 0) {
+            FormatCheckpointBody({signer_.origin(), checkpoint->size, checkpoint->root, {}}), 0) !=
+        0) {
       return Inconsistent("the last checkpoint note is not this log's");
     }
   }

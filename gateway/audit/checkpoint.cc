@@ -41,8 +41,10 @@ bool NextLine(std::string_view& text, std::string_view* line) {
 }  // namespace
 
 std::string FormatCheckpointBody(const Checkpoint& checkpoint) {
-  return checkpoint.origin + "\n" + std::to_string(checkpoint.size) + "\n" +
-         crypto::Base64Encode(crypto::AsBytes(checkpoint.root)) + "\n";
+  std::string body = checkpoint.origin + "\n" + std::to_string(checkpoint.size) + "\n" +
+                     crypto::Base64Encode(crypto::AsBytes(checkpoint.root)) + "\n";
+  for (const std::string& line : checkpoint.extensions) body += line + "\n";
+  return body;
 }
 
 absl::StatusOr<Checkpoint> ParseCheckpointBody(std::string_view body) {
@@ -61,6 +63,11 @@ absl::StatusOr<Checkpoint> ParseCheckpointBody(std::string_view body) {
   auto hash = crypto::Base64Decode(root);
   if (!hash.ok() || hash->size() != 32) return Malformed("root is not a base64 SHA-256 hash");
   std::copy(hash->begin(), hash->end(), checkpoint.root.begin());
+  std::string_view extension;
+  while (NextLine(body, &extension)) {
+    if (extension.empty()) return Malformed("has an empty extension line");
+    checkpoint.extensions.emplace_back(extension);
+  }
   return checkpoint;
 }
 
@@ -72,8 +79,9 @@ std::string CheckpointSigner::VerifierKey() const {
          crypto::Base64Encode(std::string(1, kEd25519Type) + key_.PublicKey());
 }
 
-std::string CheckpointSigner::Sign(uint64_t size, const merkle::Hash& root) const {
-  const std::string body = FormatCheckpointBody({origin_, size, root});
+std::string CheckpointSigner::Sign(uint64_t size, const merkle::Hash& root,
+                                   const std::vector<std::string>& extensions) const {
+  const std::string body = FormatCheckpointBody({origin_, size, root, extensions});
   return body + "\n" + kEmDashSpace + origin_ + " " +
          crypto::Base64Encode(key_id_ + key_.Sign(body)) + "\n";
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gateway/audit/merkle.h"
@@ -27,10 +28,13 @@ struct Checkpoint {
   std::string origin;
   uint64_t size = 0;
   merkle::Hash root{};
+  // C2SP extension lines after the root, each without its newline: what
+  // the signer states along with the tree (an access report's person).
+  std::vector<std::string> extensions;
 };
 
 std::string FormatCheckpointBody(const Checkpoint& checkpoint);
-// INVALID_ARGUMENT with what is wrong; extension lines are allowed and ignored.
+// INVALID_ARGUMENT with what is wrong; extension lines are kept, not judged.
 absl::StatusOr<Checkpoint> ParseCheckpointBody(std::string_view body);
 
 class CheckpointSigner {
@@ -39,8 +43,10 @@ class CheckpointSigner {
 
   const std::string& origin() const { return origin_; }
   std::string VerifierKey() const;
-  // The signed note for the tree of `size` leaves with `root`.
-  std::string Sign(uint64_t size, const merkle::Hash& root) const;
+  // The signed note for the tree of `size` leaves with `root`, and the
+  // `extensions` lines (non-empty, printable, no newline) after it.
+  std::string Sign(uint64_t size, const merkle::Hash& root,
+                   const std::vector<std::string>& extensions = {}) const;
 
  private:
   std::string origin_;

@@ -450,8 +450,13 @@ absl::Status AuditService::DoGetSubjectAccessReport(const absl::StatusOr<Caller>
       for (const audit::merkle::Hash& hash : proofs[i]) line.add_inclusion_proof(HashBytes(hash));
     }
     if (token.after == 0 && head.size == size) {
-      response->set_checkpoint(head.note);
-      for (const std::string& pseudonym : pseudonyms) response->add_subject_pseudonyms(pseudonym);
+      // The head checkpoint, with the person's pseudonyms signed into it.
+      std::vector<std::string> extensions;
+      for (const std::string& pseudonym : pseudonyms) {
+        response->add_subject_pseudonyms(pseudonym);
+        extensions.push_back(std::string(audit::kReportSubjectExtension) + " " + pseudonym);
+      }
+      response->set_checkpoint(services_.audit->signer().Sign(head.size, head.root, extensions));
     }
   }
   if (covered < size) {

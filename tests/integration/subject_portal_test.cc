@@ -227,13 +227,36 @@ TEST_F(SubjectPortalTest, AReportSavedWithProofsVerifiesOfflineAndAnAlteredOneDo
     pseudonym[0] = pseudonym[0] == 'a' ? 'b' : 'a';
     r["subject_pseudonyms"][0] = pseudonym;
   });
-  altered(
-      "three-people",
-      [](nlohmann::json& r) {
-        r["subject_pseudonyms"].push_back("ab");
-        r["subject_pseudonyms"].push_back("cd");
-      },
-      2);
+  altered("three-people", [](nlohmann::json& r) {
+    r["subject_pseudonyms"].push_back("ab");
+    r["subject_pseudonyms"].push_back("cd");
+  });
+  // The person is named in the checkpoint, under the log's signature.
+  altered("unsigned-subject", [](nlohmann::json& r) {
+    std::string note = r["checkpoint"];
+    const size_t named = note.find("ketenpoort-report-subject ");
+    note.erase(named, note.find('\n', named) + 1 - named);
+    r["checkpoint"] = note;
+  });
+  // Another person's lines, with their own valid proofs and checkpoint,
+  // do not pass as this person's.
+  EXPECT_FALSE(Get({"gemeente-utrecht", "werkconsulent", ""}, other_, "noa.Assessment",
+                   v1::WORK_REINTEGRATION)
+                   .ok());
+  const std::string theirs = dir_.File("theirs.json");
+  ASSERT_EQ(Ketenctl({"audit", "report", "--as", "autoriteit-persoonsgegevens", "--subject", other_,
+                      "--lang", "ti", "--with-proofs", "--out", theirs})
+                .exit_code,
+            0);
+  const nlohmann::json other_report = nlohmann::json::parse(Read(theirs));
+  ASSERT_FALSE(other_report["lines"].empty());
+  altered("their-lines-my-checkpoint",
+          [&](nlohmann::json& r) { r["lines"] = other_report["lines"]; });
+  altered("my-lines-their-checkpoint", [&](nlohmann::json& r) {
+    r["checkpoint"] = other_report["checkpoint"];
+    r["tree_size"] = other_report["tree_size"];
+    r["subject_pseudonyms"] = other_report["subject_pseudonyms"];
+  });
   altered("moved-line", [](nlohmann::json& r) { std::swap(r["lines"][0], r["lines"][1]); });
   altered("repeated-line", [](nlohmann::json& r) { r["lines"].push_back(r["lines"][0]); });
   altered("other-entry",

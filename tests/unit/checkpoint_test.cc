@@ -26,13 +26,16 @@ TEST(Ed25519Test, SignsTheRfc8032TestVector) {
 }
 
 TEST(CheckpointTest, TheBodyIsOriginSizeAndBase64Root) {
-  const std::string body = FormatCheckpointBody({"example.org/log", 42, merkle::EmptyRoot()});
+  const std::string body = FormatCheckpointBody({"example.org/log", 42, merkle::EmptyRoot(), {}});
   EXPECT_EQ(body, "example.org/log\n42\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
   auto parsed = ParseCheckpointBody(body + "an extension line\n");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->origin, "example.org/log");
   EXPECT_EQ(parsed->size, 42u);
   EXPECT_EQ(parsed->root, merkle::EmptyRoot());
+  // Extension lines are kept, in order, for whoever understands them.
+  EXPECT_EQ(parsed->extensions, std::vector<std::string>{"an extension line"});
+  EXPECT_EQ(FormatCheckpointBody(*parsed), body + "an extension line\n");
 }
 
 TEST(CheckpointTest, RejectsMalformedBodies) {
@@ -56,6 +59,16 @@ TEST(CheckpointTest, ASignedNoteOpensWithTheVerifierKey) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->size, 7u);
   EXPECT_EQ(opened->root, SomeRoot());
+  EXPECT_TRUE(opened->extensions.empty());
+
+  // Signed with extension lines: they come back, under the signature.
+  const std::string stated = signer.Sign(7, SomeRoot(), {"ketenpoort-report-subject ab"});
+  auto with_lines = key->Open(stated);
+  ASSERT_TRUE(with_lines.ok()) << with_lines.status();
+  EXPECT_EQ(with_lines->extensions, std::vector<std::string>{"ketenpoort-report-subject ab"});
+  std::string altered = stated;
+  altered.replace(altered.find(" ab\n"), 3, " cd");
+  EXPECT_FALSE(key->Open(altered).ok());
 }
 
 TEST(CheckpointTest, AnAlteredNoteDoesNotOpen) {

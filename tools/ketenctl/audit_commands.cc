@@ -546,15 +546,10 @@ int AuditCommands::RunVerifyReport() {
       !report["subject_pseudonyms"].is_array()) {
     return Fail(report_file_ + " is not a report saved with `ketenctl audit report --with-proofs`");
   }
-  std::set<std::string> pseudonyms;
+  std::set<std::string> listed;
   for (const auto& pseudonym : report["subject_pseudonyms"]) {
     if (!pseudonym.is_string()) return Fail(report_file_ + ": a subject pseudonym is not text");
-    pseudonyms.insert(pseudonym.get<std::string>());
-  }
-  // One person: their V-nummer's pseudonym, and their BSN's for entries
-  // made before the two were linked.
-  if (pseudonyms.empty() || pseudonyms.size() > 2) {
-    return Fail(report_file_ + ": a report is about one person, with one or two pseudonyms");
+    listed.insert(pseudonym.get<std::string>());
   }
   auto catalogues = audit::AccessReportCatalogues::LoadDirectory(messages_dir_);
   if (!catalogues.ok()) return Fail(catalogues.status());
@@ -569,7 +564,30 @@ int AuditCommands::RunVerifyReport() {
                 std::string(signed_at.status().message()).c_str());
     return 1;
   }
+  // Whom the report is about, as the log's key signed it: the person's
+  // pseudonym (and their BSN's, for entries from before it was linked).
+  std::set<std::string> pseudonyms;
+  const std::string prefix = std::string(audit::kReportSubjectExtension) + " ";
+  for (const std::string& line : signed_at->extensions) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string pseudonym = line.substr(prefix.size());
+    if (pseudonym.size() != 64 ||
+        pseudonym.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      std::printf("FAILED: the checkpoint names a person by a malformed pseudonym\n");
+      return 1;
+    }
+    pseudonyms.insert(pseudonym);
+  }
+  if (pseudonyms.empty() || pseudonyms.size() > 2) {
+    std::printf(
+        "FAILED: the report's checkpoint does not name one person (a report saved by an older "
+        "gateway, or a plain checkpoint)\n");
+    return 1;
+  }
   std::vector<std::string> problems;
+  if (listed != pseudonyms) {
+    problems.push_back("the report's subject_pseudonyms are not the ones its checkpoint names");
+  }
   if (report["tree_size"].get<uint64_t>() != signed_at->size) {
     problems.push_back("the report says it was read at another tree size than its checkpoint");
   }
@@ -594,8 +612,9 @@ int AuditCommands::RunVerifyReport() {
   // A proof of each line, not of the whole: that no entry about the person
   // was left out needs the log itself (a supervisor's query).
   std::printf(
-      "OK: all %zu lines are entries about one person in the signed log of %llu entries (root "
-      "%s), and say what those entries say. This does not prove that no entry was left out.\n",
+      "OK: all %zu lines are entries of the signed log of %llu entries (root %s) about the "
+      "person its checkpoint names, and say what those entries say. This does not prove that "
+      "no entry was left out.\n",
       report["lines"].size(), static_cast<unsigned long long>(signed_at->size),
       crypto::ToHex(signed_at->root).c_str());
   return 0;
