@@ -62,6 +62,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& AllowedPlacehol
       {"visibility.now", {"who", "record", "categories", "why"}},
       {"visibility.now_until", {"who", "record", "categories", "why", "until"}},
       {"visibility.later", {"who", "record", "categories", "why", "from", "until"}},
+      {"visibility.later_open", {"who", "record", "categories", "why", "from"}},
       {"visibility.why", {"purpose", "legal_basis"}},
       {"visibility.with_permission", {"who", "record", "categories", "purpose"}},
       {"visibility.with_permission_until", {"who", "record", "categories", "purpose", "until"}},
@@ -208,12 +209,13 @@ absl::StatusOr<LoadedCatalogue> LoadCatalogue(const std::string& path,
   ASSIGN_OR_RETURN(catalogue.reasons, LoadMap(file, "reasons", reasons, true, shapes));
   ASSIGN_OR_RETURN(catalogue.reviews,
                    LoadMap(file, "reviews", {"JUSTIFIED", "NOT_JUSTIFIED"}, true, shapes));
-  ASSIGN_OR_RETURN(catalogue.visibility,
-                   LoadMap(file, "visibility",
-                           {"title", "introduction", "nobody", "now", "now_until", "later", "why",
-                            "with_permission", "with_permission_until", "with_permission_later",
-                            "objected", "emergency", "yourself", "audit_readers", "closing"},
-                           true, shapes));
+  ASSIGN_OR_RETURN(
+      catalogue.visibility,
+      LoadMap(file, "visibility",
+              {"title", "introduction", "nobody", "now", "now_until", "later", "later_open", "why",
+               "other_staff", "with_permission", "with_permission_until", "with_permission_later",
+               "objected", "emergency", "yourself", "audit_readers", "closing"},
+              true, shapes));
   return loaded;
 }
 
@@ -224,20 +226,9 @@ struct LocalTime {
   std::string time;  // HH:MM
 };
 
-int64_t LastSundayOf(int year, int month) {
-  const int64_t last_day =
-      DaysFromCivil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) - 1;
-  const int64_t weekday = (last_day + 4) % 7;  // 1970-01-01 was a Thursday (4); 0 is Sunday
-  return last_day - weekday;
-}
-
 LocalTime AmsterdamTime(int64_t unix_micros) {
   const int64_t seconds = unix_micros / 1'000'000;
-  const int64_t utc_day = seconds / 86'400;
-  const int year = std::stoi(FormatCivilDate(utc_day).substr(0, 4));
-  const int64_t summer_start = LastSundayOf(year, 3) * 86'400 + 3'600;  // 01:00 UTC
-  const int64_t summer_end = LastSundayOf(year, 10) * 86'400 + 3'600;
-  const int64_t offset = (seconds >= summer_start && seconds < summer_end) ? 7'200 : 3'600;
+  const int64_t offset = AmsterdamUtcOffsetSeconds(seconds);
   const int64_t local = seconds + offset;
   const int64_t minutes_of_day = (local % 86'400) / 60;
   const auto two_digits = [](int64_t value) {

@@ -37,7 +37,7 @@ std::string_view TextKey(const policy::VisibleRecord& record) {
     case policy::Reach::kNow:
       return record.until_day ? "now_until" : "now";
     case policy::Reach::kLater:
-      return "later";
+      return record.until_day ? "later" : "later_open";
     case policy::Reach::kEmergency:
       return "emergency";
     case policy::Reach::kWithPermission:
@@ -72,6 +72,7 @@ v1::WhoMaySeeResponse RenderVisibility(const AccessReportCatalogue& catalogue,
     for (const std::string& role : record.actor_roles) {
       line->add_roles(LookupText(catalogue.roles, role, role));
     }
+    if (record.other_roles) line->add_roles(text("other_staff"));
     line->set_record_type(record.record_type);
     line->set_record(LookupText(catalogue.record_types, record.record_type, unknown));
     for (const std::string& category : record.categories) {

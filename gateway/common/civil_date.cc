@@ -52,4 +52,24 @@ std::optional<int64_t> ParseCivilDate(std::string_view text) {
   return days;
 }
 
+namespace {
+
+int64_t LastSundayOf(int year, int month) {
+  const int64_t last_day =
+      DaysFromCivil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) - 1;
+  const int64_t weekday = (last_day + 4) % 7;  // 1970-01-01 was a Thursday (4); 0 is Sunday
+  return last_day - weekday;
+}
+
+}  // namespace
+
+int64_t AmsterdamUtcOffsetSeconds(int64_t unix_seconds) {
+  const int year = CivilFromDays(unix_seconds / 86'400).year;
+  // Summer time from 01:00 UTC on the last Sunday of March to 01:00 UTC on
+  // the last Sunday of October.
+  const int64_t summer_start = LastSundayOf(year, 3) * 86'400 + 3'600;
+  const int64_t summer_end = LastSundayOf(year, 10) * 86'400 + 3'600;
+  return unix_seconds >= summer_start && unix_seconds < summer_end ? 7'200 : 3'600;
+}
+
 }  // namespace ketenpoort

@@ -22,6 +22,10 @@ std::string FormatCivilDate(int64_t days);
 // nullopt unless `text` is a valid YYYY-MM-DD date.
 std::optional<int64_t> ParseCivilDate(std::string_view text);
 
+// Dutch civil time (CET/CEST, the EU summer-time rule): seconds to add to
+// UTC at that moment, 3600 or 7200.
+int64_t AmsterdamUtcOffsetSeconds(int64_t unix_seconds);
+
 }  // namespace ketenpoort
 
 #endif  // KETENPOORT_GATEWAY_COMMON_CIVIL_DATE_H_

@@ -41,7 +41,6 @@ struct Walk {
   const Rule* permits = nullptr;
   std::vector<const Rule*> with_permission;
   std::vector<const Rule*> objected;
-  std::set<int64_t> windows_to_come;  // their first days
 };
 
 std::optional<int64_t> MoveDay(const Facts& facts, std::string_view subject_id) {
@@ -52,7 +51,6 @@ std::optional<int64_t> MoveDay(const Facts& facts, std::string_view subject_id) 
 Walk WalkRules(const Group& group, const std::string& role, bool break_glass, int64_t day,
                std::string_view subject_id, const Facts& facts) {
   Walk walk;
-  const std::optional<int64_t> move_day = MoveDay(facts, subject_id);
   for (const Rule* rule : group.rules) {
     const RuleCheck check = PolicySet::CheckRule(*rule, {.partner = group.partner,
                                                          .actor_role = role,
@@ -74,12 +72,28 @@ Walk WalkRules(const Group& group, const std::string& role, bool break_glass, in
       walk.with_permission.push_back(rule);
     } else if (check.reason == reason::kConsentObjection) {
       walk.objected.push_back(rule);
-    } else if (check.reason == reason::kOutsideWindow && move_day) {
-      const int64_t first_day = *move_day - rule->conditions.window->days_before;
-      if (first_day > day) walk.windows_to_come.insert(first_day);
     }
   }
   return walk;
+}
+
+// The days after `today` on which what Decide finds can change: the first
+// day of a move window, and the day after its last. In between, the walk
+// is the same every day (the person's facts as they stand today).
+std::vector<int64_t> ChangeDays(const Group& group, int64_t today, const Facts& facts,
+                                std::string_view subject_id) {
+  const std::optional<int64_t> move_day = MoveDay(facts, subject_id);
+  std::set<int64_t> days;
+  if (move_day) {
+    for (const Rule* rule : group.rules) {
+      if (!rule->conditions.window) continue;
+      for (const int64_t day : {*move_day - rule->conditions.window->days_before,
+                                *move_day + rule->conditions.window->days_after + 1}) {
+        if (day > today) days.insert(day);
+      }
+    }
+  }
+  return {days.begin(), days.end()};
 }
 
 std::optional<int64_t> LastDayOf(const Rule& rule, const Facts& facts,
@@ -109,18 +123,18 @@ class LineCollector {
   // A line for `rule`, or for several rules told together (what one
   // permission would open): their categories, less those seen anyway.
   void Add(Reach reach, const std::string& role, const std::vector<const Rule*>& rules,
-           std::optional<int64_t> from_day, const Rule* seen_anyway) {
+           std::optional<int64_t> from_day, std::optional<int64_t> until_day,
+           const Rule* seen_anyway) {
     if (rules.empty()) return;
     VisibleRecord line{.reach = reach,
                        .partner = group_.partner,
-                       .actor_roles = {},
+                       .actor_roles = {role},
                        .record_type = group_.record_type,
                        .purpose = group_.purpose,
                        .legal_basis = rules.front()->legal_basis,
                        .categories = {},
                        .from_day = from_day,
-                       .until_day = LastDayOf(*rules.front(), facts_, subject_id_)};
-    if (!role.empty()) line.actor_roles.push_back(role);
+                       .until_day = until_day};
     for (const Rule* rule : rules) {
       for (const std::string& category : rule->released_categories) {
         const bool seen =
@@ -138,38 +152,47 @@ class LineCollector {
     lines_.push_back(std::move(line));
   }
 
-  // Everything one role may see, following Decide day by day.
+  // Everything one role may see, following Decide day by day: what it
+  // finds today, and on every later day that can change it.
   void CollectRole(const std::string& role, int64_t today) {
-    const Walk now = WalkRules(group_, role, /*break_glass=*/false, today, subject_id_, facts_);
-    if (now.permits != nullptr) Add(Reach::kNow, role, {now.permits}, std::nullopt, nullptr);
-    Add(Reach::kWithPermission, role, now.with_permission, std::nullopt, now.permits);
-    Add(Reach::kObjected, role, now.objected, std::nullopt, now.permits);
-    // A window still to come: what Decide would find on its first day.
-    for (const int64_t first_day : now.windows_to_come) {
-      const Walk then = WalkRules(group_, role, false, first_day, subject_id_, facts_);
-      if (then.permits != nullptr && then.permits != now.permits) {
-        Add(Reach::kLater, role, {then.permits}, first_day, nullptr);
+    std::vector<std::pair<int64_t, Walk>> walks = {
+        {today, WalkRules(group_, role, /*break_glass=*/false, today, subject_id_, facts_)}};
+    for (const int64_t day : ChangeDays(group_, today, facts_, subject_id_)) {
+      walks.emplace_back(day, WalkRules(group_, role, false, day, subject_id_, facts_));
+    }
+    // Seen: one line per stretch of days on which the same rule permits.
+    for (size_t i = 0; i < walks.size();) {
+      const Rule* permits = walks[i].second.permits;
+      size_t next = i + 1;
+      while (next < walks.size() && walks[next].second.permits == permits) ++next;
+      if (permits != nullptr) {
+        const std::optional<int64_t> until =
+            next < walks.size() ? std::optional<int64_t>(walks[next].first - 1) : std::nullopt;
+        Add(i == 0 ? Reach::kNow : Reach::kLater, role, {permits},
+            i == 0 ? std::nullopt : std::optional<int64_t>(walks[i].first), until, nullptr);
       }
-      std::vector<const Rule*> opened_then;
-      for (const Rule* rule : then.with_permission) {
-        if (std::find(now.with_permission.begin(), now.with_permission.end(), rule) ==
-            now.with_permission.end()) {
-          opened_then.push_back(rule);
+      i = next;
+    }
+    // What the person's permission would open, or their objection closes:
+    // today, and what only a window still to come would.
+    std::set<const Rule*> told;
+    for (size_t i = 0; i < walks.size(); ++i) {
+      const auto& [day, walk] = walks[i];
+      const std::optional<int64_t> from = i == 0 ? std::nullopt : std::optional<int64_t>(day);
+      for (const auto& [reach, rules] : {std::pair{Reach::kWithPermission, &walk.with_permission},
+                                         std::pair{Reach::kObjected, &walk.objected}}) {
+        std::vector<const Rule*> fresh;
+        for (const Rule* rule : *rules) {
+          if (told.insert(rule).second) fresh.push_back(rule);
         }
+        if (fresh.empty()) continue;
+        Add(reach, role, fresh, from, LastDayOf(*fresh.front(), facts_, subject_id_), walk.permits);
       }
-      Add(Reach::kWithPermission, role, opened_then, first_day, then.permits);
-      std::vector<const Rule*> closed_then;
-      for (const Rule* rule : then.objected) {
-        if (std::find(now.objected.begin(), now.objected.end(), rule) == now.objected.end()) {
-          closed_then.push_back(rule);
-        }
-      }
-      Add(Reach::kObjected, role, closed_then, first_day, then.permits);
     }
     const Walk emergency =
         WalkRules(group_, role, /*break_glass=*/true, today, subject_id_, facts_);
     if (emergency.permits != nullptr) {
-      Add(Reach::kEmergency, role, {emergency.permits}, std::nullopt, nullptr);
+      Add(Reach::kEmergency, role, {emergency.permits}, std::nullopt, std::nullopt, nullptr);
     }
   }
 
@@ -222,15 +245,29 @@ std::vector<VisibleRecord> WhoMaySee(const PolicySet& policy, const Facts& facts
   for (const auto& [key, group] : groups) {
     LineCollector collector(group, subject_id, facts);
     for (const std::string& role : group.roles) collector.CollectRole(role, today);
+    // Roles that see the same are told together; "" is every role no rule
+    // names, which is "any staff member" only when the named ones see the
+    // same too.
+    std::map<LineKey, VisibleRecord> lines;
     for (VisibleRecord& line : collector.lines()) {
-      auto [at, added] = merged.try_emplace(KeyOf(line), line);
-      if (added) continue;
-      std::vector<std::string>& roles = at->second.actor_roles;
-      if (roles.empty() || line.actor_roles.empty()) {
-        roles.clear();  // any staff member
-      } else if (std::find(roles.begin(), roles.end(), line.actor_roles.front()) == roles.end()) {
-        roles.push_back(line.actor_roles.front());
+      auto [at, added] = lines.try_emplace(KeyOf(line), line);
+      if (!added) at->second.actor_roles.push_back(line.actor_roles.front());
+    }
+    for (auto& [line_key, line] : lines) {
+      std::vector<std::string>& roles = line.actor_roles;
+      const auto other = std::find(roles.begin(), roles.end(), "");
+      if (other != roles.end()) {
+        roles.erase(other);
+        line.other_roles = true;
+        if (std::all_of(group.roles.begin(), group.roles.end(), [&](const std::string& role) {
+              return role.empty() || std::find(roles.begin(), roles.end(), role) != roles.end();
+            })) {
+          roles.clear();  // every role: any staff member
+          line.other_roles = false;
+        }
       }
+      std::sort(roles.begin(), roles.end());
+      merged.emplace(line_key, std::move(line));
     }
   }
   std::vector<VisibleRecord> out;

@@ -36,7 +36,10 @@ enum class Reach {
 struct VisibleRecord {
   Reach reach = Reach::kNow;
   const identity::Partner* partner = nullptr;
-  std::vector<std::string> actor_roles;  // empty: any staff member
+  // Empty, and other_roles false: any staff member. other_roles: also
+  // staff in roles no rule names (told as "other staff").
+  std::vector<std::string> actor_roles;
+  bool other_roles = false;
   std::string record_type;
   v1::Purpose purpose = v1::PURPOSE_UNSPECIFIED;
   LegalBasis legal_basis;

@@ -39,10 +39,16 @@ absl::Status CallAudit::Permit(v1::AuditEntry entry, std::string detail) const {
 
 absl::Status CallAudit::Refuse(v1::AuditEntry entry, const absl::Status& error, std::string detail,
                                std::string_view audit_reason) const {
-  SetOutcome(entry,
-             error.code() == absl::StatusCode::kInvalidArgument ? v1::AuditEntry::INVALID
-                                                                : v1::AuditEntry::DENY,
-             error);
+  // The gateway failing (a store it could not read) is no refusal: the
+  // person's report says it could not be done, not that it was not allowed.
+  const absl::StatusCode code = error.code();
+  const v1::AuditEntry::Decision decision =
+      code == absl::StatusCode::kInvalidArgument ? v1::AuditEntry::INVALID
+      : code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDataLoss ||
+              code == absl::StatusCode::kInternal
+          ? v1::AuditEntry::FAILED
+          : v1::AuditEntry::DENY;
+  SetOutcome(entry, decision, error);
   if (!audit_reason.empty()) entry.set_reason(std::string(audit_reason));
   if (!detail.empty()) entry.set_detail(std::move(detail));
   RETURN_IF_ERROR(Commit(std::move(entry)).status());

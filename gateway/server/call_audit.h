@@ -43,7 +43,8 @@ class CallAudit {
   absl::StatusOr<uint64_t> Commit(v1::AuditEntry entry) const;
   // Commits `entry` as permitted with `detail`.
   absl::Status Permit(v1::AuditEntry entry, std::string detail) const;
-  // Commits `entry` as refused (INVALID for bad input, DENY otherwise)
+  // Commits `entry` as refused (INVALID for bad input; FAILED when the
+  // gateway failed: UNAVAILABLE, DATA_LOSS, INTERNAL; DENY otherwise)
   // with the reason of `error` (or `audit_reason`, where the caller is told
   // less than the audit records), then returns `error`, or
   // AUDIT_UNAVAILABLE when the refusal cannot be recorded. `detail` may say

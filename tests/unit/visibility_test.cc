@@ -182,7 +182,7 @@ TEST(VisibilityTest, SaysNeitherMoreNorLessThanDecide) {
     if (line.reach != Reach::kNow && !emergency) continue;
     // For each role it names, exactly what the rule Decide picks releases.
     std::vector<std::string> roles = line.actor_roles;
-    if (roles.empty()) roles.push_back("");
+    if (roles.empty() || line.other_roles) roles.push_back("");
     for (const std::string& named : roles) {
       const Decision decision = set->Decide({.partner = line.partner,
                                              .actor_role = named,
@@ -219,39 +219,36 @@ TEST(VisibilityTest, SaysNeitherMoreNorLessThanDecide) {
 // Decide releases what the first permitting rule releases, and a later
 // rule that would release more is not what the list says; a consent rule
 // before it is what the person's permission would open.
+// Rules for Woerden's work consultants on the NOA, in `rules`.
+std::shared_ptr<const PolicySet> WorkRules(testing::TempDir& dir, const std::string& rules) {
+  std::filesystem::copy_file(testing::PoliciesDir() + "/partners.yaml", dir.File("partners.yaml"));
+  dir.Write("work.yaml", "rules:\n" + rules);
+  auto set = PolicySet::LoadDirectory(dir.path().string(), records::RecordCatalog::Builtin());
+  EXPECT_TRUE(set.ok()) << set.status();
+  return set.ok() ? *set : nullptr;
+}
+
+std::string WorkRule(
+    const std::string& id, const std::string& roles, const std::string& fields,
+    const std::string& window = "",
+    const std::string& basis = "{kind: statutory, law: \"Participatiewet art. 7\"}") {
+  return "  - id: " + id + "\n    requester: {partner_type: gemeente}\n" + roles +
+         "    purpose: WORK_REINTEGRATION\n    record_type: noa.Assessment\n"
+         "    legal_basis: " +
+         basis + "\n    conditions: {linked_to_requester_municipality: true" + window +
+         "}\n    release: [" + fields + "]\n";
+}
+
 TEST(VisibilityTest, TheFirstPermittingRuleIsWhatIsSeen) {
   testing::TempDir dir;
-  std::filesystem::copy_file(testing::PoliciesDir() + "/partners.yaml", dir.File("partners.yaml"));
-  dir.Write("work.yaml", R"(rules:
-  - id: with-consent-more
-    requester: {partner_type: gemeente}
-    actor_roles: [werkconsulent]
-    purpose: WORK_REINTEGRATION
-    record_type: noa.Assessment
-    legal_basis: {kind: consent}
-    conditions: {linked_to_requester_municipality: true}
-    release: [{field: language_levels}, {field: work_experience}]
-  - id: statutory-less
-    requester: {partner_type: gemeente}
-    actor_roles: [werkconsulent]
-    purpose: WORK_REINTEGRATION
-    record_type: noa.Assessment
-    legal_basis: {kind: statutory, law: "Participatiewet art. 7"}
-    conditions: {linked_to_requester_municipality: true}
-    release: [{field: language_levels}]
-  - id: statutory-never-reached
-    requester: {partner_type: gemeente}
-    actor_roles: [werkconsulent]
-    purpose: WORK_REINTEGRATION
-    record_type: noa.Assessment
-    legal_basis: {kind: statutory, law: "Participatiewet art. 7"}
-    conditions: {linked_to_requester_municipality: true}
-    release: [{field: language_levels}, {field: education}]
-)");
-  auto set = PolicySet::LoadDirectory(dir.path().string(), records::RecordCatalog::Builtin());
-  ASSERT_TRUE(set.ok()) << set.status();
-  const FixedFacts facts = MovingIn(7);
-  const auto lines = WhoMaySee(**set, facts, "2000000001", kToday);
+  auto set = WorkRules(
+      dir,
+      WorkRule("with-consent-more", "", "{field: language_levels}, {field: work_experience}", "",
+               "{kind: consent}") +
+          WorkRule("statutory-less", "", "{field: language_levels}") +
+          WorkRule("statutory-never-reached", "", "{field: language_levels}, {field: education}"));
+  ASSERT_NE(set, nullptr);
+  const auto lines = WhoMaySee(*set, MovingIn(7), "2000000001", kToday);
   const VisibleRecord* sees = Find(lines, Reach::kNow, "gemeente-woerden", "noa.Assessment");
   ASSERT_NE(sees, nullptr);
   EXPECT_EQ(sees->categories, std::vector<std::string>{"LANGUAGE"})
@@ -262,6 +259,53 @@ TEST(VisibilityTest, TheFirstPermittingRuleIsWhatIsSeen) {
   ASSERT_NE(asks, nullptr);
   EXPECT_EQ(asks->categories, std::vector<std::string>{"WORK"});
   EXPECT_EQ(asks->legal_basis.kind, LegalBasisKind::kConsent);
+}
+
+// When a window closes, Decide goes on to the next rule: the list says
+// until when the first holds, and from when the next one does.
+TEST(VisibilityTest, AWindowThatClosesHandsOverToTheNextRule) {
+  testing::TempDir dir;
+  auto set = WorkRules(
+      dir, WorkRule("around-the-move", "", "{field: language_levels}, {field: work_experience}",
+                    ", window: {weeks_before_move: 4, weeks_after_move: 2}") +
+               WorkRule("always", "", "{field: language_levels}"));
+  ASSERT_NE(set, nullptr);
+  const auto lines = WhoMaySee(*set, MovingIn(7), "2000000001", kToday);
+  const VisibleRecord* now = Find(lines, Reach::kNow, "gemeente-woerden", "noa.Assessment");
+  ASSERT_NE(now, nullptr);
+  EXPECT_EQ(now->categories, (std::vector<std::string>{"WORK", "LANGUAGE"}));  // DataCategory order
+  EXPECT_EQ(now->until_day, kToday + 7 + 14);
+  const VisibleRecord* later = Find(lines, Reach::kLater, "gemeente-woerden", "noa.Assessment");
+  ASSERT_NE(later, nullptr);
+  EXPECT_EQ(later->categories, std::vector<std::string>{"LANGUAGE"});
+  EXPECT_EQ(later->from_day, kToday + 7 + 15);
+  EXPECT_EQ(later->until_day, std::nullopt);
+}
+
+// Staff in a role no rule names see what the any-role rule gives; a named
+// role that an earlier rule serves sees only that, and is told apart.
+TEST(VisibilityTest, OtherStaffAreToldApartFromANamedRole) {
+  testing::TempDir dir;
+  auto set = WorkRules(
+      dir,
+      WorkRule("consultant", "    actor_roles: [werkconsulent]\n", "{field: language_levels}") +
+          WorkRule("anyone", "", "{field: language_levels}, {field: work_experience}"));
+  ASSERT_NE(set, nullptr);
+  const auto lines = WhoMaySee(*set, MovingIn(7), "2000000001", kToday);
+  int told = 0;
+  for (const VisibleRecord& line : lines) {
+    if (line.partner->id != "gemeente-woerden" || line.reach != Reach::kNow) continue;
+    ++told;
+    if (line.other_roles) {
+      EXPECT_TRUE(line.actor_roles.empty());
+      EXPECT_EQ(line.categories,
+                (std::vector<std::string>{"WORK", "LANGUAGE"}));  // DataCategory order
+    } else {
+      EXPECT_EQ(line.actor_roles, std::vector<std::string>{"werkconsulent"});
+      EXPECT_EQ(line.categories, std::vector<std::string>{"LANGUAGE"});
+    }
+  }
+  EXPECT_EQ(told, 2);
 }
 
 TEST(VisibilityTest, EveryKindOfLineReadsInEveryLanguage) {
@@ -282,6 +326,22 @@ TEST(VisibilityTest, EveryKindOfLineReadsInEveryLanguage) {
   for (VisibleRecord& line : WhoMaySee(*set, MovingIn(100), "2000000001", kToday)) {
     lines.push_back(std::move(line));
   }
+  // Lines from later on without an end, and for other staff.
+  testing::TempDir dir;
+  auto work = WorkRules(
+      dir, WorkRule("consultant", "    actor_roles: [werkconsulent]\n", "{field: language_levels}",
+                    ", window: {weeks_before_move: 4, weeks_after_move: 2}") +
+               WorkRule("anyone", "", "{field: language_levels}, {field: work_experience}"));
+  ASSERT_NE(work, nullptr);
+  bool open_ended = false;
+  bool other_staff = false;
+  for (VisibleRecord& line : WhoMaySee(*work, MovingIn(7), "2000000001", kToday)) {
+    open_ended = open_ended || (line.reach == Reach::kLater && !line.until_day);
+    other_staff = other_staff || line.other_roles;
+    lines.push_back(std::move(line));
+  }
+  EXPECT_TRUE(open_ended);
+  EXPECT_TRUE(other_staff);
   std::set<Reach> reaches;
   // With permission: from a day to come, until a day, or open-ended.
   std::set<std::pair<bool, bool>> permission_dates;
