@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libglpk-dev  # the aggregates' disclosure audit (integer programming)
   clang libclang-rt-14-dev  # the sanitizer and fuzz builds (tools/test.sh, bench/fuzz.sh)
   libtcmalloc-minimal4  # the servers' allocator (cmake/Allocator.cmake)
   nginx  # bench/compare runs it as a plain mTLS gRPC proxy, with its own config

@@ -1,5 +1,6 @@
 #include "gateway/config/gateway_config.h"
 
+#include <cctype>
 #include <filesystem>
 
 #include "gateway/common/status_macros.h"
@@ -180,7 +181,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
   }
 
   if (const YAML::Node inburgering = root["inburgering"]) {
-    RETURN_IF_ERROR(file.OnlyKeys(inburgering, {"small_cell_threshold", "refresh_seconds"}));
+    RETURN_IF_ERROR(file.OnlyKeys(inburgering, {"small_cell_threshold", "refresh_seconds",
+                                                "publish_every_seconds", "publish_at"}));
     auto& settings = config.inburgering;
     ASSIGN_OR_RETURN(int64_t threshold, file.OptionalInt(inburgering, "small_cell_threshold",
                                                          settings.small_cell_threshold));
@@ -192,8 +194,25 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(const std::string& path) {
     if (refresh < 10 || refresh > 86'400) {
       return file.ErrorAt(inburgering["refresh_seconds"], "must be between 10 and 86400");
     }
+    ASSIGN_OR_RETURN(int64_t every, file.OptionalInt(inburgering, "publish_every_seconds",
+                                                     settings.publish_every_seconds));
+    if (every < 1 || every > 86'400 || 86'400 % every != 0) {
+      return file.ErrorAt(inburgering["publish_every_seconds"],
+                          "must divide a day (86400 seconds): 86400, 3600, 60, ...");
+    }
+    ASSIGN_OR_RETURN(std::string at, file.OptionalString(inburgering, "publish_at", "00:00"));
+    const bool clock_time = at.size() == 5 && at[2] == ':' && std::isdigit(at[0]) &&
+                            std::isdigit(at[1]) && std::isdigit(at[3]) && std::isdigit(at[4]);
+    const int minutes =
+        clock_time ? ((at[0] - '0') * 10 + (at[1] - '0')) * 60 + (at[3] - '0') * 10 + (at[4] - '0')
+                   : -1;
+    if (!clock_time || minutes >= 24 * 60 || at[3] > '5') {
+      return file.ErrorAt(inburgering["publish_at"], "must be a time of day, HH:MM");
+    }
     settings.small_cell_threshold = static_cast<int>(threshold);
     settings.refresh_seconds = static_cast<int>(refresh);
+    settings.publish_every_seconds = static_cast<int>(every);
+    settings.publish_at_minutes = minutes;
   }
 
   if (const YAML::Node limits = root["limits"]) {

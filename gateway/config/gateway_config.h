@@ -70,6 +70,10 @@ struct GatewayConfig {
   struct Inburgering {
     int small_cell_threshold = 5;  // counts 1 .. threshold-1 are never shown
     int refresh_seconds = 900;     // full rebuild from the sources
+    // Aggregates are published at fixed moments: every this many seconds
+    // (dividing a day) from `publish_at` local time (Europe/Amsterdam).
+    int publish_every_seconds = 86'400;
+    int publish_at_minutes = 0;  // "00:00"
   } inburgering;
 };
 

@@ -151,8 +151,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const config::GatewayCo
       [projector = gateway->projector_.get()](const std::string& subject_id) {
         projector->Refresh(subject_id);
       });
+  gateway->publisher_ = std::make_unique<inburgering::AggregatePublisher>(
+      gateway->progress_.get(), &gateway->clock_, config.inburgering.small_cell_threshold,
+      inburgering::PublicationSchedule{
+          .every = std::chrono::seconds(config.inburgering.publish_every_seconds),
+          .at_minutes = config.inburgering.publish_at_minutes});
   gateway->inburgering_service_ = std::make_unique<InburgeringService>(
-      services, gateway->progress_.get(), config.inburgering.small_cell_threshold);
+      services, gateway->progress_.get(), gateway->publisher_.get());
   if (!config.handover.database.empty()) {
     ASSIGN_OR_RETURN(auto master_key, handover::MasterKey::Load(config.handover.master_key_file));
     ASSIGN_OR_RETURN(auto handovers, handover::HandoverStore::Open(config.handover.database));

@@ -17,6 +17,7 @@
 #include "gateway/identity/revocation_list.h"
 #include "gateway/inburgering/progress_projection.h"
 #include "gateway/inburgering/progress_projector.h"
+#include "gateway/inburgering/publication.h"
 #include "gateway/relationships/relationship_registry.h"
 #include "gateway/server/active_tls_files.h"
 #include "gateway/server/audit_service.h"
@@ -89,6 +90,7 @@ class Gateway {
   // Declared after the registries it reads, so it stops before they go.
   std::unique_ptr<inburgering::ProgressProjection> progress_;
   std::unique_ptr<inburgering::ProgressProjector> projector_;
+  std::unique_ptr<inburgering::AggregatePublisher> publisher_;
   // Declared before the services and the server: destroyed after them, so
   // every call it accepted is finished while the server drains.
   std::unique_ptr<CallWorkers> call_workers_;

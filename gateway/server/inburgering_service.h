@@ -23,11 +23,12 @@ v1::Progress ProgressOf(const records::v1::duo::InburgeringStatus& released, int
 class InburgeringService final : public v1::InburgeringService::CallbackService {
  public:
   InburgeringService(const GatewayServices& services,
-                     const inburgering::ProgressProjection* projection, int small_cell_threshold)
+                     const inburgering::ProgressProjection* projection,
+                     inburgering::AggregatePublisher* publisher)
       : services_(services),
         handler_(services, "/ketenpoort.v1.InburgeringService/GetProgress"),
         list_(services, projection),
-        aggregate_(services, projection, small_cell_threshold) {
+        aggregate_(services, publisher) {
     ServeDecodedRequests();
   }
 

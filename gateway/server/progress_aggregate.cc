@@ -1,7 +1,5 @@
 #include "gateway/server/progress_aggregate.h"
 
-#include <cmath>
-
 #include "gateway/common/crypto.h"
 #include "gateway/common/error.h"
 #include "gateway/server/access_audit.h"
@@ -79,25 +77,6 @@ v1::AggregateCell::Disclosure DisclosureOf(inburgering::Disclosure disclosure) {
 
 }  // namespace
 
-void ProgressAggregate::AddPassRates(std::string_view municipality_code,
-                                     v1::AggregateTable& table) const {
-  const std::map<std::string, inburgering::ProviderResults> results =
-      projection_->ResultsByProvider(municipality_code);
-  auto small = [this](int64_t n) { return n > 0 && n < threshold_; };
-  for (v1::AggregateCell& cell : *table.mutable_cells()) {
-    if (cell.disclosure() != v1::AggregateCell::SHOWN) continue;
-    auto found = results.find(cell.label());
-    if (found == results.end()) continue;
-    const inburgering::ProviderResults& provider = found->second;
-    const int64_t taken = provider.passed + provider.failed;
-    // A rate over few results, or with few passes or failures, would
-    // single those out: "1 of 40 failed".
-    if (taken < threshold_ || small(provider.passed) || small(provider.failed)) continue;
-    cell.set_pass_rate_percent(static_cast<int32_t>(
-        std::lround(100.0 * static_cast<double>(provider.passed) / static_cast<double>(taken))));
-  }
-}
-
 void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& policies,
                                const absl::StatusOr<Caller>& caller,
                                const v1::AggregateRequest& request, v1::AggregateResponse* response,
@@ -129,7 +108,7 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
   }
   entry.set_record_type(std::string(spec->record_type));
   entry.set_detail("aggregate by " + v1::AggregateDimension_Name(request.dimension()) +
-                   ", threshold " + std::to_string(threshold_));
+                   ", threshold " + std::to_string(publisher_->threshold()));
 
   // 3. Decide, for the population linked to the caller.
   const int64_t today = now / (86'400LL * 1'000'000LL);
@@ -157,49 +136,69 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
     }
   }
 
-  // 4. Count, and refuse a population too small to count at all.
-  const std::optional<int64_t> built_at = projection_->built_at();
-  if (!built_at) {
-    return fail(AuditEntry::FAILED, inburgering::ProjectionNotReady());
+  // 4. Count: from the municipality's publication in force (refused for
+  // a population too small to count at all).
+  const absl::StatusOr<std::shared_ptr<const inburgering::Publication>> published =
+      publisher_->Current(partner.municipality_code);
+  if (!published.ok()) {
+    const bool failed = published.status().code() != absl::StatusCode::kFailedPrecondition;
+    return fail(failed ? AuditEntry::FAILED : AuditEntry::DENY, published.status());
   }
-  const std::string& municipality = partner.municipality_code;
-  const std::vector<inburgering::CountTable> tables =
-      projection_->Count(municipality, spec->dimension, today);
-  int64_t population = 0;  // every table counts the same persons; taken from the counts
-  for (const inburgering::CountCell& cell : tables.front().cells) population += cell.count;
-  if (population < threshold_) {
-    return fail(AuditEntry::DENY,
-                MakeError(absl::StatusCode::kFailedPrecondition, "POPULATION_BELOW_THRESHOLD",
-                          "fewer than " + std::to_string(threshold_) +
-                              " persons in inburgering are linked to the municipality; any "
-                              "count would single them out"));
-  }
+  const inburgering::Publication& publication = **published;
 
-  // 5. Suppress small cells. Every table of one population shares its
-  // total, which is known anyway.
+  // 5. The dimension's tables, as the linked-table protection left them.
   response->set_dimension(request.dimension());
-  response->set_threshold(threshold_);
-  for (const inburgering::CountTable& counted : tables) {
-    const inburgering::PublishedTable published =
-        inburgering::SuppressSmallCellsOfKnownTotal(counted.cells, threshold_);
+  response->set_threshold(publication.threshold);
+  const bool rates = spec->dimension == inburgering::Dimension::kProvider &&
+                     Releases(rule, spec->type, {"exam_components", "status"});
+  for (size_t t = 0; t < publication.set.tables.size(); ++t) {
+    if (publication.dimension_of[t] != spec->dimension) continue;
+    const inburgering::LinkedTable& counted = publication.set.tables[t];
     v1::AggregateTable* table = response->add_tables();
-    table->set_row(counted.row);
-    for (const inburgering::PublishedCell& cell : published.cells) {
+    const size_t slash = counted.name.find('/');
+    table->set_row(slash == std::string::npos ? "" : counted.name.substr(slash + 1));
+    for (size_t c = 0; c < counted.cells.size(); ++c) {
+      const inburgering::CellState& state = publication.states[t][c];
       v1::AggregateCell* out = table->add_cells();
-      out->set_label(cell.label);
-      out->set_disclosure(DisclosureOf(cell.disclosure));
-      out->set_display(cell.Display(threshold_));
-      if (cell.disclosure == inburgering::Disclosure::kShown) out->set_count(cell.count);
+      out->set_label(counted.cells[c].label);
+      out->set_disclosure(state.together ? v1::AggregateCell::WITHHELD
+                                         : DisclosureOf(state.disclosure));
+      const inburgering::PublishedCell shown{counted.cells[c].label, state.disclosure, state.shown};
+      out->set_display(shown.Display(publication.threshold));
+      if (state.disclosure == inburgering::Disclosure::kShown) {
+        out->set_count(state.shown);
+        auto rate = publication.pass_rate.find(counted.cells[c].label);
+        if (rates && rate != publication.pass_rate.end()) out->set_pass_rate_percent(rate->second);
+      } else if (const auto& derived = publication.audit.derived[t][c]) {
+        out->set_derivable_low(derived->low);
+        out->set_derivable_high(derived->high);
+      }
     }
-    if (published.total) table->set_total(*published.total);
-    if (spec->dimension == inburgering::Dimension::kProvider &&
-        Releases(rule, spec->type, {"exam_components", "status"})) {
-      AddPassRates(municipality, *table);
-    }
+    table->set_total(publication.set.total);
   }
-  response->set_projection_built_at_unix_micros(*built_at);
+  response->set_projection_built_at_unix_micros(publication.as_of_unix_micros);
   response->set_rule_id(rule.id);
   response->set_policy_version(policies->version());
+  v1::AggregatePublication* about = response->mutable_publication();
+  about->set_as_of_unix_micros(publication.as_of_unix_micros);
+  about->set_period_start_unix_micros(publication.period.start_unix_micros);
+  about->set_next_publication_unix_micros(publication.period.next_unix_micros);
+  about->set_carried_forward(publication.carried_forward);
+  about->set_method(
+      "integer linear programming (GLPK) over every table of the municipality's publication: "
+      "the feasible interval of every hidden cell given every published cell, the total and "
+      "the relations between tables");
+  about->set_tables(static_cast<int32_t>(publication.set.tables.size()));
+  int32_t cells = 0;
+  for (const inburgering::LinkedTable& counted : publication.set.tables) {
+    cells += static_cast<int32_t>(counted.cells.size());
+  }
+  about->set_cells(cells);
+  about->set_below_threshold(static_cast<int32_t>(publication.primary));
+  about->set_suppressed(static_cast<int32_t>(publication.complementary));
+  about->set_relations(static_cast<int32_t>(publication.relations));
+  about->set_programs_solved(static_cast<int32_t>(publication.audit.programs));
+  about->set_passed(publication.audit.passed);
 
   // 6. Audit, and only then 7. respond.
   for (const std::vector<std::string>& path : spec->fields) {

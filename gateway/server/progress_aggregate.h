@@ -1,7 +1,8 @@
 // The request path of InburgeringService.Aggregate:
 //
 //   identity -> validate -> decide (scope kAggregate, purpose STATISTICS)
-//   -> count from the projection -> suppress small cells -> audit -> respond
+//   -> the municipality's publication in force (publication.h: counted at a
+//   fixed moment, every table protected together) -> audit -> respond
 //
 // The decision is for the dimension's record type (DUO's status, or COA's
 // koppeling for nationality), and the counted fields must be released
@@ -13,7 +14,7 @@
 
 #include <memory>
 
-#include "gateway/inburgering/progress_projection.h"
+#include "gateway/inburgering/publication.h"
 #include "gateway/server/get_record_handler.h"
 #include "ketenpoort/v1/inburgering.pb.h"
 
@@ -23,9 +24,8 @@ inline constexpr char kAggregateMethod[] = "/ketenpoort.v1.InburgeringService/Ag
 
 class ProgressAggregate {
  public:
-  ProgressAggregate(const GatewayServices& services,
-                    const inburgering::ProgressProjection* projection, int threshold)
-      : services_(services), projection_(projection), threshold_(threshold) {}
+  ProgressAggregate(const GatewayServices& services, inburgering::AggregatePublisher* publisher)
+      : services_(services), publisher_(publisher) {}
 
   // As GetRecordHandler::Handle: `done` is called exactly once.
   void Handle(const std::shared_ptr<const policy::PolicySet>& policies,
@@ -33,12 +33,8 @@ class ProgressAggregate {
               v1::AggregateResponse* response, Done done) const;
 
  private:
-  // Pass rates per provider cell, where they reveal no small number.
-  void AddPassRates(std::string_view municipality_code, v1::AggregateTable& table) const;
-
   GatewayServices services_;
-  const inburgering::ProgressProjection* projection_;
-  int threshold_;
+  inburgering::AggregatePublisher* publisher_;
 };
 
 }  // namespace ketenpoort::server

@@ -19,6 +19,7 @@
 #include "tests/support/chain_steps.h"
 #include "tests/support/gateway_env.h"
 #include "tests/support/gateway_process.h"
+#include "tests/support/linked_table_attack.h"
 #include "tests/support/small_cell_attack.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_paths.h"
@@ -36,6 +37,9 @@ constexpr uint64_t kPersons = 60;
 constexpr int kWoerden = 40;  // persons 0..39
 constexpr int kUtrecht = 3;   // persons 40..42
 constexpr int kThreshold = 5;
+// Aggregates are published every two seconds here (daily in production),
+// so a test can see the next publication.
+constexpr int kPeriodSeconds = 2;
 constexpr char kOfficer[] = "klantmanager-inburgering";
 constexpr char kPolicyOfficer[] = "beleidsmedewerker";
 
@@ -47,7 +51,8 @@ class InburgeringTest : public ::testing::Test {
     gateway_ = GatewayProcess::Start(
         testing::WriteConfig(dir_, testing::PoliciesDir(),
                              testing::ChainSources() + "inburgering:\n  small_cell_threshold: " +
-                                 std::to_string(kThreshold) + "\n"),
+                                 std::to_string(kThreshold) + "\n  publish_every_seconds: " +
+                                 std::to_string(kPeriodSeconds) + "\n"),
         dir_.path().string(), &error);
     ASSERT_NE(gateway_, nullptr) << error;
     const synthetic::SyntheticPopulation population(kSeed);
@@ -359,6 +364,8 @@ TEST_F(InburgeringTest, NoSuppressedCellOfAnyDimensionCanBeReconstructed) {
         seen.push_back({cell.disclosure() == v1::AggregateCell::SHOWN ? testing::Marker::kShown
                         : cell.disclosure() == v1::AggregateCell::BELOW_THRESHOLD
                             ? testing::Marker::kBelowThreshold
+                        : cell.disclosure() == v1::AggregateCell::WITHHELD
+                            ? testing::Marker::kAny
                             : testing::Marker::kHidden,
                         cell.count()});
       }
@@ -388,6 +395,136 @@ TEST_F(InburgeringTest, NoSuppressedCellOfAnyDimensionCanBeReconstructed) {
     }
   }
   EXPECT_GT(small_cells, 0) << "the population should exercise the suppression";
+}
+
+testing::Marker MarkerOf(const v1::AggregateCell& cell) {
+  switch (cell.disclosure()) {
+    case v1::AggregateCell::SHOWN:
+      return testing::Marker::kShown;
+    case v1::AggregateCell::BELOW_THRESHOLD:
+      return testing::Marker::kBelowThreshold;
+    case v1::AggregateCell::WITHHELD:
+      return testing::Marker::kAny;
+    default:
+      return testing::Marker::kHidden;
+  }
+}
+
+// Issue 25's first attack: everything Woerden can obtain at one moment,
+// every table of every dimension, attacked together by a reader's own
+// integer program, and by taking a hidden "geen gegevens" from a sibling
+// exam table that shows it.
+TEST_F(InburgeringTest, AcrossEveryTableOfOneMomentNoSmallCountCanBeDerived) {
+  std::vector<std::vector<testing::SeenCell>> seen;
+  std::vector<std::string> names;
+  std::vector<const v1::AggregateCell*> cells;
+  std::vector<v1::AggregateResponse> answers;
+  answers.reserve(5);
+  for (v1::AggregateDimension dimension :
+       {v1::STAGE, v1::PROVIDER, v1::EXAM_COMPONENT, v1::DEADLINE_BAND, v1::NATIONALITY}) {
+    v1::AggregateResponse& counts = answers.emplace_back();
+    ASSERT_TRUE(Aggregate("gemeente-woerden", dimension, &counts).ok());
+    const v1::AggregatePublication& about = counts.publication();
+    EXPECT_TRUE(about.passed());
+    EXPECT_EQ(about.tables(), 11) << "stage, provider, 7 exam components, deadline, nationality";
+    EXPECT_GT(about.programs_solved(), 0);
+    EXPECT_FALSE(about.method().empty());
+    EXPECT_EQ(about.as_of_unix_micros(), answers.front().publication().as_of_unix_micros())
+        << "one publication answers every dimension";
+    for (const v1::AggregateTable& table : counts.tables()) {
+      auto& row = seen.emplace_back();
+      names.push_back(v1::AggregateDimension_Name(dimension) + "/" + table.row());
+      for (const v1::AggregateCell& cell : table.cells()) {
+        row.push_back({MarkerOf(cell), cell.count()});
+        // The answer says what a reader can derive of a hidden cell.
+        if (cell.disclosure() != v1::AggregateCell::SHOWN) {
+          EXPECT_TRUE(cell.has_derivable_low() && cell.has_derivable_high()) << cell.label();
+        }
+      }
+    }
+  }
+  std::set<bool> no_data_shown;
+  for (size_t t = 0; t < seen.size(); ++t) {
+    if (names[t].rfind("EXAM_COMPONENT/", 0) != 0) continue;
+    const v1::AggregateTable* table = nullptr;
+    for (const auto& answer : answers) {
+      for (const auto& candidate : answer.tables()) {
+        if (answer.dimension() == v1::EXAM_COMPONENT &&
+            "EXAM_COMPONENT/" + candidate.row() == names[t]) {
+          table = &candidate;
+        }
+      }
+    }
+    ASSERT_NE(table, nullptr);
+    for (const auto& cell : table->cells()) {
+      if (cell.label() == "geen gegevens") {
+        no_data_shown.insert(cell.disclosure() == v1::AggregateCell::SHOWN);
+      }
+    }
+  }
+  EXPECT_LE(no_data_shown.size(), 1u)
+      << "\"geen gegevens\" shown in one component, hidden in another";
+  const auto ranges = testing::DerivableRanges(seen, kWoerden, kThreshold);
+  int hidden = 0;
+  for (size_t t = 0; t < seen.size(); ++t) {
+    for (size_t c = 0; c < seen[t].size(); ++c) {
+      SCOPED_TRACE(names[t] + " cell " + std::to_string(c));
+      const testing::Range range = ranges[t][c];
+      ASSERT_GE(range.low, 0);
+      switch (seen[t][c].marker) {
+        case testing::Marker::kShown:
+          EXPECT_FALSE(seen[t][c].count > 0 && seen[t][c].count < kThreshold);
+          break;
+        case testing::Marker::kBelowThreshold:
+          ++hidden;
+          EXPECT_EQ(range.low, 1);
+          EXPECT_EQ(range.high, kThreshold - 1);
+          break;
+        default:
+          ++hidden;
+          EXPECT_GE(range.high - range.low + 1, kThreshold);
+      }
+    }
+  }
+  EXPECT_GT(hidden, 0) << "the population should exercise the protection";
+}
+
+// Issue 25's second attack: ask, let one known person arrive, ask again in
+// the next publication. The answer must not move for one person.
+TEST_F(InburgeringTest, OneArrivalDoesNotShowInTheNextPublication) {
+  v1::AggregateResponse before;
+  ASSERT_TRUE(Aggregate("gemeente-woerden", v1::NATIONALITY, &before).ok());
+  const synthetic::SyntheticPopulation population(kSeed);
+  const synthetic::SyntheticPerson arriving = population.Person(kWoerden + kUtrecht);
+  ASSERT_TRUE(Link(arriving.v_number, "0632").ok());
+  WaitForPersons("gemeente-woerden", kWoerden + 1);
+
+  // Within the period: the same answer.
+  v1::AggregateResponse same;
+  ASSERT_TRUE(Aggregate("gemeente-woerden", v1::NATIONALITY, &same).ok());
+  if (same.publication().period_start_unix_micros() ==
+      before.publication().period_start_unix_micros()) {
+    EXPECT_EQ(same.tables(0).SerializeAsString(), before.tables(0).SerializeAsString());
+  }
+  // The next publication: carried forward, word for word.
+  v1::AggregateResponse after;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(4 * kPeriodSeconds);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    after.Clear();
+    ASSERT_TRUE(Aggregate("gemeente-woerden", v1::NATIONALITY, &after).ok());
+  } while (after.publication().period_start_unix_micros() ==
+               before.publication().period_start_unix_micros() &&
+           std::chrono::steady_clock::now() < give_up);
+  ASSERT_GT(after.publication().period_start_unix_micros(),
+            before.publication().period_start_unix_micros());
+  EXPECT_TRUE(after.publication().carried_forward());
+  EXPECT_EQ(after.publication().as_of_unix_micros(), before.publication().as_of_unix_micros());
+  ASSERT_EQ(after.tables_size(), before.tables_size());
+  for (int t = 0; t < after.tables_size(); ++t) {
+    EXPECT_EQ(after.tables(t).SerializeAsString(), before.tables(t).SerializeAsString())
+        << "the arrival shows";
+  }
 }
 
 TEST_F(InburgeringTest, PassRatesAreShownOnlyOverEnoughResults) {

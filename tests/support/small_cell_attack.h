@@ -1,7 +1,8 @@
 // What a reader can work out from a published table, by brute force and
 // independently of the suppression code: every assignment of the hidden
 // cells that agrees with the published total, the shown cells and what the
-// markers mean ("<t" holds 1..t-1, "x" at least t). Used by the unit test
+// markers mean ("<t" holds 1..t-1, "x" at least t, a withheld "x"
+// anything). Used by the unit test
 // of the suppression and by the end-to-end test of Aggregate.
 #ifndef KETENPOORT_TESTS_SUPPORT_SMALL_CELL_ATTACK_H_
 #define KETENPOORT_TESTS_SUPPORT_SMALL_CELL_ATTACK_H_
@@ -14,7 +15,8 @@
 
 namespace ketenpoort::testing {
 
-enum class Marker { kShown, kBelowThreshold, kHidden };
+// kAny: withheld with its group or table, so it may hold any count.
+enum class Marker { kShown, kBelowThreshold, kHidden, kAny };
 
 struct SeenCell {
   Marker marker = Marker::kShown;
@@ -46,7 +48,7 @@ inline std::vector<std::set<int64_t>> PossibleValues(const std::vector<SeenCell>
     }
     const size_t i = hidden[k];
     const bool small = cells[i].marker == Marker::kBelowThreshold;
-    const int64_t low = small ? 1 : threshold;
+    const int64_t low = small ? 1 : cells[i].marker == Marker::kAny ? 0 : threshold;
     const int64_t high = small ? threshold - 1 : left;
     for (int64_t v = low; v <= high && v <= left; ++v) {
       value[i] = v;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -181,6 +182,30 @@ TEST(GatewayConfigTest, InburgeringSettingsHaveDefaultsAndBounds) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(std::string(refused.status().message()).rfind(bad + ":10:", 0), 0u) << refused.status();
   EXPECT_NE(std::string(refused.status().message()).find("between 2 and 100"), std::string::npos);
+
+  // Publications: daily at 00:00 unless told; a period must divide a day.
+  EXPECT_EQ(defaults->inburgering.publish_every_seconds, 86'400);
+  EXPECT_EQ(defaults->inburgering.publish_at_minutes, 0);
+  auto hourly = LoadGatewayConfig(dir.Write(
+      "hourly.yaml", std::string(kConfigHead) + source +
+                         "inburgering:\n  publish_every_seconds: 3600\n  publish_at: \"06:30\"\n"));
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->inburgering.publish_every_seconds, 3600);
+  EXPECT_EQ(hourly->inburgering.publish_at_minutes, 6 * 60 + 30);
+  for (const auto& [setting, line, words] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"  publish_every_seconds: 7000\n", 10, "must divide a day"},
+           {"  publish_at: \"24:00\"\n", 10, "HH:MM"},
+           {"  publish_at: \"7:5\"\n", 10, "HH:MM"}}) {
+    const std::string file = dir.Write(
+        "bad-publication.yaml", std::string(kConfigHead) + source + "inburgering:\n" + setting);
+    auto wrong = LoadGatewayConfig(file);
+    ASSERT_FALSE(wrong.ok()) << setting;
+    EXPECT_EQ(
+        std::string(wrong.status().message()).rfind(file + ":" + std::to_string(line) + ":", 0), 0u)
+        << wrong.status();
+    EXPECT_NE(std::string(wrong.status().message()).find(words), std::string::npos)
+        << wrong.status();
+  }
 }
 
 TEST(GatewayConfigTest, ResourceLimitsHaveDefaultsAndBoundsNamingTheLine) {
@@ -193,17 +218,16 @@ TEST(GatewayConfigTest, ResourceLimitsHaveDefaultsAndBoundsNamingTheLine) {
   EXPECT_EQ(defaults->resources.max_watch_streams_per_partner, 8);
   EXPECT_EQ(defaults->resources.max_connection_age_seconds, 900);
 
-  auto set =
-      LoadGatewayConfig(dir.Write("set.yaml", std::string(kConfigHead) + source +
-                                                  "limits:\n"
-                                                  "  max_concurrent_streams: 7\n"
-                                                  "  max_watch_streams_per_partner: 2\n"
-                                                  "  max_consents_per_subject: 3\n"
-                                                  "  max_audit_queue: 100\n"
-                                                  "  max_connection_age_seconds: 60\n"
-                                                  "  max_connection_age_grace_seconds: 5\n"
-                                                  "  call_workers: 4\n"
-                                                  "  max_queued_calls: 50\n"));
+  auto set = LoadGatewayConfig(dir.Write("set.yaml", std::string(kConfigHead) + source +
+                                                         "limits:\n"
+                                                         "  max_concurrent_streams: 7\n"
+                                                         "  max_watch_streams_per_partner: 2\n"
+                                                         "  max_consents_per_subject: 3\n"
+                                                         "  max_audit_queue: 100\n"
+                                                         "  max_connection_age_seconds: 60\n"
+                                                         "  max_connection_age_grace_seconds: 5\n"
+                                                         "  call_workers: 4\n"
+                                                         "  max_queued_calls: 50\n"));
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->resources.max_concurrent_streams, 7);
   EXPECT_EQ(set->resources.max_watch_streams_per_partner, 2);

@@ -39,12 +39,19 @@ std::string Total(const v1::AggregateTable& table) {
 void PrintOverview(const std::string& municipality, const v1::AggregateResponse& stages,
                    const v1::AggregateResponse& deadlines, const v1::AggregateResponse& providers) {
   const v1::AggregateTable& by_stage = stages.tables(0);
+  const v1::AggregatePublication& publication = stages.publication();
   std::printf("Inburgering of the persons linked to %s: %s persons, as of %s\n",
               municipality.c_str(), Total(by_stage).c_str(),
-              UtcTime(stages.projection_built_at_unix_micros()).c_str());
+              UtcTime(publication.as_of_unix_micros()).c_str());
+  std::printf("Next publication: %s%s\n",
+              UtcTime(publication.next_publication_unix_micros()).c_str(),
+              publication.carried_forward() ? " (this one carried forward: too few changes)" : "");
   std::printf(
-      "Counts below %d are shown as \"<%d\"; \"x\" hides a count that would reveal one.\n\n",
-      stages.threshold(), stages.threshold());
+      "Counts below %d are shown as \"<%d\"; \"x\" hides a count that would reveal one.\n"
+      "All %d tables were audited together (%d integer programs): no count below %d can be "
+      "worked out.\n\n",
+      stages.threshold(), stages.threshold(), publication.tables(), publication.programs_solved(),
+      stages.threshold());
   std::printf("By stage\n");
   for (const v1::AggregateCell& cell : by_stage.cells()) {
     std::printf("  %-26s %6s\n", cell.label().c_str(), cell.display().c_str());
@@ -64,7 +71,8 @@ void PrintOverview(const std::string& municipality, const v1::AggregateResponse&
   }
   std::printf(
       "\nA pass rate is the share of exam results that were passes; it is hidden (x)\n"
-      "when its results, passes or failures are fewer than %d.\n",
+      "when its results, passes or failures are fewer than %d, or when it would let a\n"
+      "hidden count be worked out.\n",
       providers.threshold());
 }
 
