@@ -8,6 +8,10 @@
 #include <set>
 
 namespace ketenpoort::inburgering {
+
+// The bounds of the mark alone (ReaderBounds adds what the label says).
+Bounds ReaderBoundsOfMark(const CellState& state, int64_t total, int threshold);
+
 namespace {
 
 // GLPK keeps per-thread state and prints by default; one program at a time.
@@ -35,8 +39,23 @@ class ReaderProgram {
     columns_ += set.latent.size();
     glp_add_cols(problem_, static_cast<int>(columns_));
     for (size_t t = 0; t < set.tables.size(); ++t) {
+      // Complements are chosen smallest first: none exceeds the smallest
+      // shown count of at least the threshold.
+      std::optional<int64_t> smallest_shown;
+      for (const CellState& state : states[t]) {
+        if (state.disclosure == Disclosure::kShown && !state.held && state.shown >= threshold &&
+            (!smallest_shown || state.shown < *smallest_shown)) {
+          smallest_shown = state.shown;
+        }
+      }
+      const std::vector<bool>& listed = set.tables[t].listed_only_when_present;
       for (size_t c = 0; c < set.tables[t].cells.size(); ++c) {
-        const Bounds bounds = ReaderBounds(states[t][c], set.total, threshold);
+        const CellState& state = states[t][c];
+        Bounds bounds = ReaderBounds(state, set.total, threshold, c < listed.size() && listed[c]);
+        if (state.disclosure == Disclosure::kSuppressed && !state.together && !state.held &&
+            smallest_shown) {
+          bounds.high = std::max(bounds.low, std::min(bounds.high, *smallest_shown));
+        }
         Bound(Column({t, c}), bounds);
       }
     }
@@ -142,7 +161,15 @@ bool Breaks(const CellState& state, int64_t truth, Bounds derived, int64_t total
 
 }  // namespace
 
-Bounds ReaderBounds(const CellState& state, int64_t total, int threshold) {
+Bounds ReaderBounds(const CellState& state, int64_t total, int threshold,
+                    bool listed_only_when_present) {
+  if (state.unlisted) return {0, total};
+  Bounds bounds = ReaderBoundsOfMark(state, total, threshold);
+  if (listed_only_when_present) bounds.low = std::min(std::max<int64_t>(bounds.low, 1), total);
+  return bounds;
+}
+
+Bounds ReaderBoundsOfMark(const CellState& state, int64_t total, int threshold) {
   const int64_t margin = state.held ? threshold - 1 : 0;
   switch (state.disclosure) {
     case Disclosure::kShown:
@@ -233,10 +260,16 @@ std::optional<size_t> Complement(const LinkedSet& set, const States& states, siz
 // Withholds a table: every cell "x" that may hold anything, small ones
 // too (a "<5" beside cells that may hold anything would still narrow
 // them). A table of one cell is its total, which is published anyway.
-void Withhold(States& states, size_t table) {
+void Withhold(const LinkedSet& set, States& states, size_t table) {
   if (states[table].size() < 2) return;
-  for (CellState& state : states[table]) {
-    state = {.disclosure = Disclosure::kSuppressed, .shown = 0, .held = false, .together = true};
+  const std::vector<bool>& listed = set.tables[table].listed_only_when_present;
+  for (size_t c = 0; c < states[table].size(); ++c) {
+    // A label listed only when present would say "at least 1": it goes too.
+    states[table][c] = {.disclosure = Disclosure::kSuppressed,
+                        .shown = 0,
+                        .held = false,
+                        .together = true,
+                        .unlisted = c < listed.size() && listed[c]};
   }
 }
 
@@ -263,7 +296,7 @@ Protection ProtectLinkedTables(const LinkedSet& set, States initial, int thresho
             .disclosure = Disclosure::kSuppressed, .shown = 0, .held = false, .together = false};
         changed = true;
       } else if (withheld.insert(table).second) {
-        Withhold(protection.states, table);
+        Withhold(set, protection.states, table);
         changed = true;
       }
     }
@@ -273,7 +306,7 @@ Protection ProtectLinkedTables(const LinkedSet& set, States initial, int thresho
     if (!changed) {
       for (size_t table = 0; table < set.tables.size(); ++table) {
         if (withheld.insert(table).second) {
-          Withhold(protection.states, table);
+          Withhold(set, protection.states, table);
           changed = true;
         }
       }

@@ -16,9 +16,11 @@
 //
 // What a reader knows a mark means (the rules, published in the README):
 // a shown count is exact; "<t" holds 1..t-1; "x" holds at least t, unless
-// it is hidden with its group (LinkedSet::hidden_together), when it may
-// hold anything. A cell held from an earlier publication (publication.h)
-// is known only to within threshold-1 of what it says.
+// it is hidden with its group (LinkedSet::hidden_together) or table, when
+// it may hold anything; "x" chosen as a complement is also at most the
+// smallest shown count of at least t in its table (complements are chosen
+// smallest first); a label listed only when present is at least 1. A cell held from an earlier
+// publication (publication.h) is known only to within threshold-1 of what it says.
 #ifndef KETENPOORT_GATEWAY_INBURGERING_LINKED_TABLES_H_
 #define KETENPOORT_GATEWAY_INBURGERING_LINKED_TABLES_H_
 
@@ -61,6 +63,9 @@ struct Bounds {
 struct LinkedTable {
   std::string name;              // e.g. "EXAM_COMPONENT/lezen"
   std::vector<CountCell> cells;  // true counts; they sum to LinkedSet::total
+  // Per cell (or empty: none): listed only when someone is in it (a
+  // nationality, "onbekend"), so its label alone says at least 1.
+  std::vector<bool> listed_only_when_present;
 };
 
 struct LinkedSet {
@@ -79,11 +84,14 @@ struct CellState {
   int64_t shown = 0;      // the count shown, when kShown
   bool held = false;      // carried from an earlier publication
   bool together = false;  // hidden for its group, so it may hold any count
+  bool unlisted = false;  // withheld with its label: not published at all
 };
 using States = std::vector<std::vector<CellState>>;  // per table, per cell
 
-// What a reader knows one cell holds from its state alone.
-Bounds ReaderBounds(const CellState& state, int64_t total, int threshold);
+// What a reader knows one cell holds from its state alone (and that a
+// listed label of a cell listed only when present is at least 1).
+Bounds ReaderBounds(const CellState& state, int64_t total, int threshold,
+                    bool listed_only_when_present = false);
 
 struct AuditResult {
   bool passed = false;

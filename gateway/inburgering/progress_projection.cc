@@ -193,6 +193,23 @@ absl::StatusOr<ListPage> ProgressProjection::List(std::string_view municipality_
 std::vector<CountTable> ProgressProjection::Count(std::string_view municipality_code,
                                                   Dimension dimension, int64_t today) const {
   std::shared_lock lock(mutex_);
+  return CountLocked(municipality_code, dimension, today);
+}
+
+ProgressProjection::Snapshot ProgressProjection::CountEverything(std::string_view municipality_code,
+                                                                 int64_t today) const {
+  std::shared_lock lock(mutex_);
+  Snapshot snapshot;
+  for (Dimension dimension : {Dimension::kStage, Dimension::kProvider, Dimension::kExamComponent,
+                              Dimension::kDeadlineBand, Dimension::kNationality}) {
+    snapshot.tables.emplace_back(dimension, CountLocked(municipality_code, dimension, today));
+  }
+  snapshot.results = ResultsLocked(municipality_code);
+  return snapshot;
+}
+
+std::vector<CountTable> ProgressProjection::CountLocked(std::string_view municipality_code,
+                                                        Dimension dimension, int64_t today) const {
   static const std::map<PagingKey, Entry> kNobody;
   auto found = by_municipality_.find(std::string(municipality_code));
   const auto& persons = found == by_municipality_.end() ? kNobody : found->second;
@@ -255,6 +272,11 @@ std::vector<CountTable> ProgressProjection::Count(std::string_view municipality_
 std::map<std::string, ProviderResults> ProgressProjection::ResultsByProvider(
     std::string_view municipality_code) const {
   std::shared_lock lock(mutex_);
+  return ResultsLocked(municipality_code);
+}
+
+std::map<std::string, ProviderResults> ProgressProjection::ResultsLocked(
+    std::string_view municipality_code) const {
   std::map<std::string, ProviderResults> results;
   auto found = by_municipality_.find(std::string(municipality_code));
   if (found == by_municipality_.end()) return results;

@@ -103,6 +103,14 @@ class ProgressProjection {
   std::map<std::string, ProviderResults> ResultsByProvider(
       std::string_view municipality_code) const;
 
+  // Every dimension's tables and the exam results by provider, counted
+  // under one lock: one moment, so the tables all add up to one total.
+  struct Snapshot {
+    std::vector<std::pair<Dimension, std::vector<CountTable>>> tables;
+    std::map<std::string, ProviderResults> results;
+  };
+  Snapshot CountEverything(std::string_view municipality_code, int64_t today) const;
+
   size_t size() const;
 
  private:
@@ -129,6 +137,10 @@ class ProgressProjection {
   };
 
   PagingKey KeyOf(std::string_view subject_id) const;
+  // Count and ResultsByProvider with mutex_ held by the caller.
+  std::vector<CountTable> CountLocked(std::string_view municipality_code, Dimension dimension,
+                                      int64_t today) const;
+  std::map<std::string, ProviderResults> ResultsLocked(std::string_view municipality_code) const;
   bool Matches(const Entry& entry, const ListFilter& filter, int64_t today) const;
   ListedPerson Listed(const Entry& entry) const;
   static DeadlineBand BandOfEntry(const Entry& entry, int64_t today);

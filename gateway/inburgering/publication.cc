@@ -100,16 +100,22 @@ void AddPassRateRelations(LinkedSet& set, const std::vector<Dimension>& dimensio
 // Rates for shown provider cells over at least `threshold` results, with
 // no small number of passes or failures ("1 of 40 failed" would single one
 // out).
-std::map<std::string, int32_t> PassRates(const ProgressProjection& projection,
-                                         std::string_view municipality_code, const LinkedSet& set,
-                                         const States& states,
+std::map<std::string, int32_t> PassRates(const std::map<std::string, ProviderResults>& results,
+                                         const LinkedSet& set, const States& states,
                                          const std::vector<Dimension>& dimension_of,
                                          int threshold) {
   std::map<std::string, int32_t> rates;
   const std::optional<size_t> table = TableOf(dimension_of, Dimension::kProvider);
   if (!table) return rates;
-  const std::map<std::string, ProviderResults> results =
-      projection.ResultsByProvider(municipality_code);
+  // Only while every exam table shows its passes and failures: a rate
+  // against a hidden count of them could pin it.
+  for (size_t t = 0; t < set.tables.size(); ++t) {
+    if (dimension_of[t] != Dimension::kExamComponent) continue;
+    for (std::string_view label : {"behaald", "niet behaald"}) {
+      const std::optional<size_t> cell = CellNamed(set.tables[t], label);
+      if (cell && states[t][*cell].disclosure != Disclosure::kShown) return rates;
+    }
+  }
   for (size_t c = 0; c < set.tables[*table].cells.size(); ++c) {
     if (states[*table][c].disclosure != Disclosure::kShown) continue;
     auto found = results.find(set.tables[*table].cells[c].label);
@@ -140,51 +146,100 @@ Period PeriodOf(const PublicationSchedule& schedule, int64_t unix_micros) {
   const int64_t anchor = (local / 86'400) * 86'400 + schedule.at_minutes * 60;
   int64_t start = anchor + ((local - anchor) / every) * every;
   if (local < anchor) start = anchor - ((anchor - local + every - 1) / every) * every;
-  return {(start - offset) * kMicros, (start - offset + every) * kMicros};
+  // Back to UTC with the offset in force at each boundary itself, so a
+  // request on the day the clocks change finds the same period as any
+  // other that day.
+  const auto utc = [](int64_t local_seconds) {
+    const int64_t guess = local_seconds - AmsterdamUtcOffsetSeconds(local_seconds - 3'600);
+    return local_seconds - AmsterdamUtcOffsetSeconds(guess);
+  };
+  return {utc(start) * kMicros, utc(start + every) * kMicros};
 }
 
-LinkedSet CountLinkedSet(const ProgressProjection& projection, std::string_view municipality_code,
-                         int64_t today, std::vector<Dimension>* dimension_of) {
+namespace {
+
+LinkedSet LinkedSetOf(ProgressProjection::Snapshot snapshot, std::vector<Dimension>* dimension_of) {
   LinkedSet set;
   dimension_of->clear();
-  for (const auto& [dimension, name] :
-       {std::pair{Dimension::kStage, "STAGE"}, std::pair{Dimension::kProvider, "PROVIDER"},
-        std::pair{Dimension::kExamComponent, "EXAM_COMPONENT"},
-        std::pair{Dimension::kDeadlineBand, "DEADLINE_BAND"},
-        std::pair{Dimension::kNationality, "NATIONALITY"}}) {
-    for (CountTable& counted : projection.Count(municipality_code, dimension, today)) {
-      set.tables.push_back(
-          {counted.row.empty() ? std::string(name) : std::string(name) + "/" + counted.row,
-           std::move(counted.cells)});
+  const std::map<Dimension, std::string> names = {{Dimension::kStage, "STAGE"},
+                                                  {Dimension::kProvider, "PROVIDER"},
+                                                  {Dimension::kExamComponent, "EXAM_COMPONENT"},
+                                                  {Dimension::kDeadlineBand, "DEADLINE_BAND"},
+                                                  {Dimension::kNationality, "NATIONALITY"}};
+  for (auto& [dimension, tables] : snapshot.tables) {
+    // Providers and nationalities are listed only when present, and so are
+    // "onbekend" and "geen gegevens" elsewhere: a listed label is at least 1.
+    const bool open = dimension == Dimension::kProvider || dimension == Dimension::kNationality;
+    for (CountTable& counted : tables) {
+      LinkedTable table{
+          counted.row.empty() ? names.at(dimension) : names.at(dimension) + "/" + counted.row,
+          std::move(counted.cells),
+          {}};
+      for (const CountCell& cell : table.cells) {
+        table.listed_only_when_present.push_back(open || cell.label == kUnknown ||
+                                                 cell.label == "geen gegevens");
+      }
+      set.tables.push_back(std::move(table));
       dimension_of->push_back(dimension);
     }
   }
   for (const CountCell& cell : set.tables.front().cells) set.total += cell.count;
+  // A relation a reader may take as exact wherever the data makes it so.
+  // (The truth decides only which of two true statements is made: "at
+  // least" by the rules, or "exactly" where the data is so.)
+  const auto relation = [&](std::vector<Term> terms, bool at_least) {
+    double value = 0;
+    for (const Term& term : terms) {
+      value +=
+          term.coefficient * static_cast<double>(set.tables[term.table].cells[term.cell].count);
+    }
+    if (value == 0) {
+      set.relations.push_back({std::move(terms), 0, 0});
+    } else if (at_least) {
+      set.relations.push_back({std::move(terms), 0, kUnbounded});
+    }
+  };
   // Finished persons (afgerond, ontheffing) have no deadline to count.
   const std::optional<size_t> stage = TableOf(*dimension_of, Dimension::kStage);
   const std::optional<size_t> band = TableOf(*dimension_of, Dimension::kDeadlineBand);
   if (stage && band) {
     if (std::optional<size_t> none = CellNamed(set.tables[*band], "niet van toepassing")) {
-      Relation finished{{{false, *band, *none, 1}}, 0, kUnbounded};
+      std::vector<Term> finished{{false, *band, *none, 1}};
       for (std::string_view label : {"afgerond", "ontheffing"}) {
         if (std::optional<size_t> cell = CellNamed(set.tables[*stage], label)) {
-          finished.terms.push_back({false, *stage, *cell, -1});
+          finished.push_back({false, *stage, *cell, -1});
         }
       }
-      set.relations.push_back(std::move(finished));
+      relation(std::move(finished), /*at_least=*/true);
     }
   }
   // A person DUO has no exam data for counts as "geen gegevens" in every
-  // component: those cells hold (nearly) the same persons.
+  // component, and often has no provider: those cells hold (nearly) the
+  // same persons. Shown or withheld together; equal, where they are.
   std::vector<CellRef> no_data;
   for (size_t t = 0; t < set.tables.size(); ++t) {
-    if ((*dimension_of)[t] != Dimension::kExamComponent) continue;
-    if (std::optional<size_t> cell = CellNamed(set.tables[t], "geen gegevens")) {
+    const bool exam = (*dimension_of)[t] == Dimension::kExamComponent;
+    const bool provider = (*dimension_of)[t] == Dimension::kProvider;
+    if (!exam && !provider) continue;
+    if (std::optional<size_t> cell =
+            CellNamed(set.tables[t], exam ? "geen gegevens" : "geen aanbieder")) {
       no_data.push_back({t, *cell});
     }
   }
+  for (size_t i = 1; i < no_data.size(); ++i) {
+    relation({{false, no_data[i].table, no_data[i].cell, 1},
+              {false, no_data[0].table, no_data[0].cell, -1}},
+             /*at_least=*/false);
+  }
   if (no_data.size() > 1) set.hidden_together.push_back(std::move(no_data));
   return set;
+}
+
+}  // namespace
+
+LinkedSet CountLinkedSet(const ProgressProjection& projection, std::string_view municipality_code,
+                         int64_t today, std::vector<Dimension>* dimension_of) {
+  return LinkedSetOf(projection.CountEverything(municipality_code, today), dimension_of);
 }
 
 std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string& municipality_code,
@@ -196,8 +251,10 @@ std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string
   publication->period = period;
   publication->threshold = threshold_;
   publication->as_of_unix_micros = now;
-  publication->set = CountLinkedSet(*projection_, municipality_code, now / (86'400 * kMicros),
-                                    &publication->dimension_of);
+  ProgressProjection::Snapshot snapshot =
+      projection_->CountEverything(municipality_code, now / (86'400 * kMicros));
+  const std::map<std::string, ProviderResults> results = snapshot.results;
+  publication->set = LinkedSetOf(std::move(snapshot), &publication->dimension_of);
   if (previous != nullptr) {
     publication->changed_persons = PersonsChanged(previous->set, publication->set);
     if (publication->changed_persons < threshold_) {
@@ -218,9 +275,8 @@ std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string
   publication->complementary = protection.complementary;
   publication->audit_rounds = protection.rounds;
   // Pass rates go out only if the audit still passes with them known.
-  std::map<std::string, int32_t> rates =
-      PassRates(*projection_, municipality_code, publication->set, publication->states,
-                publication->dimension_of, threshold_);
+  std::map<std::string, int32_t> rates = PassRates(results, publication->set, publication->states,
+                                                   publication->dimension_of, threshold_);
   if (!rates.empty() && publication->audit.passed) {
     LinkedSet with_rates = publication->set;
     AddPassRateRelations(with_rates, publication->dimension_of, rates, threshold_);
@@ -233,7 +289,7 @@ std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string
       publication->pass_rate = std::move(rates);
     }
   }
-  publication->relations = publication->set.relations.size();
+  publication->relation_kinds = 2 + (publication->pass_rate.empty() ? 0 : 1);
   return publication;
 }
 

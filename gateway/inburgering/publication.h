@@ -61,7 +61,10 @@ struct Publication {
   size_t primary = 0;
   size_t complementary = 0;
   size_t audit_rounds = 0;
-  size_t relations = 0;  // relations between tables the audit assumed known
+  // Kinds of relation between tables the audit assumed known: finished
+  // persons have no deadline; "geen gegevens" across the components and
+  // providers; pass rates against the exam tables.
+  size_t relation_kinds = 0;
 };
 
 class AggregatePublisher {

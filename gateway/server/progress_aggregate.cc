@@ -151,6 +151,7 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
   response->set_threshold(publication.threshold);
   const bool rates = spec->dimension == inburgering::Dimension::kProvider &&
                      Releases(rule, spec->type, {"exam_components", "status"});
+  int32_t cells = 0, below = 0, suppressed = 0;  // of this dimension's tables
   for (size_t t = 0; t < publication.set.tables.size(); ++t) {
     if (publication.dimension_of[t] != spec->dimension) continue;
     const inburgering::LinkedTable& counted = publication.set.tables[t];
@@ -159,6 +160,10 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
     table->set_row(slash == std::string::npos ? "" : counted.name.substr(slash + 1));
     for (size_t c = 0; c < counted.cells.size(); ++c) {
       const inburgering::CellState& state = publication.states[t][c];
+      if (state.unlisted) continue;  // withheld with its label
+      ++cells;
+      if (state.disclosure == inburgering::Disclosure::kBelowThreshold) ++below;
+      if (state.disclosure == inburgering::Disclosure::kSuppressed) ++suppressed;
       v1::AggregateCell* out = table->add_cells();
       out->set_label(counted.cells[c].label);
       out->set_disclosure(state.together ? v1::AggregateCell::WITHHELD
@@ -188,15 +193,13 @@ void ProgressAggregate::Handle(const std::shared_ptr<const policy::PolicySet>& p
       "integer linear programming (GLPK) over every table of the municipality's publication: "
       "the feasible interval of every hidden cell given every published cell, the total and "
       "the relations between tables");
+  // Counts of this dimension only: how many nationalities are small is
+  // not for a caller released only the stages.
   about->set_tables(static_cast<int32_t>(publication.set.tables.size()));
-  int32_t cells = 0;
-  for (const inburgering::LinkedTable& counted : publication.set.tables) {
-    cells += static_cast<int32_t>(counted.cells.size());
-  }
   about->set_cells(cells);
-  about->set_below_threshold(static_cast<int32_t>(publication.primary));
-  about->set_suppressed(static_cast<int32_t>(publication.complementary));
-  about->set_relations(static_cast<int32_t>(publication.relations));
+  about->set_below_threshold(below);
+  about->set_suppressed(suppressed);
+  about->set_relations(static_cast<int32_t>(publication.relation_kinds));
   about->set_programs_solved(static_cast<int32_t>(publication.audit.programs));
   about->set_passed(publication.audit.passed);
 

@@ -2,14 +2,16 @@
 // integer programming and independently of the protection code: the least
 // and greatest count of every cell consistent with the published total
 // (every table sums to it), the shown cells, what the marks mean ("<t"
-// holds 1..t-1, "x" at least t, a withheld "x" anything) and the relations
-// between tables a reader knows. Written from the published marks alone,
+// holds 1..t-1, "x" at least t and at most the smallest shown count of at
+// least t, a withheld "x" anything; a label listed only when present at
+// least 1) and the relations between tables a reader knows. Written from the published marks alone,
 // for the property test of linked_tables.h and the end-to-end tests.
 #ifndef KETENPOORT_TESTS_SUPPORT_LINKED_TABLE_ATTACK_H_
 #define KETENPOORT_TESTS_SUPPORT_LINKED_TABLE_ATTACK_H_
 
 #include <glpk.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <utility>
@@ -31,16 +33,29 @@ struct Range {
 };
 
 // Per table, per cell.
+// `partial[t]`: table t may not list every cell (a withheld table leaves
+// out labels that would say "at least 1"), so its cells add up to at most
+// the total.
 inline std::vector<std::vector<Range>> DerivableRanges(
     const std::vector<std::vector<SeenCell>>& tables, int64_t total, int threshold,
-    const std::vector<KnownInequality>& known = {}) {
+    const std::vector<KnownInequality>& known = {}, const std::vector<bool>& partial = {}) {
   glp_term_out(GLP_OFF);
   glp_prob* program = glp_create_prob();
   std::vector<std::vector<int>> column(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
+    // A complement is chosen smallest first: at most the smallest shown
+    // count of at least the threshold in its table.
+    double smallest_shown = static_cast<double>(total);
+    for (const SeenCell& cell : tables[t]) {
+      if (cell.marker == Marker::kShown && cell.count >= threshold) {
+        smallest_shown = std::min(smallest_shown, static_cast<double>(cell.count));
+      }
+    }
     // This table's cells add up to the total.
     const int row = glp_add_rows(program, 1);
-    glp_set_row_bnds(program, row, GLP_FX, static_cast<double>(total), static_cast<double>(total));
+    const bool some_unlisted = t < partial.size() && partial[t];
+    glp_set_row_bnds(program, row, some_unlisted ? GLP_UP : GLP_FX, static_cast<double>(total),
+                     static_cast<double>(total));
     std::vector<int> indexes{0};
     std::vector<double> ones{0};
     for (const SeenCell& cell : tables[t]) {
@@ -58,10 +73,12 @@ inline std::vector<std::vector<Range>> DerivableRanges(
           break;
         case Marker::kHidden:
           low = threshold;
+          high = std::max(low, smallest_shown);
           break;
         case Marker::kAny:
           break;
       }
+      if (cell.nonzero) low = std::max(low, 1.0);
       glp_set_col_bnds(program, j, low == high ? GLP_FX : GLP_DB, low, high);
       indexes.push_back(j);
       ones.push_back(1);

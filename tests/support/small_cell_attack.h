@@ -21,6 +21,8 @@ enum class Marker { kShown, kBelowThreshold, kHidden, kAny };
 struct SeenCell {
   Marker marker = Marker::kShown;
   int64_t count = 0;  // when shown
+  // Its label is listed only when someone is in it: at least 1.
+  bool nonzero = false;
 };
 
 // The possible values of each cell (a shown cell: its count). Empty sets

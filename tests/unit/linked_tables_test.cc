@@ -24,6 +24,7 @@ std::vector<std::vector<SeenCell>> Seen(const States& states) {
   std::vector<std::vector<SeenCell>> seen(states.size());
   for (size_t t = 0; t < states.size(); ++t) {
     for (const CellState& state : states[t]) {
+      EXPECT_FALSE(state.unlisted) << "no table here lists labels only when present";
       const Marker marker = state.together                           ? Marker::kAny
                             : state.disclosure == Disclosure::kShown ? Marker::kShown
                             : state.disclosure == Disclosure::kBelowThreshold
@@ -89,7 +90,7 @@ LinkedSet ExamComponents() {
   set.total = 116;
   std::vector<CellRef> no_data;
   for (const auto& [row, counts] : rows) {
-    LinkedTable table{"EXAM_COMPONENT/" + row, {}};
+    LinkedTable table{"EXAM_COMPONENT/" + row, {}, {}};
     for (size_t c = 0; c < labels.size(); ++c) table.cells.push_back({labels[c], counts[c]});
     no_data.push_back({set.tables.size(), labels.size() - 1});
     set.tables.push_back(std::move(table));
@@ -138,9 +139,10 @@ TEST(LinkedTablesTest, ARelationBetweenTablesIsPartOfTheAudit) {
   // Finished persons have no deadline: "n.v.t." >= afgerond + ontheffing.
   LinkedSet set;
   set.total = 40;
-  set.tables.push_back({"STAGE", {{"in traject", 30}, {"afgerond", 8}, {"ontheffing", 2}}});
-  set.tables.push_back(
-      {"DEADLINE_BAND", {{"binnen 6 maanden", 14}, {"later", 16}, {"niet van toepassing", 10}}});
+  set.tables.push_back({"STAGE", {{"in traject", 30}, {"afgerond", 8}, {"ontheffing", 2}}, {}});
+  set.tables.push_back({"DEADLINE_BAND",
+                        {{"binnen 6 maanden", 14}, {"later", 16}, {"niet van toepassing", 10}},
+                        {}});
   set.relations.push_back({{{false, 1, 2, 1}, {false, 0, 1, -1}, {false, 0, 2, -1}}, 0, 1e9});
   const Protection protection = ProtectLinkedTables(set, FreshStates(set, kThreshold), kThreshold);
   ASSERT_TRUE(protection.audit.passed);
@@ -158,7 +160,7 @@ TEST(LinkedTablesTest, RandomLinkedSetsCannotBeTakenApart) {
     const int tables = std::uniform_int_distribution<int>(2, 4)(random);
     for (int t = 0; t < tables; ++t) {
       const int cells = std::uniform_int_distribution<int>(2, 6)(random);
-      LinkedTable table{"T" + std::to_string(t), {}};
+      LinkedTable table{"T" + std::to_string(t), {}, {}};
       int64_t left = set.total;
       for (int c = 0; c < cells; ++c) {
         // Skewed to small counts, which is where the protection works.
@@ -191,6 +193,42 @@ TEST(LinkedTablesTest, RandomLinkedSetsCannotBeTakenApart) {
                     {{{{{1, last1}, 1}, {{0, last0}, -1}}, std::min(0.0, slack)}});
     if (::testing::Test::HasFailure()) return;
   }
+}
+
+// Six persons of six nationalities: each listed label is a person. The
+// table goes without its labels, and says only its total.
+TEST(LinkedTablesTest, LabelsListedOnlyWhenPresentAreWithheldWithTheirCells) {
+  LinkedSet set;
+  set.total = 6;
+  LinkedTable nationalities{"NATIONALITY", {}, {}};
+  for (int i = 0; i < 6; ++i) {
+    nationalities.cells.push_back({"land-" + std::to_string(i), 1});
+    nationalities.listed_only_when_present.push_back(true);
+  }
+  set.tables.push_back(nationalities);
+  set.tables.push_back({"STAGE", {{"intake", 6}, {"in traject", 0}}, {}});
+  const Protection protection = ProtectLinkedTables(set, FreshStates(set, kThreshold), kThreshold);
+  ASSERT_TRUE(protection.audit.passed);
+  for (const CellState& state : protection.states[0]) EXPECT_TRUE(state.unlisted);
+  EXPECT_EQ(protection.states[1][0].disclosure, Disclosure::kShown);
+  // As listed "<5" cells they would each be exactly 1.
+  const States fresh = FreshStates(set, kThreshold);
+  const AuditResult listed = AuditLinkedTables(set, fresh, kThreshold);
+  EXPECT_FALSE(listed.passed);
+  ASSERT_TRUE(listed.derived[0][0].has_value());
+  EXPECT_EQ(listed.derived[0][0]->low, 1);
+  EXPECT_EQ(listed.derived[0][0]->high, 1);
+}
+
+// Complements are chosen smallest first, so a reader knows none is above
+// the smallest shown count: A=4, B=C=D=6 must not give A away.
+TEST(LinkedTablesTest, TheOrderComplementsAreChosenInGivesNothingAway) {
+  LinkedSet set;
+  set.total = 52;
+  set.tables.push_back({"NATIONALITY", {{"A", 4}, {"B", 6}, {"C", 6}, {"D", 6}, {"E", 30}}, {}});
+  const Protection protection = ProtectLinkedTables(set, FreshStates(set, kThreshold), kThreshold);
+  ASSERT_TRUE(protection.audit.passed);
+  ExpectProtected(set, protection.states, {});
 }
 
 TEST(LinkedTablesTest, HeldCellsAreKnownOnlyToWithinTheThreshold) {

@@ -65,6 +65,13 @@ TEST(PeriodTest, DailyAtMidnightDutchTimeInWinterAndSummer) {
   // In summer (CEST) at 22:00 UTC.
   period = PeriodOf(daily, At("2026-07-01", 10));
   EXPECT_EQ(period.start_unix_micros, At("2026-06-30", 22));
+  // The day the clocks go forward (28 March 2027, at 01:00 UTC): one
+  // period all day, from 23:00 UTC the day before to 22:00 UTC.
+  for (int hour : {0, 10, 21}) {
+    period = PeriodOf(daily, At("2027-03-28", hour) + kHour / 2);
+    EXPECT_EQ(period.start_unix_micros, At("2027-03-27", 23)) << hour;
+    EXPECT_EQ(period.next_unix_micros, At("2027-03-28", 22)) << hour;
+  }
   // Hourly from 00:30.
   period = PeriodOf({.every = std::chrono::seconds(3600), .at_minutes = 30}, At("2026-12-08", 10));
   EXPECT_EQ(period.start_unix_micros, At("2026-12-08", 9) + kHour / 2);
