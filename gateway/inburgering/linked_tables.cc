@@ -198,8 +198,9 @@ States FreshStates(const LinkedSet& set, int threshold) {
   return states;
 }
 
-AuditResult AuditLinkedTables(const LinkedSet& set, const States& states, int threshold) {
-  std::lock_guard lock(GlpkMutex());
+namespace {
+
+AuditResult AuditUnlocked(const LinkedSet& set, const States& states, int threshold) {
   AuditResult result;
   result.derived.resize(set.tables.size());
   ReaderProgram program(set, states, threshold);
@@ -225,6 +226,20 @@ AuditResult AuditLinkedTables(const LinkedSet& set, const States& states, int th
   result.programs = program.programs();
   result.passed = result.failing.empty();
   return result;
+}
+
+// GLPK keeps an environment per thread until it is freed; the audit runs
+// on the gateway's worker threads, which it must not leave holding one.
+struct GlpkEnvironmentRelease {
+  ~GlpkEnvironmentRelease() { glp_free_env(); }
+};
+
+}  // namespace
+
+AuditResult AuditLinkedTables(const LinkedSet& set, const States& states, int threshold) {
+  std::lock_guard lock(GlpkMutex());
+  const GlpkEnvironmentRelease release;  // after the program is deleted
+  return AuditUnlocked(set, states, threshold);
 }
 
 namespace {

@@ -293,23 +293,66 @@ std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string
   return publication;
 }
 
+AggregatePublisher::~AggregatePublisher() {
+  if (timer_.joinable()) {
+    timer_.request_stop();
+    timer_.join();
+  }
+}
+
+void AggregatePublisher::Start() {
+  timer_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
+}
+
+void AggregatePublisher::Loop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    // Until the projection's first build, look again shortly; then at
+    // each period's start.
+    std::chrono::milliseconds wait(200);
+    if (projection_->built_at()) {
+      PublishDue();
+      const int64_t now = clock_->NowUnixMicros();
+      const int64_t next = PeriodOf(schedule_, now).next_unix_micros;
+      wait = std::chrono::milliseconds(std::max<int64_t>(1, (next - now) / 1000));
+    }
+    std::unique_lock lock(wait_mutex_);
+    wake_.wait_for(lock, stop, wait, [] { return false; });
+  }
+}
+
+void AggregatePublisher::PublishDue() {
+  if (!projection_->built_at()) return;
+  const Period period = PeriodOf(schedule_, clock_->NowUnixMicros());
+  // Every series already begun: its next publication is not a requester's
+  // to time. (A first publication has nothing before it to compare with.)
+  std::vector<std::string> municipalities;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [code, publication] : in_force_) municipalities.push_back(code);
+  }
+  for (const std::string& code : municipalities) InForce(code, period);
+}
+
+std::shared_ptr<const Publication> AggregatePublisher::InForce(std::string_view municipality_code,
+                                                               Period period) {
+  std::lock_guard lock(mutex_);
+  auto found = in_force_.find(municipality_code);
+  if (found != in_force_.end() &&
+      found->second->period.start_unix_micros == period.start_unix_micros) {
+    return found->second;
+  }
+  std::shared_ptr<const Publication> publication =
+      Publish(std::string(municipality_code), period,
+              found == in_force_.end() ? nullptr : found->second.get());
+  in_force_[std::string(municipality_code)] = publication;
+  return publication;
+}
+
 absl::StatusOr<std::shared_ptr<const Publication>> AggregatePublisher::Current(
     std::string_view municipality_code) {
   if (!projection_->built_at()) return ProjectionNotReady();
-  const Period period = PeriodOf(schedule_, clock_->NowUnixMicros());
-  std::shared_ptr<const Publication> publication;
-  {
-    std::lock_guard lock(mutex_);
-    auto found = in_force_.find(municipality_code);
-    if (found != in_force_.end() &&
-        found->second->period.start_unix_micros == period.start_unix_micros) {
-      publication = found->second;
-    } else {
-      publication = Publish(std::string(municipality_code), period,
-                            found == in_force_.end() ? nullptr : found->second.get());
-      in_force_[std::string(municipality_code)] = publication;
-    }
-  }
+  const std::shared_ptr<const Publication> publication =
+      InForce(municipality_code, PeriodOf(schedule_, clock_->NowUnixMicros()));
   if (publication->set.total < threshold_) {
     return MakeError(absl::StatusCode::kFailedPrecondition, "POPULATION_BELOW_THRESHOLD",
                      "fewer than " + std::to_string(threshold_) +

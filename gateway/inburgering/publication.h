@@ -19,11 +19,13 @@
 #define KETENPOORT_GATEWAY_INBURGERING_PUBLICATION_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "gateway/common/clock.h"
@@ -72,10 +74,20 @@ class AggregatePublisher {
   AggregatePublisher(const ProgressProjection* projection, const Clock* clock, int threshold,
                      PublicationSchedule schedule)
       : projection_(projection), clock_(clock), threshold_(threshold), schedule_(schedule) {}
+  ~AggregatePublisher();  // stops the timer
 
-  // The publication in force for the municipality now, made (or carried)
-  // at the start of this period; the first in a period is made when first
-  // asked for. UNAVAILABLE PROJECTION_NOT_READY before the projection's
+  // Starts the timer: once a municipality's series of publications has
+  // begun (at its first request), each next one is made (or carried) at
+  // the start of its period, so no requester chooses the moment its counts
+  // are taken.
+  void Start();
+  // Makes (or carries) this period's publication of every series begun.
+  // The timer's work; tests call it directly.
+  void PublishDue();
+
+  // The publication in force for the municipality now; the first of its
+  // series is made at its first request.
+  // UNAVAILABLE PROJECTION_NOT_READY before the projection's
   // first build; FAILED_PRECONDITION POPULATION_BELOW_THRESHOLD for fewer
   // persons than the threshold.
   absl::StatusOr<std::shared_ptr<const Publication>> Current(std::string_view municipality_code);
@@ -87,12 +99,19 @@ class AggregatePublisher {
   std::shared_ptr<const Publication> Publish(const std::string& municipality_code, Period period,
                                              const Publication* previous) const;
 
+  // This period's publication for the municipality, made if need be.
+  std::shared_ptr<const Publication> InForce(std::string_view municipality_code, Period period);
+  void Loop(std::stop_token stop);
+
   const ProgressProjection* const projection_;
   const Clock* const clock_;
   const int threshold_;
   const PublicationSchedule schedule_;
   std::mutex mutex_;  // one publication is made at a time
   std::map<std::string, std::shared_ptr<const Publication>, std::less<>> in_force_;
+  std::mutex wait_mutex_;
+  std::condition_variable_any wake_;
+  std::jthread timer_;  // last: stopped and joined before the rest goes
 };
 
 // The whole municipality as linked tables, counted now (tests, bench).

@@ -191,6 +191,7 @@ absl::Status Gateway::Start() {
   RETURN_IF_ERROR(AuditAdmin(*audit_, clock_, "gateway started", policies_->Current()->version()));
   // Builds in the background; lists answer PROJECTION_NOT_READY until then.
   projector_->Start();
+  publisher_->Start();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

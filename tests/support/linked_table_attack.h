@@ -114,6 +114,7 @@ inline std::vector<std::vector<Range>> DerivableRanges(
     for (int j : column[t]) ranges[t].push_back({solve(j, GLP_MIN), solve(j, GLP_MAX)});
   }
   glp_delete_prob(program);
+  glp_free_env();  // GLPK's per-thread environment
   return ranges;
 }
 

@@ -121,6 +121,27 @@ TEST_F(PublicationTest, EnoughChangesRenewThePublication) {
   EXPECT_TRUE((*after)->audit.passed);
 }
 
+// The timer's work: every municipality's publication is made at the
+// period's start, and a later request is served that one.
+TEST_F(PublicationTest, PublicationsAreMadeAtThePeriodsStartNotWhenAsked) {
+  ASSERT_TRUE(publisher_.Current(kWoerden).ok());  // the series begins
+  for (int i = 0; i < kThreshold; ++i) {
+    projection_.Upsert("V-new" + std::to_string(i), kWoerden, Status("intake"), "Syrische");
+  }
+  // The timer, just after midnight (23:00 UTC): the next one is made then.
+  clock_.Set(At("2026-12-08", 23) + 60'000'000);
+  publisher_.PublishDue();
+  const int64_t made_at = clock_.NowUnixMicros();
+  // Asked in the afternoon, after more arrivals: that same publication.
+  projection_.Upsert("V-later", kWoerden, Status("intake"), "Afghaanse");
+  clock_.Set(At("2026-12-09", 15));
+  auto served = publisher_.Current(kWoerden);
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ((*served)->as_of_unix_micros, made_at);
+  EXPECT_FALSE((*served)->carried_forward);
+  EXPECT_EQ((*served)->set.total, 40 + kThreshold);
+}
+
 TEST_F(PublicationTest, TooFewPersonsGetNoPublication) {
   projection_.Upsert("V-alone", "0344", Status("intake"), "Syrische");
   const auto small = publisher_.Current("0344");
