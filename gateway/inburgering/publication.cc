@@ -255,7 +255,9 @@ std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string
       projection_->CountEverything(municipality_code, now / (86'400 * kMicros));
   const std::map<std::string, ProviderResults> results = snapshot.results;
   publication->set = LinkedSetOf(std::move(snapshot), &publication->dimension_of);
-  if (previous != nullptr) {
+  // Only a publication that went out is carried: one refused (too few
+  // persons, or an audit that could not pass) is tried afresh.
+  if (previous != nullptr && previous->audit.passed) {
     publication->changed_persons = PersonsChanged(previous->set, publication->set);
     if (publication->changed_persons < threshold_) {
       // Too few changed to show any of it: the one in force stands.

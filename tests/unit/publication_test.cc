@@ -146,6 +146,15 @@ TEST_F(PublicationTest, TooFewPersonsGetNoPublication) {
   projection_.Upsert("V-alone", "0344", Status("intake"), "Syrische");
   const auto small = publisher_.Current("0344");
   EXPECT_EQ(small.status().code(), absl::StatusCode::kFailedPrecondition);
+  // A refusal is not carried forward: with enough persons the next
+  // period publishes, although fewer than the threshold changed.
+  for (int i = 0; i < kThreshold - 1; ++i) {
+    projection_.Upsert("V-more" + std::to_string(i), "0344", Status("intake"), "Syrische");
+  }
+  clock_.Set(At("2026-12-09", 9));
+  const auto enough = publisher_.Current("0344");
+  ASSERT_TRUE(enough.ok()) << enough.status();
+  EXPECT_EQ((*enough)->set.total, kThreshold);
 }
 
 }  // namespace
