@@ -253,8 +253,9 @@ void HideGroups(const LinkedSet& set, States& states) {
     });
     if (!any) continue;
     for (CellRef cell : group) {
-      states[cell.table][cell.cell] = {
-          .disclosure = Disclosure::kSuppressed, .shown = 0, .held = false, .together = true};
+      CellState& state = states[cell.table][cell.cell];
+      if (state.together) continue;  // withheld already, perhaps with its label
+      state = {.disclosure = Disclosure::kSuppressed, .shown = 0, .held = false, .together = true};
     }
   }
 }

@@ -220,6 +220,25 @@ TEST(LinkedTablesTest, LabelsListedOnlyWhenPresentAreWithheldWithTheirCells) {
   EXPECT_EQ(listed.derived[0][0]->high, 1);
 }
 
+// A group member in a withheld table keeps its label withheld too.
+TEST(LinkedTablesTest, AWithheldTableKeepsItsGroupMembersUnlisted) {
+  LinkedSet set;
+  set.total = 6;
+  set.tables.push_back(
+      {"EXAM_COMPONENT/lezen", {{"behaald", 4}, {"geen gegevens", 2}}, {false, true}});
+  set.tables.push_back({"EXAM_COMPONENT/spreken",
+                        {{"behaald", 3}, {"niet behaald", 1}, {"geen gegevens", 2}},
+                        {false, false, true}});
+  set.hidden_together.push_back({{0, 1}, {1, 2}});
+  const Protection protection = ProtectLinkedTables(set, FreshStates(set, kThreshold), kThreshold);
+  ASSERT_TRUE(protection.audit.passed);
+  for (size_t t = 0; t < set.tables.size(); ++t) {
+    const size_t no_data = set.tables[t].cells.size() - 1;
+    EXPECT_TRUE(protection.states[t][no_data].together);
+    EXPECT_TRUE(protection.states[t][no_data].unlisted) << set.tables[t].name;
+  }
+}
+
 // Complements are chosen smallest first, so a reader knows none is above
 // the smallest shown count: A=4, B=C=D=6 must not give A away.
 TEST(LinkedTablesTest, TheOrderComplementsAreChosenInGivesNothingAway) {
