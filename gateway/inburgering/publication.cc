@@ -237,11 +237,6 @@ LinkedSet LinkedSetOf(ProgressProjection::Snapshot snapshot, std::vector<Dimensi
 
 }  // namespace
 
-LinkedSet CountLinkedSet(const ProgressProjection& projection, std::string_view municipality_code,
-                         int64_t today, std::vector<Dimension>* dimension_of) {
-  return LinkedSetOf(projection.CountEverything(municipality_code, today), dimension_of);
-}
-
 std::shared_ptr<const Publication> AggregatePublisher::Publish(const std::string& municipality_code,
                                                                Period period,
                                                                const Publication* previous) const {

@@ -114,10 +114,6 @@ class AggregatePublisher {
   std::jthread timer_;  // last: stopped and joined before the rest goes
 };
 
-// The whole municipality as linked tables, counted now (tests, bench).
-LinkedSet CountLinkedSet(const ProgressProjection& projection, std::string_view municipality_code,
-                         int64_t today, std::vector<Dimension>* dimension_of);
-
 }  // namespace ketenpoort::inburgering
 
 #endif  // KETENPOORT_GATEWAY_INBURGERING_PUBLICATION_H_
